@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+	"github.com/spf13/cobra"
+
+	"github.com/accordhq/accord/spec"
+	"github.com/accordhq/accord/spec/calendar"
+)
+
+func (a *app) calendarCommand() *cobra.Command {
+	var from, to, at, format string
+	cmd := &cobra.Command{
+		Use:   "calendar",
+		Short: "Print the joint promotion calendar: windows, channels, partners, SKU counts, price changes and overlaps",
+		Long: `calendar prints the promotion calendar that manufacturer, distributor and
+marketplace partners plan against: each promotion's window, channels, partner,
+discount and SKU count; the instants at which prices change; and the promotions
+that overlap on a channel and SKU, with the one that wins or the conflict.
+
+--format ics writes an iCalendar file a partner can subscribe to.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			switch format {
+			case "text", "json", "ics":
+			default:
+				return fmt.Errorf("--format %q: use text, json or ics", format)
+			}
+			s, err := a.loadSpec()
+			if err != nil {
+				return err
+			}
+			tz := s.Settings.Timezone
+			now, err := a.instant(at, tz)
+			if err != nil {
+				return err
+			}
+			var fromT, toT time.Time
+			if from != "" {
+				if fromT, err = spec.ParseTime(from, tz); err != nil {
+					return fmt.Errorf("--from: %w", err)
+				}
+			}
+			if to != "" {
+				if toT, err = spec.ParseTime(to, tz); err != nil {
+					return fmt.Errorf("--to: %w", err)
+				}
+			}
+			cal := calendar.Build(s, now, fromT, toT)
+			switch format {
+			case "json":
+				return writeCalendarJSON(a.env.Stdout, cal)
+			case "ics":
+				return writeCalendarICS(a.env.Stdout, cal)
+			}
+			return writeCalendarText(a.env.Stdout, cal, tz)
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "only promotions running at or after this time")
+	cmd.Flags().StringVar(&to, "to", "", "only promotions starting before this time")
+	cmd.Flags().StringVar(&at, "at", "", "the instant that decides each promotion's status; default now")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or ics")
+	return cmd
+}
+
+const calTime = "2006-01-02 15:04 MST"
+
+func writeCalendarText(w io.Writer, cal *calendar.Calendar, tz *time.Location) error {
+	window := "all promotions"
+	switch {
+	case !cal.From.IsZero() && !cal.To.IsZero():
+		window = fmt.Sprintf("%s to %s", cal.From.In(tz).Format(calTime), cal.To.In(tz).Format(calTime))
+	case !cal.From.IsZero():
+		window = "from " + cal.From.In(tz).Format(calTime)
+	case !cal.To.IsZero():
+		window = "until " + cal.To.In(tz).Format(calTime)
+	}
+	fmt.Fprintf(w, "Promotion calendar, %s (%s)\n\n", window, tz)
+	if len(cal.Entries) == 0 {
+		fmt.Fprintln(w, "No promotions in this window.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROMOTION\tSTARTS\tENDS\tCHANNELS\tPARTNER\tSKUS\tDISCOUNT\tPRIORITY\tSTATUS")
+	for _, e := range cal.Entries {
+		p := e.Promotion
+		partner := p.Partner
+		if partner == "" {
+			partner = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", p.Name, p.Starts.In(tz).Format(calTime), p.Ends.In(tz).Format(calTime),
+			strings.Join(e.Channels, ","), partner, e.SKUs, p.Discount, p.Priority, e.Status)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nPrices change at")
+	for _, c := range cal.Changes {
+		var parts []string
+		if len(c.Starts) > 0 {
+			parts = append(parts, "starts "+strings.Join(c.Starts, ", "))
+		}
+		if len(c.Ends) > 0 {
+			parts = append(parts, "ends "+strings.Join(c.Ends, ", "))
+		}
+		fmt.Fprintf(w, "  %s  %s\n", c.At.In(tz).Format(calTime), strings.Join(parts, "; "))
+	}
+	if len(cal.Overlaps) == 0 {
+		fmt.Fprintln(w, "\nNo overlaps.")
+		return nil
+	}
+	fmt.Fprintln(w, "\nOverlaps")
+	for _, o := range cal.Overlaps {
+		outcome := o.Winner + " wins"
+		if o.Conflict {
+			outcome = "CONFLICT: same priority, neither applies (promotion_conflict)"
+		}
+		fmt.Fprintf(w, "  %s and %s, %s to %s, on %s for %s: %s\n", o.A, o.B, o.From.In(tz).Format(calTime), o.To.In(tz).Format(calTime),
+			strings.Join(o.Channels, ","), plural(o.SKUs, "SKU"), outcome)
+	}
+	return nil
+}
+
+type calendarJSON struct {
+	At         string          `json:"at"`
+	From       *string         `json:"from"`
+	To         *string         `json:"to"`
+	Promotions []promotionJSON `json:"promotions"`
+	Changes    []changeJSON    `json:"changes"`
+	Overlaps   []overlapJSON   `json:"overlaps"`
+}
+
+type promotionJSON struct {
+	Name     string   `json:"name"`
+	Starts   string   `json:"starts"`
+	Ends     string   `json:"ends"`
+	Channels []string `json:"channels"`
+	Partner  *string  `json:"partner"`
+	SKUs     int      `json:"skus"`
+	Discount string   `json:"discount"`
+	Priority int64    `json:"priority"`
+	Status   string   `json:"status"`
+}
+
+type changeJSON struct {
+	At     string   `json:"at"`
+	Starts []string `json:"starts"`
+	Ends   []string `json:"ends"`
+}
+
+type overlapJSON struct {
+	A        string   `json:"a"`
+	B        string   `json:"b"`
+	From     string   `json:"from"`
+	To       string   `json:"to"`
+	Channels []string `json:"channels"`
+	SKUs     int      `json:"skus"`
+	Conflict bool     `json:"conflict"`
+	Winner   *string  `json:"winner"`
+}
+
+func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func optTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := rfc(t)
+	return &s
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func writeCalendarJSON(w io.Writer, cal *calendar.Calendar) error {
+	out := calendarJSON{At: rfc(cal.Now), From: optTime(cal.From), To: optTime(cal.To),
+		Promotions: []promotionJSON{}, Changes: []changeJSON{}, Overlaps: []overlapJSON{}}
+	for _, e := range cal.Entries {
+		p := e.Promotion
+		out.Promotions = append(out.Promotions, promotionJSON{Name: p.Name, Starts: rfc(p.Starts), Ends: rfc(p.Ends), Channels: e.Channels,
+			Partner: optString(p.Partner), SKUs: e.SKUs, Discount: p.Discount.String(), Priority: p.Priority, Status: string(e.Status)})
+	}
+	for _, c := range cal.Changes {
+		out.Changes = append(out.Changes, changeJSON{At: rfc(c.At), Starts: orEmpty(c.Starts), Ends: orEmpty(c.Ends)})
+	}
+	for _, o := range cal.Overlaps {
+		out.Overlaps = append(out.Overlaps, overlapJSON{A: o.A, B: o.B, From: rfc(o.From), To: rfc(o.To), Channels: o.Channels, SKUs: o.SKUs, Conflict: o.Conflict, Winner: optString(o.Winner)})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// writeCalendarICS writes one event per promotion. The event UID is stable
+// (the promotion's name), so a subscribed calendar updates in place.
+func writeCalendarICS(w io.Writer, cal *calendar.Calendar) error {
+	c := ics.NewCalendar()
+	c.SetMethod(ics.MethodPublish)
+	c.SetProductId("-//accord//promotion calendar//EN")
+	c.SetXWRCalName("accord promotions")
+	for _, e := range cal.Entries {
+		p := e.Promotion
+		ev := c.AddEvent(p.Name + "@accord")
+		ev.SetDtStampTime(cal.Now.UTC())
+		ev.SetStartAt(p.Starts.UTC())
+		ev.SetEndAt(p.Ends.UTC())
+		ev.SetSummary(fmt.Sprintf("%s (%s)", p.Name, p.Discount))
+		desc := fmt.Sprintf("Channels: %s\nSKUs: %d\nDiscount: %s\nPriority: %d", strings.Join(e.Channels, ", "), e.SKUs, p.Discount, p.Priority)
+		if p.Partner != "" {
+			desc += "\nPartner: " + p.Partner
+			ev.AddCategory(p.Partner)
+		}
+		ev.SetDescription(desc)
+	}
+	return c.SerializeTo(w)
+}

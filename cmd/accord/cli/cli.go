@@ -1,0 +1,172 @@
+// Package cli is the accord command line: it parses flags, calls the spec
+// loader, the engine and (later) the controller, and renders their results
+// as text, JSON or diagnostics. It holds no business logic of its own.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lmittmann/tint"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes, as Terraform's.
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitChanges = 2
+)
+
+// Env is everything the commands take from the process, so that tests run
+// the real CLI in-process with their own streams, environment and clock.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	LookupEnv      func(string) (string, bool)
+	Now            func() time.Time
+}
+
+// SystemEnv is the environment of the running process.
+func SystemEnv() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv, Now: time.Now}
+}
+
+// Main runs accord with the process's arguments and returns the exit code.
+func Main() int { return Run(os.Args[1:], SystemEnv()) }
+
+// exitError ends a command with a code after the command has already said
+// why (diagnostics, a plan), so nothing more is printed.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// Run runs accord with the given arguments.
+func Run(args []string, env Env) int {
+	app := &app{env: env}
+	root := app.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintf(env.Stderr, "Error: %s\n", err)
+	return ExitError
+}
+
+// app holds the global flags and what they set up.
+type app struct {
+	env       Env
+	dir       string
+	vars      []string
+	logLevel  string
+	logFormat string
+	noColor   bool
+	log       *slog.Logger
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "accord",
+		Short: "Keep every sales channel in accord with one declarative spec",
+		Long: `accord keeps a merchant's sales channels (Shopify, Amazon, Walmart, TikTok Shop,
+eBay and others) in accord with a spec written in HCL and kept in git: inventory
+pools, price matrices, promotions, parity rules and listing fields.`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(*cobra.Command, []string) error { return a.setup() },
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&a.dir, "dir", ".", "the spec directory")
+	f.StringArrayVar(&a.vars, "var", nil, "set a variable: --var NAME=VALUE (repeatable)")
+	f.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	f.StringVar(&a.logFormat, "log-format", "auto", "log format: auto (text on a terminal, else JSON), text or json")
+	f.BoolVar(&a.noColor, "no-color", false, "never colour the output")
+	root.AddCommand(
+		a.validateCommand(),
+		a.fmtCommand(),
+		a.desiredCommand(),
+		a.explainCommand(),
+		a.calendarCommand(),
+		a.versionCommand(),
+	)
+	return root
+}
+
+// setup builds the logger from the global flags.
+func (a *app) setup() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel)
+	}
+	var h slog.Handler
+	switch a.logFormat {
+	case "json":
+		h = slog.NewJSONHandler(a.env.Stderr, &slog.HandlerOptions{Level: level})
+	case "text":
+		h = tint.NewHandler(a.env.Stderr, &tint.Options{Level: level, NoColor: !a.colorOn(a.env.Stderr), TimeFormat: time.TimeOnly})
+	case "auto":
+		if isTerminal(a.env.Stderr) {
+			h = tint.NewHandler(a.env.Stderr, &tint.Options{Level: level, NoColor: !a.colorOn(a.env.Stderr), TimeFormat: time.TimeOnly})
+		} else {
+			h = slog.NewJSONHandler(a.env.Stderr, &slog.HandlerOptions{Level: level})
+		}
+	default:
+		return fmt.Errorf("--log-format %q: use auto, text or json", a.logFormat)
+	}
+	a.log = slog.New(h)
+	return nil
+}
+
+// varMap parses --var NAME=VALUE flags.
+func (a *app) varMap() (map[string]string, error) {
+	m := map[string]string{}
+	for _, v := range a.vars {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("--var %q: write NAME=VALUE", v)
+		}
+		m[name] = value
+	}
+	return m, nil
+}
+
+// colorOn reports whether output to w may carry ANSI colour.
+func (a *app) colorOn(w io.Writer) bool {
+	if a.noColor {
+		return false
+	}
+	if _, set := a.env.LookupEnv("NO_COLOR"); set {
+		return false
+	}
+	return isTerminal(w)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// termWidth is the width to wrap diagnostics at.
+func termWidth(w io.Writer) uint {
+	if f, ok := w.(*os.File); ok {
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 20 {
+			return uint(width)
+		}
+	}
+	return 100
+}

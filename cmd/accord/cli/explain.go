@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/accordhq/accord/spec"
+	"github.com/accordhq/accord/spec/derive"
+)
+
+func (a *app) explainCommand() *cobra.Command {
+	var at string
+	var channels []string
+	cmd := &cobra.Command{
+		Use:   "explain SKU",
+		Short: "Show, step by step, how a SKU's quantity, price and fields are derived on each channel",
+		Long: `explain answers "why is this price 43.99 on Amazon?": for each channel it walks
+the derivation of one catalog SKU (list price, adjust, fx, promotion, floor,
+rounding, parity, deviation; on hand, safety stock, reserves, buffer, max; each
+field) and names the spec file and line behind every step.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sel := filter{channels: channels, skus: []string{args[0]}}
+			res, s, err := a.derive(cmd.Context(), at, sel, true)
+			if err != nil {
+				return err
+			}
+			return writeExplain(a.env.Stdout, s, res, args[0])
+		},
+	}
+	cmd.Flags().StringVar(&at, "at", "", "explain at this time (RFC 3339, or local to the spec's time zone); default now")
+	cmd.Flags().StringArrayVar(&channels, "channel", nil, "only this channel (repeatable)")
+	return cmd
+}
+
+func where(r hcl.Range) string {
+	if r.Filename == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}
+
+func writeExplain(w io.Writer, s *spec.Spec, res *derive.Result, sku string) error {
+	p, _, _ := s.Product(sku)
+	fmt.Fprintf(w, "%s", sku)
+	if p.Title != "" {
+		fmt.Fprintf(w, " %q", p.Title)
+	}
+	fmt.Fprintf(w, " at %s  (%s)\n", res.At.In(s.Settings.Timezone).Format(time.RFC3339), where(p.Range))
+	if len(res.Listings) == 0 {
+		fmt.Fprintln(w, "\naccord manages nothing of this SKU on the selected channels: it is in no pool and no price matrix, and no listing block applies.")
+	}
+	for _, l := range res.Listings {
+		ch, _, _ := s.Channel(l.Channel)
+		fmt.Fprintf(w, "\n%s (%s, %s)\n", ch.Name, ch.Type, ch.Currency)
+		// Each topic is its own table, so a long title does not push the
+		// price arithmetic off the screen.
+		for _, topic := range []string{"price", "quantity", "fields"} {
+			var steps []derive.Step
+			for _, st := range l.Trace {
+				if st.Topic == topic {
+					steps = append(steps, st)
+				}
+			}
+			if len(steps) == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "  %s\n", topic)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			for _, st := range steps {
+				line := "    " + st.Label + "\t" + st.Value + "\t" + st.Detail
+				if src := where(st.Range); src != "" {
+					line += "\t" + src
+				}
+				fmt.Fprintln(tw, strings.TrimRight(line, "\t"))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
+		first := true
+		for _, f := range res.Findings {
+			if f.Channel != l.Channel && f.Channel != "" {
+				continue
+			}
+			if first {
+				fmt.Fprintln(w, "  findings")
+				first = false
+			}
+			fmt.Fprintf(w, "    %s %s: %s  (%s)\n", f.Severity, f.Code, f.Message, where(f.Range))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/accordhq/accord/adapters/builtin"
+	"github.com/accordhq/accord/controller/stock"
+	"github.com/accordhq/accord/spec"
+	"github.com/accordhq/accord/spec/derive"
+)
+
+// load loads the spec at --dir without printing anything.
+func (a *app) load() (*spec.Spec, hcl.Diagnostics, error) {
+	vars, err := a.varMap()
+	if err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	s, diags := spec.LoadDir(a.dir, spec.Options{Types: a.registry(), Vars: vars, LookupEnv: a.env.LookupEnv})
+	if s != nil {
+		a.log.Debug("spec loaded", "dir", a.dir, "products", len(s.Products), "channels", len(s.Channels), "duration", time.Since(start))
+	}
+	return s, diags, nil
+}
+
+// loadSpec loads the spec at --dir and prints its diagnostics. A nil spec
+// means the command must stop; the error carries exit status 1.
+func (a *app) loadSpec() (*spec.Spec, error) {
+	s, diags, err := a.load()
+	if err != nil {
+		return nil, err
+	}
+	var sources map[string][]byte
+	if s != nil {
+		sources = s.Sources
+	}
+	a.printDiags(diags, sources)
+	if diags.HasErrors() {
+		return nil, exitError{ExitError}
+	}
+	return s, nil
+}
+
+// readStock reads on-hand stock for the spec's pools.
+func (a *app) readStock(ctx context.Context, s *spec.Spec) (stock.Levels, error) {
+	start := time.Now()
+	levels, diags := stock.Read(ctx, s, a.dir, s.Sources)
+	a.printDiags(diags, s.Sources)
+	if diags.HasErrors() {
+		return nil, exitError{ExitError}
+	}
+	a.log.Debug("stock read", "sources", len(levels), "duration", time.Since(start))
+	return levels, nil
+}
+
+// printDiags writes diagnostics to stderr with source snippets, and, when
+// any is an error, a compact file:line:col list at the end.
+func (a *app) printDiags(diags hcl.Diagnostics, sources map[string][]byte) {
+	if len(diags) == 0 {
+		return
+	}
+	writeDiags(a.env.Stderr, diags, sources, termWidth(a.env.Stderr), a.colorOn(a.env.Stderr))
+}
+
+func writeDiags(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, width uint, color bool) {
+	files := make(map[string]*hcl.File, len(sources))
+	for name, data := range sources {
+		files[name] = &hcl.File{Bytes: data}
+	}
+	wr := hcl.NewDiagnosticTextWriter(w, files, width, color)
+	_ = wr.WriteDiagnostics(diags)
+	errs, warns := 0, 0
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	if errs == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s, %s:\n", plural(errs, "error"), plural(warns, "warning"))
+	for _, d := range diags {
+		sev := "error"
+		if d.Severity != hcl.DiagError {
+			sev = "warning"
+		}
+		loc := "(no file)"
+		if d.Subject != nil {
+			loc = fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+		}
+		fmt.Fprintf(w, "  %s: %s: %s\n", loc, sev, d.Summary)
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// findingTitles are the diagnostic summaries of engine findings.
+var findingTitles = map[string]string{
+	derive.CodePromotionConflict:    "Promotions conflict",
+	derive.CodePromotionClamped:     "Promotion price raised to its floor",
+	derive.CodePromotionIneffective: "Promotion does not lower the price",
+	derive.CodePromotionMinDiscount: "Promotion under its campaign's minimum discount",
+	derive.CodeBelowFloor:           "Price under its floor",
+	derive.CodeInvalidPrice:         "Price not above zero",
+	derive.CodeParityUnresolvable:   "Parity cannot be met",
+	derive.CodeParityViolation:      "Parity violated",
+	derive.CodePriceDeviation:       "Price too far from the anchor",
+	derive.CodeMaxLength:            "Field too long",
+	derive.CodeTruncated:            "Field truncated",
+	derive.CodeFieldError:           "Field cannot be evaluated",
+	derive.CodeSharedField:          "Shared field differs between channels",
+	derive.CodeStockMissing:         "No stock record",
+}
+
+// findingDiags turns engine findings into diagnostics, one per code and spec
+// line, so that a rule that trips on 40,000 listings is one diagnostic with
+// a count and examples, not 40,000.
+func findingDiags(fs []derive.TimedFinding, now time.Time, loc *time.Location) hcl.Diagnostics {
+	type group struct {
+		first derive.TimedFinding
+		items []derive.TimedFinding
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, f := range fs {
+		key := fmt.Sprintf("%s\x00%s\x00%s:%d:%d", f.Severity, f.Code, f.Range.Filename, f.Range.Start.Line, f.Range.Start.Column)
+		g, ok := groups[key]
+		if !ok {
+			g = &group{first: f}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.items = append(g.items, f)
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := groups[order[i]].first, groups[order[j]].first
+		if a.Severity != b.Severity {
+			return a.Severity == derive.Error
+		}
+		if a.Range.Filename != b.Range.Filename {
+			return a.Range.Filename < b.Range.Filename
+		}
+		return a.Range.Start.Line < b.Range.Start.Line
+	})
+	var diags hcl.Diagnostics
+	for _, key := range order {
+		g := groups[key]
+		f := g.first
+		title := findingTitles[f.Code]
+		if title == "" {
+			title = f.Code
+		}
+		var b strings.Builder
+		const shown = 5
+		if len(g.items) > 1 {
+			fmt.Fprintf(&b, "%d listings:\n", len(g.items))
+		}
+		for i, it := range g.items {
+			if i == shown {
+				fmt.Fprintf(&b, "  ... and %d more.\n", len(g.items)-shown)
+				break
+			}
+			if len(g.items) > 1 {
+				b.WriteString("  - ")
+			}
+			b.WriteString(findingLine(it, now, loc))
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "(%s)", f.Code)
+		sev := hcl.DiagError
+		if f.Severity == derive.Warning {
+			sev = hcl.DiagWarning
+		}
+		d := &hcl.Diagnostic{Severity: sev, Summary: title, Detail: b.String()}
+		if f.Range.Filename != "" {
+			d.Subject = f.Range.Ptr()
+		}
+		diags = append(diags, d)
+	}
+	return diags
+}
+
+func findingLine(f derive.TimedFinding, now time.Time, loc *time.Location) string {
+	who := f.SKU
+	if f.Channel != "" {
+		who = f.Channel + " " + f.SKU
+	}
+	line := fmt.Sprintf("%s: %s", who, f.Message)
+	if !f.At.IsZero() && !f.At.Equal(now) {
+		line += fmt.Sprintf(" (from %s)", f.At.In(loc).Format(time.RFC3339))
+	}
+	return line
+}
+
+// registry is the set of channel kinds of this build.
+func (a *app) registry() spec.ChannelTypes { return builtin.Registry() }

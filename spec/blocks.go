@@ -1,0 +1,290 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/shopspring/decimal"
+
+	"github.com/accordhq/accord/spec/money"
+)
+
+var (
+	one     = decimal.NewFromInt(1)
+	hundred = decimal.NewFromInt(100)
+)
+
+func (l *loader) decodeSettings(b *hcl.Block) {
+	l.spec.Settings = Settings{Currency: "USD", CurrencyScale: 2, Timezone: time.UTC}
+	if b == nil {
+		return
+	}
+	l.spec.Settings.Range = b.DefRange
+	c := l.content(b.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "currency"}, {Name: "timezone"}}})
+	if a := c.Attributes["currency"]; a != nil {
+		if cur, ok := l.currency(a); ok {
+			l.spec.Settings.Currency = cur
+			l.spec.Settings.CurrencyScale, _ = money.MinorUnits(cur)
+			l.spec.Settings.CurrencyRange = a.Expr.Range()
+		}
+	}
+	if a := c.Attributes["timezone"]; a != nil {
+		if tz, ok := l.str(a); ok {
+			loc, err := time.LoadLocation(tz)
+			if err != nil || tz == "" || tz == "Local" {
+				l.errAt(a.Expr.Range(), "Unknown time zone", fmt.Sprintf("%q is not an IANA time zone name such as \"UTC\" or \"America/New_York\".", tz))
+			} else {
+				l.spec.Settings.Timezone = loc
+			}
+		}
+	}
+}
+
+func (l *loader) currency(a *hcl.Attribute) (string, bool) {
+	s, ok := l.str(a)
+	if !ok {
+		return "", false
+	}
+	if len(s) != 3 {
+		l.errAt(a.Expr.Range(), "Unknown currency", fmt.Sprintf("%q is not an ISO 4217 currency code such as \"USD\" or \"EUR\".", s))
+		return "", false
+	}
+	if _, err := money.MinorUnits(s); err != nil {
+		l.errAt(a.Expr.Range(), "Unknown currency", fmt.Sprintf("%q is not an ISO 4217 currency code such as \"USD\" or \"EUR\".", s))
+		return "", false
+	}
+	return s, true
+}
+
+var driftDefaults = Drift{Quantity: DriftCorrect, Price: DriftCorrect, Fields: DriftReport}
+
+// decodeDrift reads a drift block over a base policy.
+func (l *loader) decodeDrift(b *hcl.Block, base Drift) Drift {
+	if b == nil {
+		return base
+	}
+	c := l.content(b.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "quantity"}, {Name: "price"}, {Name: "fields"}}})
+	d := base
+	for name, dst := range map[string]*DriftAction{"quantity": &d.Quantity, "price": &d.Price, "fields": &d.Fields} {
+		if a := c.Attributes[name]; a != nil {
+			if s, ok := l.oneOf(a, string(DriftCorrect), string(DriftReport), string(DriftIgnore)); ok {
+				*dst = DriftAction(s)
+			}
+		}
+	}
+	return d
+}
+
+func (l *loader) decodeChannels(blocks []*hcl.Block, drift *hcl.Block) {
+	l.spec.Drift = l.decodeDrift(drift, driftDefaults)
+	schema := &hcl.BodySchema{
+		Attributes: []hcl.AttributeSchema{
+			{Name: "type", Required: true}, {Name: "currency"}, {Name: "fx_rate"}, {Name: "sku_column"},
+		},
+		Blocks: []hcl.BlockHeaderSchema{{Type: "config"}, {Type: "drift"}},
+	}
+	seen := map[string]*Channel{}
+	for _, b := range blocks {
+		name := b.Labels[0]
+		if !nameRe.MatchString(name) {
+			l.errAt(b.LabelRanges[0], "Invalid channel name", fmt.Sprintf("%q is not a valid name: use letters, digits, _ and -, starting with a letter.", name))
+			continue
+		}
+		if prev, dup := seen[name]; dup {
+			l.errAt(b.LabelRanges[0], "Duplicate channel", fmt.Sprintf("Channel %q is already declared at %s.", name, rangeLine(prev.Range)))
+			continue
+		}
+		ch := &Channel{Name: name, Range: b.DefRange, Currency: l.spec.Settings.Currency, Scale: l.spec.Settings.CurrencyScale, FXRate: one}
+		seen[name] = ch
+		c := l.content(b.Body, schema)
+		ok := true
+		if a := c.Attributes["type"]; a != nil {
+			ch.TypeRange = a.Expr.Range()
+			if t, good := l.str(a); good {
+				if _, known := l.opts.Types.Lookup(t); !known {
+					names := l.opts.Types.Names()
+					l.errAt(a.Expr.Range(), "Unknown channel type", fmt.Sprintf("%q is not a channel type accord knows; the types are %s.%s", t, quoteList(names), didYouMean(t, names)))
+					ok = false
+				}
+				ch.Type = t
+			} else {
+				ok = false
+			}
+		}
+		if a := c.Attributes["currency"]; a != nil {
+			if cur, good := l.currency(a); good {
+				ch.Currency = cur
+				ch.Scale, _ = money.MinorUnits(cur)
+			} else {
+				ok = false
+			}
+		}
+		if a := c.Attributes["fx_rate"]; a != nil {
+			ch.FXRateRange = a.Expr.Range()
+			if fx, good := l.number(a); good {
+				if !fx.IsPositive() {
+					l.errAt(a.Expr.Range(), "Invalid exchange rate", fmt.Sprintf("fx_rate must be greater than zero; it is %s.", fx))
+					ok = false
+				} else {
+					ch.FXRate = fx
+					if ch.Currency == l.spec.Settings.Currency && !fx.Equal(one) {
+						l.warnAt(a.Expr.Range(), "Exchange rate within one currency", fmt.Sprintf("Channel %q sells in %s, the catalog currency, yet fx_rate is %s: every price is multiplied by it. Use a price matrix adjust for a markup.", name, ch.Currency, fx))
+					}
+				}
+			} else {
+				ok = false
+			}
+		} else if ch.Currency != l.spec.Settings.Currency {
+			l.errAt(b.DefRange, "Missing exchange rate", fmt.Sprintf("Channel %q sells in %s but the catalog is in %s: set fx_rate, the %s units per %s.", name, ch.Currency, l.spec.Settings.Currency, ch.Currency, l.spec.Settings.Currency))
+			ok = false
+		}
+		if a := c.Attributes["sku_column"]; a != nil {
+			if col, good := l.str(a); good {
+				if !isKnownColumn(col) && !contains(l.spec.ProductAttributes, col) {
+					cands := append(append([]string{}, knownColumns...), l.spec.ProductAttributes...)
+					l.errAt(a.Expr.Range(), "Unknown catalog column", fmt.Sprintf("sku_column names %q, which is not a column of the catalog.%s", col, didYouMean(col, cands)))
+					ok = false
+				}
+				ch.SKUColumn = col
+			}
+		}
+		var cfg, drift *hcl.Block
+		for _, blk := range c.Blocks {
+			switch blk.Type {
+			case "config":
+				if cfg != nil {
+					l.errAt(blk.DefRange, "Duplicate config block", fmt.Sprintf("Channel %q already has a config block at %s.", name, rangeLine(cfg.DefRange)))
+					continue
+				}
+				cfg = blk
+			case "drift":
+				if drift != nil {
+					l.errAt(blk.DefRange, "Duplicate drift block", fmt.Sprintf("Channel %q already has a drift block at %s.", name, rangeLine(drift.DefRange)))
+					continue
+				}
+				drift = blk
+			}
+		}
+		if cfg != nil {
+			ch.Config = cfg.Body
+		}
+		ch.Drift = l.decodeDrift(drift, l.spec.Drift)
+		if ok {
+			l.spec.Channels = append(l.spec.Channels, ch)
+		}
+	}
+	sort.Slice(l.spec.Channels, func(i, j int) bool { return l.spec.Channels[i].Name < l.spec.Channels[j].Name })
+	for i, ch := range l.spec.Channels {
+		l.spec.channelIdx[ch.Name] = i
+	}
+	// Channels that failed to decode still exist for reference checks, so
+	// that a typo in a type does not also report every pool that names it.
+	l.declaredChannels = make(map[string]bool, len(seen))
+	for name := range seen {
+		l.declaredChannels[name] = true
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// channelRef checks that a name written in the spec is a declared channel.
+// It returns false, reporting an unknown name, when the channel cannot be
+// used; a declared channel that failed to decode returns false quietly.
+func (l *loader) channelRef(name string, rng hcl.Range, where string) bool {
+	if _, _, ok := l.spec.Channel(name); ok {
+		return true
+	}
+	if l.declaredChannels[name] {
+		return false
+	}
+	names := sortedKeys(l.declaredChannels)
+	l.errAt(rng, "Unknown channel", fmt.Sprintf("%s names channel %q, which is not declared. The channels are %s.%s", where, name, quoteList(names), didYouMean(name, names)))
+	return false
+}
+
+// channelList reads a list of channel names, each checked.
+func (l *loader) channelList(a *hcl.Attribute, where string) ([]string, bool) {
+	names, ok := l.strList(a)
+	if !ok {
+		return nil, false
+	}
+	out := names[:0]
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			l.errAt(a.Expr.Range(), "Duplicate channel", fmt.Sprintf("%s lists channel %q twice.", where, n))
+			ok = false
+			continue
+		}
+		seen[n] = true
+		if l.channelRef(n, a.Expr.Range(), where) {
+			out = append(out, n)
+		} else if !l.declaredChannels[n] {
+			ok = false
+		}
+	}
+	return out, ok
+}
+
+func (l *loader) decodeStockSources(blocks []*hcl.Block) {
+	schema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "type", Required: true}, {Name: "file"}}}
+	for _, b := range blocks {
+		name := b.Labels[0]
+		if !nameRe.MatchString(name) {
+			l.errAt(b.LabelRanges[0], "Invalid stock source name", fmt.Sprintf("%q is not a valid name: use letters, digits, _ and -, starting with a letter.", name))
+			continue
+		}
+		if prev, dup := l.spec.sourceIdx[name]; dup {
+			l.errAt(b.LabelRanges[0], "Duplicate stock source", fmt.Sprintf("Stock source %q is already declared at %s.", name, rangeLine(prev.Range)))
+			continue
+		}
+		src := &StockSource{Name: name, Range: b.DefRange}
+		l.spec.sourceIdx[name] = src
+		c := l.content(b.Body, schema)
+		if a := c.Attributes["type"]; a != nil {
+			if t, ok := l.oneOf(a, "file", "sandbox"); ok {
+				src.Type = t
+			}
+		}
+		if a := c.Attributes["file"]; a != nil {
+			src.FileRange = a.Expr.Range()
+			if f, ok := l.str(a); ok {
+				src.File = f
+			}
+			if src.Type == "sandbox" {
+				l.errAt(a.NameRange, "Unexpected file", "A sandbox stock source reads the sandbox warehouse; file belongs to type \"file\".")
+			}
+		} else if src.Type == "file" {
+			l.errAt(b.DefRange, "Missing file", fmt.Sprintf("Stock source %q is of type \"file\": set file to a CSV with the columns sku and on_hand.", name))
+		}
+		l.spec.StockSources = append(l.spec.StockSources, src)
+	}
+}
+
+func (l *loader) decodeGuard(b *hcl.Block) {
+	l.spec.Guard = Guard{MaxPriceDrop: decimal.NullDecimal{Decimal: decimal.New(5, -1), Valid: true}}
+	if b == nil {
+		return
+	}
+	l.spec.Guard.Range = b.DefRange
+	c := l.content(b.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "max_changes"}, {Name: "max_price_drop"}}})
+	if a := c.Attributes["max_changes"]; a != nil {
+		if n, ok := l.nonNegative(a); ok {
+			l.spec.Guard.MaxChanges = n
+		}
+	}
+	if a := c.Attributes["max_price_drop"]; a != nil {
+		if p, ok := l.percent(a, one, false); ok {
+			l.spec.Guard.MaxPriceDrop = decimal.NullDecimal{Decimal: p, Valid: true}
+		}
+	}
+}

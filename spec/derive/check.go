@@ -1,0 +1,77 @@
+package derive
+
+import (
+	"sort"
+	"time"
+
+	"github.com/accordhq/accord/spec"
+)
+
+// TimedFinding is a finding and the first instant it holds.
+type TimedFinding struct {
+	Finding
+	At time.Time
+}
+
+// Check derives prices and fields at now and prices again at every later
+// instant where a promotion starts or ends, and returns each finding once,
+// at the first instant it appears. It is what validation runs: a promotion
+// that will clash with a floor next week is an error today. Quantities are
+// left out, so no stock is needed.
+func Check(s *spec.Spec, now time.Time) []TimedFinding {
+	e := New(s)
+	seen := map[string]bool{}
+	var out []TimedFinding
+	collect := func(at time.Time, fs []Finding) {
+		for _, f := range fs {
+			key := f.Code + "\x00" + f.Channel + "\x00" + f.SKU + "\x00" + f.Field
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, TimedFinding{Finding: f, At: at})
+		}
+	}
+	collect(now, e.Derive(Options{At: now}).Findings)
+	for _, at := range Boundaries(s, now) {
+		// Only SKUs that a promotion covers at this instant can price
+		// differently from now.
+		var skus []string
+		covered := make([]bool, len(s.Products))
+		for _, p := range s.Promotions {
+			if !p.Active(at) {
+				continue
+			}
+			for i, c := range p.Covers {
+				if c && !covered[i] {
+					covered[i] = true
+					skus = append(skus, s.Products[i].SKU)
+				}
+			}
+		}
+		if len(skus) == 0 {
+			continue
+		}
+		collect(at, e.Derive(Options{At: at, SKUs: skus, NoFields: true}).Findings)
+	}
+	return out
+}
+
+// Boundaries returns the instants after now at which a promotion starts or
+// ends, sorted and without repeats.
+func Boundaries(s *spec.Spec, now time.Time) []time.Time {
+	set := map[int64]time.Time{}
+	for _, p := range s.Promotions {
+		for _, t := range []time.Time{p.Starts, p.Ends} {
+			if t.After(now) {
+				set[t.UnixNano()] = t
+			}
+		}
+	}
+	out := make([]time.Time, 0, len(set))
+	for _, t := range set {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
+}

@@ -1,0 +1,452 @@
+package derive
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/shopspring/decimal"
+
+	"github.com/accordhq/accord/spec"
+	"github.com/accordhq/accord/spec/money"
+)
+
+var (
+	one = decimal.NewFromInt(1)
+	// divPlaces is the precision of the few divisions money needs (a margin
+	// floor, a currency conversion): far finer than any minor unit, so that
+	// no rounding decision can turn on it.
+	divPlaces int32 = 20
+)
+
+// matrixPlan is a price matrix with its per-channel constants.
+type matrixPlan struct {
+	m *spec.PriceMatrix
+	// marginDivisor is 1 - min_margin.
+	marginDivisor decimal.Decimal
+	anchor        int // channel index, or -1
+	// by channel index
+	adjust    []money.Adjustment
+	rounding  []money.Rounding
+	overrides []map[string]spec.Override
+}
+
+func (e *Engine) planMatrices() {
+	s := e.s
+	e.matOf = make([]int32, len(s.Products))
+	for i := range e.matOf {
+		e.matOf[i] = -1
+	}
+	for mi, m := range s.Matrices {
+		plan := &matrixPlan{m: m, anchor: -1,
+			adjust: make([]money.Adjustment, len(s.Channels)), rounding: make([]money.Rounding, len(s.Channels)),
+			overrides: make([]map[string]spec.Override, len(s.Channels))}
+		if m.MinMargin.Valid {
+			plan.marginDivisor = one.Sub(m.MinMargin.Decimal)
+		}
+		if _, c, ok := s.Channel(m.Anchor); ok {
+			plan.anchor = c
+		}
+		for c, ch := range s.Channels {
+			plan.adjust[c] = m.PerChannel[ch.Name].Adjust
+			plan.rounding[c] = m.Rounding[ch.Name]
+			plan.overrides[c] = m.Overrides[ch.Name]
+		}
+		for i := range e.matOf {
+			if e.matOf[i] < 0 && m.SKUs.Contains(i) {
+				e.matOf[i] = int32(mi)
+			}
+		}
+		e.matrices = append(e.matrices, plan)
+	}
+}
+
+// chanPrice is one channel's price for the SKU being derived.
+type chanPrice struct {
+	ok         bool
+	regRounded decimal.Decimal
+	promo      *spec.Promotion
+	final      decimal.Decimal
+	// floor is the floor of the final price (the sale floor under a
+	// promotion) and floorWhy names what set it.
+	floor    decimal.Decimal
+	hasFloor bool
+	floorWhy string
+	floorRng hcl.Range
+}
+
+// floorPart is one candidate floor.
+type floorPart struct {
+	value decimal.Decimal
+	why   string
+	rng   hcl.Range
+}
+
+func maxFloor(parts []floorPart) (floorPart, bool) {
+	var best floorPart
+	found := false
+	for _, p := range parts {
+		if !found || p.value.GreaterThan(best.value) {
+			best, found = p, true
+		}
+	}
+	return best, found
+}
+
+// money2 writes an amount with at least the currency's minor-unit places,
+// and more only where an unrounded value has them: 34.55136, 34.99, 35.00.
+func money2(d decimal.Decimal, scale int32) string {
+	s := d.String()
+	if i := strings.IndexByte(s, '.'); i < 0 || int32(len(s)-i-1) < scale {
+		return d.StringFixed(scale)
+	}
+	return s
+}
+
+// derivePrices fills r.prices for product i on every channel.
+func (r *skuRun) derivePrices(i int, listed []bool, traces []*tracer) {
+	for c := range r.prices {
+		r.prices[c] = chanPrice{}
+	}
+	mi := r.e.matOf[i]
+	if mi < 0 {
+		for c, tr := range traces {
+			if tr != nil && listed[c] {
+				tr.step("price", "unmanaged", "null", "this SKU is in no price matrix", hclNone)
+			}
+		}
+		return
+	}
+	plan := r.e.matrices[mi]
+	s := r.e.s
+	p := s.Products[i]
+	for c, ch := range s.Channels {
+		if listed[c] {
+			r.channelPrice(plan, c, ch, p, i, traces[c])
+		}
+	}
+	r.applyParity(plan, p, traces)
+	r.checkDeviation(plan, p, traces)
+	for c, tr := range traces {
+		if tr != nil && r.prices[c].ok {
+			cp := &r.prices[c]
+			compare := "null"
+			if cp.promo != nil {
+				compare = money2(cp.regRounded, s.Channels[c].Scale)
+			}
+			tr.step("price", "final", money2(cp.final, s.Channels[c].Scale), "compare_at "+compare, hclNone)
+		}
+	}
+}
+
+// channelPrice works steps 1 to 4 of the contract for one channel.
+func (r *skuRun) channelPrice(plan *matrixPlan, c int, ch *spec.Channel, p *spec.Product, i int, tr *tracer) {
+	m := plan.m
+	cp := &r.prices[c]
+	fx := ch.FXRate
+	fxIsOne := fx.Equal(one)
+	round := plan.rounding[c]
+
+	// 1. The regular price.
+	var regular decimal.Decimal
+	override, isOverride := plan.overrides[c][p.SKU]
+	if isOverride {
+		regular = override.Price
+		if tr != nil {
+			tr.step("price", "override", money2(regular, ch.Scale), "a fixed regular price, used exactly as written (no adjust, fx or rounding)", override.Range)
+		}
+	} else {
+		regular = p.Price
+		if tr != nil {
+			tr.step("price", "list price", p.Price.String(), "the catalog price of "+p.SKU, p.Range)
+		}
+		if adj := plan.adjust[c]; !adj.IsZero() {
+			regular = adj.Apply(regular)
+			if tr != nil {
+				tr.step("price", "adjust "+adj.String(), regular.String(), fmt.Sprintf("%s adjusted by %s", p.Price, adj), m.PerChannel[ch.Name].AdjustRange)
+			}
+		}
+		if !fxIsOne {
+			before := regular
+			regular = regular.Mul(fx)
+			if tr != nil {
+				tr.step("price", "fx", regular.String(), fmt.Sprintf("%s x %s %s per %s", before, fx, ch.Currency, r.e.s.Settings.Currency), ch.FXRateRange)
+			}
+		}
+	}
+	if !regular.IsPositive() {
+		r.add(Finding{Severity: Error, Code: CodeInvalidPrice, Channel: ch.Name, SKU: p.SKU,
+			Message: fmt.Sprintf("the regular price works out to %s, which is not above zero", regular), Range: m.PerChannel[ch.Name].AdjustRange})
+		return
+	}
+
+	// 3. The floors that hold for the regular price.
+	var parts [3]floorPart
+	base := parts[:0]
+	if m.MAPFloor && p.MAP.Valid {
+		v := p.MAP.Decimal
+		if !fxIsOne {
+			v = v.Mul(fx)
+		}
+		base = append(base, floorPart{v, "MAP " + money2(p.MAP.Decimal, r.e.s.Settings.CurrencyScale), p.Range})
+	}
+	if m.MinMargin.Valid && p.Cost.Valid {
+		v := p.Cost.Decimal
+		if !fxIsOne {
+			v = v.Mul(fx)
+		}
+		v = v.DivRound(plan.marginDivisor, divPlaces)
+		base = append(base, floorPart{v, fmt.Sprintf("margin %s over cost %s", money.FormatPercent(m.MinMargin.Decimal), money2(p.Cost.Decimal, r.e.s.Settings.CurrencyScale)), m.MinMarginRange})
+	}
+	regFloor, hasRegFloor := maxFloor(base)
+	if hasRegFloor && regular.LessThan(regFloor.value) {
+		r.add(Finding{Severity: Error, Code: CodeBelowFloor, Channel: ch.Name, SKU: p.SKU,
+			Message: fmt.Sprintf("the regular price %s is under its floor %s (%s)", money2(regular, ch.Scale), money2(regFloor.value, ch.Scale), regFloor.why), Range: regFloor.rng})
+	}
+	if tr != nil && hasRegFloor {
+		tr.step("price", "floor", money2(regFloor.value, ch.Scale), regFloor.why, regFloor.rng)
+	}
+
+	// 4. Rounding of the regular price against its floor.
+	regRounded := regular
+	if !isOverride {
+		var raised bool
+		regRounded, raised = round.Round(regular, regFloor.value)
+		if tr != nil {
+			detail := fmt.Sprintf("%s rounded with %q", regular, round.String())
+			if raised {
+				detail += fmt.Sprintf(", held at or above the floor %s", money2(regFloor.value, ch.Scale))
+			}
+			tr.step("price", "rounding", money2(regRounded, ch.Scale), detail, m.RoundingRange)
+		}
+	}
+	cp.ok = true
+	cp.regRounded = regRounded
+	cp.final = regRounded
+	cp.floor, cp.hasFloor, cp.floorWhy, cp.floorRng = regFloor.value, hasRegFloor, regFloor.why, regFloor.rng
+
+	// 2. The promotion, worked from the unrounded regular price.
+	promo := r.pickPromotion(c, ch, p, i, tr)
+	if promo == nil {
+		return
+	}
+	sale := promo.Discount.Apply(regular, fx)
+	if tr != nil {
+		tr.step("price", "promotion "+promo.Name, sale.String(), fmt.Sprintf("%s from %s (priority %d)", promo.Discount, regular, promo.Priority), promo.DiscountRange)
+	}
+	saleParts := base // appending below writes past base, into parts
+	if promo.MaxDiscount.Valid {
+		v := regular.Mul(one.Sub(promo.MaxDiscount.Decimal))
+		saleParts = append(saleParts, floorPart{v, "max_discount " + money.FormatPercent(promo.MaxDiscount.Decimal) + " of " + promo.Name, promo.MaxDiscountRange})
+	}
+	saleFloor, hasSaleFloor := maxFloor(saleParts)
+	if hasSaleFloor && sale.LessThan(saleFloor.value) {
+		r.add(Finding{Severity: Warning, Code: CodePromotionClamped, Channel: ch.Name, SKU: p.SKU,
+			Message: fmt.Sprintf("promotion %q would sell at %s, under the floor %s (%s); the sale price is raised to the floor", promo.Name, money2(sale, ch.Scale), money2(saleFloor.value, ch.Scale), saleFloor.why), Range: saleFloor.rng})
+		if tr != nil {
+			tr.step("price", "clamped", saleFloor.value.String(), fmt.Sprintf("%s is under the floor %s (%s)", sale, saleFloor.value, saleFloor.why), saleFloor.rng)
+		}
+		sale = saleFloor.value
+	}
+	if !sale.IsPositive() {
+		r.add(Finding{Severity: Error, Code: CodeInvalidPrice, Channel: ch.Name, SKU: p.SKU,
+			Message: fmt.Sprintf("promotion %q works out to a sale price of %s, which is not above zero; the regular price stays", promo.Name, sale), Range: promo.DiscountRange})
+		return
+	}
+	saleRounded, raised := round.Round(sale, saleFloor.value)
+	if tr != nil {
+		detail := fmt.Sprintf("%s rounded with %q", sale, round.String())
+		if raised {
+			detail += fmt.Sprintf(", held at or above the floor %s", money2(saleFloor.value, ch.Scale))
+		}
+		tr.step("price", "rounding", money2(saleRounded, ch.Scale), detail, m.RoundingRange)
+	}
+	if !saleRounded.LessThan(regRounded) {
+		r.add(Finding{Severity: Warning, Code: CodePromotionIneffective, Channel: ch.Name, SKU: p.SKU,
+			Message: fmt.Sprintf("promotion %q does not lower the price: the sale price %s is not below the regular %s, so it does not apply", promo.Name, money2(saleRounded, ch.Scale), money2(regRounded, ch.Scale)), Range: promo.DiscountRange})
+		if tr != nil {
+			tr.step("price", "ineffective", money2(regRounded, ch.Scale), fmt.Sprintf("sale %s is not below regular %s: the promotion does not apply", money2(saleRounded, ch.Scale), money2(regRounded, ch.Scale)), promo.DiscountRange)
+		}
+		return
+	}
+	if promo.MinDiscount.Valid && saleRounded.GreaterThan(regRounded.Mul(one.Sub(promo.MinDiscount.Decimal))) {
+		off := one.Sub(saleRounded.DivRound(regRounded, 6)).Shift(2).Round(1)
+		r.add(Finding{Severity: Error, Code: CodePromotionMinDiscount, Channel: ch.Name, SKU: p.SKU,
+			Message: fmt.Sprintf("promotion %q takes %s%% off (%s to %s), less than its min_discount %s agreed with partner %q", promo.Name, off, money2(regRounded, ch.Scale), money2(saleRounded, ch.Scale), money.FormatPercent(promo.MinDiscount.Decimal), promo.Partner),
+			Range:   promo.MinDiscountRange})
+	}
+	cp.promo = promo
+	cp.final = saleRounded
+	cp.floor, cp.hasFloor, cp.floorWhy, cp.floorRng = saleFloor.value, hasSaleFloor, saleFloor.why, saleFloor.rng
+}
+
+// pickPromotion returns the promotion that sets the price of (c, i) at the
+// derivation's instant: the highest priority of those running; two at the
+// top priority is a promotion_conflict, and neither applies.
+func (r *skuRun) pickPromotion(c int, ch *spec.Channel, p *spec.Product, i int, tr *tracer) *spec.Promotion {
+	var best *spec.Promotion
+	var tied []*spec.Promotion
+	for _, promo := range r.active[c] {
+		if !promo.Covers[i] {
+			continue
+		}
+		switch {
+		case best == nil || promo.Priority > best.Priority:
+			best, tied = promo, tied[:0]
+		case promo.Priority == best.Priority:
+			tied = append(tied, promo)
+		}
+	}
+	if best == nil || len(tied) == 0 {
+		return best
+	}
+	names := []string{best.Name}
+	for _, t := range tied {
+		names = append(names, t.Name)
+	}
+	r.add(Finding{Severity: Error, Code: CodePromotionConflict, Channel: ch.Name, SKU: p.SKU,
+		Message: fmt.Sprintf("promotions %s all apply at priority %d; give one a higher priority", strings.Join(names, ", "), best.Priority),
+		Range:   tied[0].Range})
+	if tr != nil {
+		tr.step("price", "promotion conflict", "", fmt.Sprintf("%s all apply at priority %d: none is used", strings.Join(names, ", "), best.Priority), tied[0].Range)
+	}
+	return nil
+}
+
+// toChannel converts a price from channel a's currency to channel c's.
+func toChannel(v decimal.Decimal, from, to *spec.Channel) decimal.Decimal {
+	if from.FXRate.Equal(to.FXRate) {
+		return v
+	}
+	return v.Mul(to.FXRate).DivRound(from.FXRate, divPlaces)
+}
+
+// applyParity works step 5: each protected channel, in an order where every
+// channel it is compared against already has its final price.
+func (r *skuRun) applyParity(plan *matrixPlan, p *spec.Product, traces []*tracer) {
+	s := r.e.s
+	for _, rule := range r.e.parity {
+		_, c, ok := s.Channel(rule.Channel)
+		if !ok || !r.prices[c].ok {
+			continue
+		}
+		ch := s.Channels[c]
+		cp := &r.prices[c]
+		var limit decimal.Decimal
+		var ref string
+		found := false
+		for _, name := range rule.Against {
+			other, a, ok := s.Channel(name)
+			if !ok || !r.prices[a].ok {
+				continue
+			}
+			v := toChannel(r.prices[a].final, other, ch)
+			if !found || v.LessThan(limit) {
+				limit, ref, found = v, name, true
+			}
+		}
+		if !found {
+			continue
+		}
+		refPrice := limit
+		limit = limit.Mul(one.Add(rule.MaxGap))
+		if !cp.final.GreaterThan(limit) {
+			if tr := traces[c]; tr != nil {
+				tr.step("price", "parity "+rule.Name, money2(cp.final, ch.Scale), fmt.Sprintf("within %s of %s's %s (limit %s)", money.FormatPercent(rule.MaxGap), ref, money2(refPrice, ch.Scale), money2(limit, ch.Scale)), rule.Range)
+			}
+			continue
+		}
+		what := fmt.Sprintf("%s's price %s is more than %s above %s's %s (limit %s)", ch.Name, money2(cp.final, ch.Scale), money.FormatPercent(rule.MaxGap), ref, money2(refPrice, ch.Scale), money2(limit, ch.Scale))
+		switch rule.OnViolation {
+		case spec.ParityMatch:
+			matched := plan.rounding[c].Down(limit)
+			if !matched.IsPositive() || (cp.hasFloor && matched.LessThan(cp.floor)) {
+				r.add(Finding{Severity: Error, Code: CodeParityUnresolvable, Channel: ch.Name, SKU: p.SKU,
+					Message: fmt.Sprintf("%s; matching would need %s, under the floor %s (%s)", what, money2(matched, ch.Scale), money2(cp.floor, ch.Scale), cp.floorWhy),
+					Range:   rule.Range})
+				if tr := traces[c]; tr != nil {
+					tr.step("price", "parity "+rule.Name, money2(cp.final, ch.Scale), what+"; cannot match above the floor "+money2(cp.floor, ch.Scale), rule.Range)
+				}
+				continue
+			}
+			if tr := traces[c]; tr != nil {
+				tr.step("price", "parity "+rule.Name, money2(matched, ch.Scale), what+"; lowered to the largest rounded price within it", rule.Range)
+			}
+			cp.final = matched
+		case spec.ParityBlock:
+			r.add(Finding{Severity: Error, Code: CodeParityViolation, Channel: ch.Name, SKU: p.SKU, Message: what + "; the rule blocks it", Range: rule.Range})
+			if tr := traces[c]; tr != nil {
+				tr.step("price", "parity "+rule.Name, money2(cp.final, ch.Scale), what+": blocked", rule.Range)
+			}
+		case spec.ParityWarn:
+			r.add(Finding{Severity: Warning, Code: CodeParityViolation, Channel: ch.Name, SKU: p.SKU, Message: what, Range: rule.Range})
+			if tr := traces[c]; tr != nil {
+				tr.step("price", "parity "+rule.Name, money2(cp.final, ch.Scale), what+": warned", rule.Range)
+			}
+		}
+	}
+}
+
+// checkDeviation works step 6: |price_c - price_anchor| / price_anchor, in
+// the catalog currency, against each channel's max_deviation.
+func (r *skuRun) checkDeviation(plan *matrixPlan, p *spec.Product, traces []*tracer) {
+	a := plan.anchor
+	if a < 0 || !r.prices[a].ok {
+		return
+	}
+	s := r.e.s
+	anchor := s.Channels[a]
+	pa := r.prices[a].final
+	for c, ch := range s.Channels {
+		mc, has := plan.m.PerChannel[ch.Name]
+		if c == a || !has || !mc.MaxDeviation.Valid || !r.prices[c].ok {
+			continue
+		}
+		// In the catalog currency: |pc/fx_c - pa/fx_a| / (pa/fx_a)
+		//                        = |pc*fx_a - pa*fx_c| / (pa*fx_c)
+		pc := r.prices[c].final
+		num := pc.Mul(anchor.FXRate).Sub(pa.Mul(ch.FXRate)).Abs()
+		den := pa.Mul(ch.FXRate)
+		if num.GreaterThan(den.Mul(mc.MaxDeviation.Decimal)) {
+			dev := num.DivRound(den, 6).Shift(2).Round(1)
+			r.add(Finding{Severity: Error, Code: CodePriceDeviation, Channel: ch.Name, SKU: p.SKU,
+				Message: fmt.Sprintf("%s's price %s is %s%% away from anchor %s's %s; max_deviation is %s. Widen the bound or run the promotion on %s too",
+					ch.Name, money2(pc, ch.Scale), dev, anchor.Name, money2(pa, anchor.Scale), money.FormatPercent(mc.MaxDeviation.Decimal), ch.Name),
+				Range: mc.DeviationRange})
+			if tr := traces[c]; tr != nil {
+				tr.step("price", "deviation", money2(pc, ch.Scale), fmt.Sprintf("%s%% from anchor %s's %s, over max_deviation %s", dev, anchor.Name, money2(pa, anchor.Scale), money.FormatPercent(mc.MaxDeviation.Decimal)), mc.DeviationRange)
+			}
+		}
+	}
+}
+
+// parityOrder sorts parity rules so that a channel's own rules run before
+// any rule that compares against it. Rules in a cycle (already an error at
+// load) keep their declared order.
+func parityOrder(s *spec.Spec) []*spec.Parity {
+	rules := s.Parities
+	protected := map[string][]*spec.Parity{}
+	for _, p := range rules {
+		protected[p.Channel] = append(protected[p.Channel], p)
+	}
+	var out []*spec.Parity
+	state := map[string]int{}
+	var visit func(ch string)
+	visit = func(ch string) {
+		if state[ch] != 0 {
+			return
+		}
+		state[ch] = 1
+		for _, p := range protected[ch] {
+			for _, a := range p.Against {
+				visit(a)
+			}
+		}
+		out = append(out, protected[ch]...)
+		state[ch] = 2
+	}
+	for _, p := range rules {
+		visit(p.Channel)
+	}
+	return out
+}
