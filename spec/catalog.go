@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/accordhq/accord/spec/funcs"
 )
@@ -192,7 +193,9 @@ func ReadCatalogCSV(name string, data []byte) ([]*Product, []string, hcl.Diagnos
 	cols := make([]string, len(header))
 	index := map[string]int{}
 	for i, h := range header {
-		h = strings.TrimSpace(h)
+		// Normalised as HCL normalises map keys, so that
+		// product.attributes.X finds the column however it was typed.
+		h = norm.NFC.String(strings.TrimSpace(h))
 		if lower := strings.ToLower(h); isKnownColumn(lower) {
 			h = lower
 		}

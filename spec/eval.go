@@ -418,28 +418,11 @@ var productAttrNames = []string{"attributes", "brand", "category", "cost", "desc
 
 // ProductValue is the product as spec expressions see it.
 func ProductValue(p *Product) cty.Value {
-	attrs := cty.MapValEmpty(cty.String)
-	if len(p.Attributes) > 0 {
-		m := make(map[string]cty.Value, len(p.Attributes))
-		for k, v := range p.Attributes {
-			m[k] = cty.StringVal(v)
-		}
-		attrs = cty.MapVal(m)
+	m := make(map[string]cty.Value, len(productAttrNames))
+	for _, a := range productAttrNames {
+		m[a] = productAttr(p, a)
 	}
-	return cty.ObjectVal(map[string]cty.Value{
-		"sku":         cty.StringVal(p.SKU),
-		"price":       decimalValue(p.Price),
-		"cost":        nullDecimalValue(p.Cost),
-		"map":         nullDecimalValue(p.MAP),
-		"msrp":        nullDecimalValue(p.MSRP),
-		"title":       cty.StringVal(p.Title),
-		"brand":       cty.StringVal(p.Brand),
-		"category":    cty.StringVal(p.Category),
-		"description": cty.StringVal(p.Description),
-		"gtin":        cty.StringVal(p.GTIN),
-		"parent":      cty.StringVal(p.Parent),
-		"attributes":  attrs,
-	})
+	return cty.ObjectVal(m)
 }
 
 // ChannelValue is the channel as spec expressions see it.

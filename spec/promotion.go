@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -50,6 +52,7 @@ func (l *loader) decodePromotions(blocks []*hcl.Block) {
 		{Name: "min_discount"}, {Name: "max_discount"},
 	}}
 	seen := map[string]*Promotion{}
+	var pending []pendingPromotion
 	for _, b := range blocks {
 		name := b.Labels[0]
 		where := fmt.Sprintf("Promotion %q", name)
@@ -106,22 +109,26 @@ func (l *loader) decodePromotions(blocks []*hcl.Block) {
 			set, good := l.skuSet(a, where)
 			skus, ok = set, ok && good
 		}
-		if ok {
-			covers, good := l.coverage(p, skus, c.Attributes["where"])
-			if !good {
-				ok = false
-			}
-			p.Covers = covers
-			for _, v := range covers {
-				if v {
-					p.CoverCount++
-				}
-			}
+		if w := c.Attributes["where"]; w != nil && !l.checkProductRefs(w.Expr, false) {
+			ok = false
 		}
 		if ok {
-			l.spec.Promotions = append(l.spec.Promotions, p)
+			pending = append(pending, pendingPromotion{p: p, skus: skus, where: c.Attributes["where"]})
 		}
 	}
+	for _, pp := range l.coverage(pending) {
+		l.spec.Promotions = append(l.spec.Promotions, pp.p)
+	}
+}
+
+// pendingPromotion is a decoded promotion whose coverage is not yet known.
+type pendingPromotion struct {
+	p     *Promotion
+	skus  *SKUSet
+	where *hcl.Attribute
+	// failed counts the products its where could not be evaluated for.
+	failed int
+	first  hcl.Diagnostics
 }
 
 // decodeDiscount reads discount or price and the campaign's bounds.
@@ -198,59 +205,128 @@ func (l *loader) decodeDiscount(p *Promotion, c *hcl.BodyContent, where string) 
 	return true
 }
 
-// coverage evaluates skus and where into the set of products the promotion
-// covers. A where that fails for some products is reported once, with the
-// count, rather than once per product.
-func (l *loader) coverage(p *Promotion, skus *SKUSet, whereAttr *hcl.Attribute) ([]bool, bool) {
+// coverage evaluates every promotion's skus and where into the set of
+// products it covers, in one pass over the catalog: each product's value is
+// built once for all the where expressions. A where that fails for some
+// products is reported once, with the count, not once per product. It
+// returns the promotions whose coverage is known.
+func (l *loader) coverage(pending []pendingPromotion) []pendingPromotion {
 	n := len(l.spec.Products)
-	covers := make([]bool, n)
-	if whereAttr == nil {
-		for i := range covers {
-			covers[i] = skus.Contains(i)
+	var exprs []hcl.Expression
+	for i := range pending {
+		pp := &pending[i]
+		pp.p.Covers = make([]bool, n)
+		if pp.where != nil {
+			exprs = append(exprs, pp.where.Expr)
+			l.needProducts(pp.where.Expr)
 		}
-		return covers, true
 	}
-	if !l.checkProductRefs(whereAttr.Expr, false) {
-		return nil, false
+	proj := NewProjection(exprs...)
+	compiled := make([]BoolFunc, len(pending))
+	for k, pp := range pending {
+		if pp.where != nil {
+			compiled[k] = CompileBool(pp.where.Expr, l.ctx)
+		}
 	}
-	l.needProducts(whereAttr.Expr)
-	ctx := l.ctx.NewChild()
-	var first hcl.Diagnostics
-	failed := 0
-	for i, prod := range l.spec.Products {
-		if !skus.Contains(i) {
+	// Products are independent: split them across the cores, each worker
+	// with its own context and its own failure counts.
+	workers := min(runtime.GOMAXPROCS(0), n/1024+1)
+	type tally struct {
+		failed []int
+		first  []hcl.Diagnostics
+	}
+	tallies := make([]tally, workers)
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		t := &tallies[w]
+		t.failed, t.first = make([]int, len(pending)), make([]hcl.Diagnostics, len(pending))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := l.ctx.NewChild()
+			ctx.Variables = map[string]cty.Value{}
+			for i := lo; i < hi; i++ {
+				prod := l.spec.Products[i]
+				built := false
+				for k := range pending {
+					pp := &pending[k]
+					if !pp.skus.Contains(i) {
+						continue
+					}
+					if pp.where == nil {
+						pp.p.Covers[i] = true
+						continue
+					}
+					if f := compiled[k]; f != nil {
+						if v, ok := f(prod); ok {
+							pp.p.Covers[i] = v
+							continue
+						}
+					}
+					if !built && !proj.Empty() {
+						ctx.Variables["product"] = proj.Value(prod)
+						built = true
+					}
+					covered, diags := whereValue(pp.where, ctx, prod.SKU)
+					if diags.HasErrors() {
+						t.failed[k]++
+						if t.first[k] == nil {
+							t.first[k] = diags
+						}
+						continue
+					}
+					pp.p.Covers[i] = covered
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for k := range pending {
+		for _, t := range tallies {
+			pending[k].failed += t.failed[k]
+			if pending[k].first == nil {
+				pending[k].first = t.first[k]
+			}
+		}
+	}
+	var ok []pendingPromotion
+	for _, pp := range pending {
+		if pp.failed > 0 {
+			for _, d := range pp.first {
+				if pp.failed > 1 {
+					d.Detail = fmt.Sprintf("%s The same happens for %d more products.", d.Detail, pp.failed-1)
+				}
+			}
+			l.diags = append(l.diags, pp.first...)
 			continue
 		}
-		ctx.Variables = map[string]cty.Value{"product": ProductValue(prod)}
-		v, diags := whereAttr.Expr.Value(ctx)
-		if !diags.HasErrors() {
-			bv, err := convert.Convert(v, cty.Bool)
-			switch {
-			case err != nil:
-				diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Incorrect value type", Detail: fmt.Sprintf("where must be true or false; for SKU %s it is %s.", prod.SKU, v.Type().FriendlyName()), Subject: whereAttr.Expr.Range().Ptr()}}
-			case bv.IsNull():
-				diags = hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Missing value", Detail: fmt.Sprintf("where is null for SKU %s; it must be true or false.", prod.SKU), Subject: whereAttr.Expr.Range().Ptr()}}
-			default:
-				covers[i] = bv.True()
-				continue
+		for _, c := range pp.p.Covers {
+			if c {
+				pp.p.CoverCount++
 			}
 		}
-		failed++
-		if first == nil {
-			first = diags
-			for _, d := range first {
-				d.Detail = fmt.Sprintf("%s (evaluating where for SKU %s)", d.Detail, prod.SKU)
-			}
-		}
+		ok = append(ok, pp)
 	}
-	if failed > 0 {
-		if failed > 1 {
-			for _, d := range first {
-				d.Detail = fmt.Sprintf("%s The same happens for %d more products.", d.Detail, failed-1)
-			}
+	return ok
+}
+
+// whereValue evaluates a promotion's where for one product.
+func whereValue(where *hcl.Attribute, ctx *hcl.EvalContext, sku string) (bool, hcl.Diagnostics) {
+	v, diags := where.Expr.Value(ctx)
+	if diags.HasErrors() {
+		for _, d := range diags {
+			d.Detail = fmt.Sprintf("%s (evaluating where for SKU %s)", d.Detail, sku)
 		}
-		l.diags = append(l.diags, first...)
-		return nil, false
+		return false, diags
 	}
-	return covers, true
+	bv, err := convert.Convert(v, cty.Bool)
+	switch {
+	case err != nil:
+		return false, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Incorrect value type", Detail: fmt.Sprintf("where must be true or false; for SKU %s it is %s.", sku, v.Type().FriendlyName()), Subject: where.Expr.Range().Ptr()}}
+	case bv.IsNull():
+		return false, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Missing value", Detail: fmt.Sprintf("where is null for SKU %s; it must be true or false.", sku), Subject: where.Expr.Range().Ptr()}}
+	}
+	return bv.True(), nil
 }

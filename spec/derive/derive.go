@@ -69,8 +69,6 @@ type Listing struct {
 	adapters.Listing
 	// Promotion is the name of the promotion that sets the price, or "".
 	Promotion string
-	// Trace is the derivation step by step, when Options.Trace is set.
-	Trace []Step
 }
 
 // Result is the desired state at an instant.
@@ -80,6 +78,9 @@ type Result struct {
 	Listings []Listing
 	// Findings is sorted by channel, then SKU, then code.
 	Findings []Finding
+	// Traces holds each listing's derivation step by step, when
+	// Options.Trace is set.
+	Traces map[adapters.Key][]Step
 }
 
 // Stock gives the on-hand quantity of a SKU at a stock source.
@@ -120,11 +121,24 @@ type Engine struct {
 	matOf    []int32 // [product] -> index in matrices, or -1
 	parity   []*spec.Parity
 	fields   *fieldPlan
+	// listedOn[c][i] reports that channel c lists product i; nil for a
+	// channel that lists every product (no sku_column).
+	listedOn [][]bool
 }
 
 // New indexes a spec for derivation.
 func New(s *spec.Spec) *Engine {
-	e := &Engine{s: s}
+	e := &Engine{s: s, listedOn: make([][]bool, len(s.Channels))}
+	for c, ch := range s.Channels {
+		if ch.SKUColumn == "" {
+			continue
+		}
+		on := make([]bool, len(s.Products))
+		for i, p := range s.Products {
+			_, on[i] = ch.ChannelSKU(p)
+		}
+		e.listedOn[c] = on
+	}
 	e.planPools()
 	e.planMatrices()
 	e.parity = parityOrder(s)
@@ -146,12 +160,33 @@ func (e *Engine) Derive(opts Options) *Result {
 	if workers > len(products)/256+1 {
 		workers = len(products)/256 + 1
 	}
-	// grid[c*len(products)+k] is the listing of channel c for products[k].
-	grid := make([]Listing, nc*len(products))
-	present := make([]bool, len(grid))
-	findings := make([][]Finding, workers)
-	var wg sync.WaitGroup
+	// Each worker derives a range of SKUs on every channel and writes the
+	// listings straight into its own span of one slice, at an offset worked
+	// out from an upper bound (the products the channel lists); so the
+	// result is built in channel then SKU order without a second copy, and
+	// the few pairs that yield no listing leave gaps closed at the end.
 	chunk := (len(products) + workers - 1) / workers
+	type span struct{ off, n int }
+	spans := make([][]span, nc) // [channel][worker]
+	total := 0
+	for c := 0; c < nc; c++ {
+		spans[c] = make([]span, workers)
+		for w := 0; w < workers; w++ {
+			lo, hi := w*chunk, min((w+1)*chunk, len(products))
+			bound := 0
+			for k := lo; k < hi; k++ {
+				if e.listedOn[c] == nil || e.listedOn[c][products[k]] {
+					bound++
+				}
+			}
+			spans[c][w].off = total
+			total += bound
+		}
+	}
+	res.Listings = make([]Listing, total)
+	findings := make([][]Finding, workers)
+	traces := make([]map[adapters.Key][]Step, workers)
+	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		lo, hi := w*chunk, min((w+1)*chunk, len(products))
 		if lo >= hi {
@@ -163,22 +198,31 @@ func (e *Engine) Derive(opts Options) *Result {
 			run := newSKURun(e, opts, active)
 			for k := lo; k < hi; k++ {
 				run.derive(products[k], func(c int, l Listing) {
-					grid[c*len(products)+k] = l
-					present[c*len(products)+k] = true
+					sp := &spans[c][w]
+					res.Listings[sp.off+sp.n] = l
+					sp.n++
 				})
 			}
-			findings[w] = run.findings
+			findings[w], traces[w] = run.findings, run.traced
 		}(w, lo, hi)
 	}
 	wg.Wait()
 	n := 0
-	for i := range grid {
-		if present[i] {
-			grid[n] = grid[i]
-			n++
+	for c := 0; c < nc; c++ {
+		for _, sp := range spans[c] {
+			n += copy(res.Listings[n:], res.Listings[sp.off:sp.off+sp.n])
 		}
 	}
-	res.Listings = grid[:n:n]
+	clear(res.Listings[n:])
+	res.Listings = res.Listings[:n:n]
+	if opts.Trace {
+		res.Traces = map[adapters.Key][]Step{}
+		for _, t := range traces {
+			for k, v := range t {
+				res.Traces[k] = v
+			}
+		}
+	}
 	for _, f := range findings {
 		res.Findings = append(res.Findings, f...)
 	}
@@ -247,10 +291,15 @@ type skuRun struct {
 	prices   []chanPrice
 	fields   *fieldRun
 	missing  map[string]bool
+	// listed and traces are per-SKU scratch, reused across SKUs.
+	listed []bool
+	traces []*tracer
+	traced map[adapters.Key][]Step
 }
 
 func newSKURun(e *Engine, opts Options, active [][]*spec.Promotion) *skuRun {
-	r := &skuRun{e: e, opts: opts, active: active, prices: make([]chanPrice, len(e.s.Channels))}
+	nc := len(e.s.Channels)
+	r := &skuRun{e: e, opts: opts, active: active, prices: make([]chanPrice, nc), listed: make([]bool, nc), traces: make([]*tracer, nc)}
 	if !opts.NoFields && e.fields != nil {
 		r.fields = newFieldRun(e.s, e.fields)
 	}
@@ -262,10 +311,9 @@ func (r *skuRun) add(f Finding) { r.findings = append(r.findings, f) }
 func (r *skuRun) derive(i int, emit func(c int, l Listing)) {
 	s := r.e.s
 	p := s.Products[i]
-	listed := make([]bool, len(s.Channels))
-	traces := make([]*tracer, len(s.Channels))
-	for c, ch := range s.Channels {
-		_, listed[c] = ch.ChannelSKU(p)
+	listed, traces := r.listed, r.traces
+	for c := range s.Channels {
+		listed[c] = r.e.listedOn[c] == nil || r.e.listedOn[c][i]
 		if r.opts.Trace {
 			traces[c] = &tracer{}
 		}
@@ -298,7 +346,10 @@ func (r *skuRun) derive(i int, emit func(c int, l Listing)) {
 			continue // accord manages nothing of this listing
 		}
 		if traces[c] != nil {
-			l.Trace = traces[c].steps
+			if r.traced == nil {
+				r.traced = map[adapters.Key][]Step{}
+			}
+			r.traced[l.Key] = traces[c].steps
 		}
 		emit(c, l)
 	}

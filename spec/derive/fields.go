@@ -23,10 +23,13 @@ type fieldPlan struct {
 	// limit[c][n] is the max_length, Chars 0 for none.
 	limit    [][]spec.LengthLimit
 	truncate []bool
-	// needProduct reports that some rule reads `product`.
-	needProduct bool
-	shared      []int // indexes into names
-	listing     *spec.Listing
+	// product builds the `product` value the rules read.
+	product *spec.Projection
+	// compiled holds the rules that compile to Go; the others, and any
+	// product a compiled rule cannot decide, are evaluated by HCL.
+	compiled map[*spec.FieldRule]spec.StringFunc
+	shared   []int // indexes into names
+	listing  *spec.Listing
 }
 
 func planFields(s *spec.Spec) *fieldPlan {
@@ -56,7 +59,30 @@ func planFields(s *spec.Spec) *fieldPlan {
 	for i := range ls.Fields {
 		f := &ls.Fields[i]
 		fp.top[idx[f.Name]] = f
-		fp.needProduct = fp.needProduct || f.UsesProduct
+	}
+	var exprs []hcl.Expression
+	for _, f := range ls.Fields {
+		exprs = append(exprs, f.Expr)
+	}
+	for _, lc := range ls.PerChannel {
+		for _, f := range lc.Fields {
+			exprs = append(exprs, f.Expr)
+		}
+	}
+	fp.product = spec.NewProjection(exprs...)
+	fp.compiled = map[*spec.FieldRule]spec.StringFunc{}
+	compile := func(f *spec.FieldRule) {
+		if fn := spec.CompileString(f.Expr, s.Eval); fn != nil {
+			fp.compiled[f] = fn
+		}
+	}
+	for i := range ls.Fields {
+		compile(&ls.Fields[i])
+	}
+	for _, lc := range ls.PerChannel {
+		for i := range lc.Fields {
+			compile(&lc.Fields[i])
+		}
 	}
 	for _, ch := range s.Channels {
 		rules := append([]*spec.FieldRule(nil), fp.top...)
@@ -69,7 +95,6 @@ func planFields(s *spec.Spec) *fieldPlan {
 			for i := range lc.Fields {
 				f := &lc.Fields[i]
 				rules[idx[f.Name]] = f
-				fp.needProduct = fp.needProduct || f.UsesProduct
 			}
 			for name, lim := range lc.MaxLength {
 				limits[idx[name]] = lim
@@ -100,6 +125,10 @@ type fieldRun struct {
 	// read `channel`: one evaluation serves every channel.
 	topVals []fieldVal
 	topDone []bool
+	// product is the product being derived; its HCL value is built only
+	// when a rule falls back to HCL.
+	product      *spec.Product
+	productBuilt bool
 }
 
 type fieldVal struct {
@@ -122,9 +151,7 @@ func newFieldRun(s *spec.Spec, plan *fieldPlan) *fieldRun {
 // channel; each list is sorted by field name.
 func (fr *fieldRun) derive(r *skuRun, i int, listed []bool, traces []*tracer) [][]adapters.Field {
 	p := fr.s.Products[i]
-	if fr.plan.needProduct {
-		fr.ctx.Variables["product"] = spec.ProductValue(p)
-	}
+	fr.product, fr.productBuilt = p, false
 	for n := range fr.topDone {
 		fr.topDone[n] = false
 	}
@@ -171,6 +198,15 @@ func (fr *fieldRun) derive(r *skuRun, i int, listed []bool, traces []*tracer) []
 
 // eval evaluates one field expression to a string.
 func (fr *fieldRun) eval(r *skuRun, rule *spec.FieldRule, channel, sku string) fieldVal {
+	if f := fr.plan.compiled[rule]; f != nil {
+		if v, ok := f(fr.product); ok {
+			return fieldVal{value: v, ok: true}
+		}
+	}
+	if !fr.productBuilt && !fr.plan.product.Empty() {
+		fr.ctx.Variables["product"] = fr.plan.product.Value(fr.product)
+		fr.productBuilt = true
+	}
 	v, diags := rule.Expr.Value(fr.ctx)
 	if diags.HasErrors() {
 		r.add(Finding{Severity: Error, Code: CodeFieldError, Channel: channel, SKU: sku, Field: rule.Name,

@@ -68,29 +68,71 @@ type chanPrice struct {
 	promo      *spec.Promotion
 	final      decimal.Decimal
 	// floor is the floor of the final price (the sale floor under a
-	// promotion) and floorWhy names what set it.
-	floor    decimal.Decimal
-	hasFloor bool
-	floorWhy string
-	floorRng hcl.Range
+	// promotion), and floorKind says what set it.
+	floor     decimal.Decimal
+	floorKind floorKind
 }
 
-// floorPart is one candidate floor.
-type floorPart struct {
+// floorKind names what sets a floor. Its words are built only when a
+// finding or a trace needs them: formatting them for every one of 600k
+// listings cost more than the arithmetic.
+type floorKind uint8
+
+const (
+	noFloor floorKind = iota
+	mapFloor
+	marginFloor
+	maxDiscountFloor
+)
+
+// skuFloor is the regular-price floor of a SKU in the catalog currency:
+// the larger of MAP and the margin floor. A channel's floor is it times the
+// channel's fx rate, as max commutes with a positive rate.
+type skuFloor struct {
 	value decimal.Decimal
-	why   string
-	rng   hcl.Range
+	kind  floorKind
 }
 
-func maxFloor(parts []floorPart) (floorPart, bool) {
-	var best floorPart
-	found := false
-	for _, p := range parts {
-		if !found || p.value.GreaterThan(best.value) {
-			best, found = p, true
+func (e *Engine) skuFloor(plan *matrixPlan, p *spec.Product) skuFloor {
+	m := plan.m
+	f := skuFloor{}
+	if m.MAPFloor && p.MAP.Valid {
+		f = skuFloor{p.MAP.Decimal, mapFloor}
+	}
+	if m.MinMargin.Valid && p.Cost.Valid {
+		v := p.Cost.Decimal.DivRound(plan.marginDivisor, divPlaces)
+		if f.kind == noFloor || v.GreaterThan(f.value) {
+			f = skuFloor{v, marginFloor}
 		}
 	}
-	return best, found
+	return f
+}
+
+// floorWhy says what set a floor, in the user's words.
+func (r *skuRun) floorWhy(kind floorKind, plan *matrixPlan, p *spec.Product, promo *spec.Promotion) string {
+	scale := r.e.s.Settings.CurrencyScale
+	switch kind {
+	case mapFloor:
+		return "MAP " + money2(p.MAP.Decimal, scale)
+	case marginFloor:
+		return fmt.Sprintf("margin %s over cost %s", money.FormatPercent(plan.m.MinMargin.Decimal), money2(p.Cost.Decimal, scale))
+	case maxDiscountFloor:
+		return fmt.Sprintf("max_discount %s of %s", money.FormatPercent(promo.MaxDiscount.Decimal), promo.Name)
+	}
+	return "no floor"
+}
+
+// floorRange is the spec line behind a floor.
+func floorRange(kind floorKind, plan *matrixPlan, p *spec.Product, promo *spec.Promotion) hcl.Range {
+	switch kind {
+	case mapFloor:
+		return p.Range
+	case marginFloor:
+		return plan.m.MinMarginRange
+	case maxDiscountFloor:
+		return promo.MaxDiscountRange
+	}
+	return hcl.Range{}
 }
 
 // money2 writes an amount with at least the currency's minor-unit places,
@@ -120,9 +162,10 @@ func (r *skuRun) derivePrices(i int, listed []bool, traces []*tracer) {
 	plan := r.e.matrices[mi]
 	s := r.e.s
 	p := s.Products[i]
+	floor := r.e.skuFloor(plan, p)
 	for c, ch := range s.Channels {
 		if listed[c] {
-			r.channelPrice(plan, c, ch, p, i, traces[c])
+			r.channelPrice(plan, floor, c, ch, p, i, traces[c])
 		}
 	}
 	r.applyParity(plan, p, traces)
@@ -140,7 +183,7 @@ func (r *skuRun) derivePrices(i int, listed []bool, traces []*tracer) {
 }
 
 // channelPrice works steps 1 to 4 of the contract for one channel.
-func (r *skuRun) channelPrice(plan *matrixPlan, c int, ch *spec.Channel, p *spec.Product, i int, tr *tracer) {
+func (r *skuRun) channelPrice(plan *matrixPlan, floor skuFloor, c int, ch *spec.Channel, p *spec.Product, i int, tr *tracer) {
 	m := plan.m
 	cp := &r.prices[c]
 	fx := ch.FXRate
@@ -180,42 +223,29 @@ func (r *skuRun) channelPrice(plan *matrixPlan, c int, ch *spec.Channel, p *spec
 		return
 	}
 
-	// 3. The floors that hold for the regular price.
-	var parts [3]floorPart
-	base := parts[:0]
-	if m.MAPFloor && p.MAP.Valid {
-		v := p.MAP.Decimal
-		if !fxIsOne {
-			v = v.Mul(fx)
-		}
-		base = append(base, floorPart{v, "MAP " + money2(p.MAP.Decimal, r.e.s.Settings.CurrencyScale), p.Range})
+	// 3. The floor of the regular price: MAP and margin, in this currency.
+	regFloor, regKind := floor.value, floor.kind
+	if regKind != noFloor && !fxIsOne {
+		regFloor = regFloor.Mul(fx)
 	}
-	if m.MinMargin.Valid && p.Cost.Valid {
-		v := p.Cost.Decimal
-		if !fxIsOne {
-			v = v.Mul(fx)
-		}
-		v = v.DivRound(plan.marginDivisor, divPlaces)
-		base = append(base, floorPart{v, fmt.Sprintf("margin %s over cost %s", money.FormatPercent(m.MinMargin.Decimal), money2(p.Cost.Decimal, r.e.s.Settings.CurrencyScale)), m.MinMarginRange})
-	}
-	regFloor, hasRegFloor := maxFloor(base)
-	if hasRegFloor && regular.LessThan(regFloor.value) {
+	if regKind != noFloor && regular.LessThan(regFloor) {
 		r.add(Finding{Severity: Error, Code: CodeBelowFloor, Channel: ch.Name, SKU: p.SKU,
-			Message: fmt.Sprintf("the regular price %s is under its floor %s (%s)", money2(regular, ch.Scale), money2(regFloor.value, ch.Scale), regFloor.why), Range: regFloor.rng})
+			Message: fmt.Sprintf("the regular price %s is under its floor %s (%s)", money2(regular, ch.Scale), money2(regFloor, ch.Scale), r.floorWhy(regKind, plan, p, nil)),
+			Range:   floorRange(regKind, plan, p, nil)})
 	}
-	if tr != nil && hasRegFloor {
-		tr.step("price", "floor", money2(regFloor.value, ch.Scale), regFloor.why, regFloor.rng)
+	if tr != nil && regKind != noFloor {
+		tr.step("price", "floor", money2(regFloor, ch.Scale), r.floorWhy(regKind, plan, p, nil), floorRange(regKind, plan, p, nil))
 	}
 
 	// 4. Rounding of the regular price against its floor.
 	regRounded := regular
 	if !isOverride {
 		var raised bool
-		regRounded, raised = round.Round(regular, regFloor.value)
+		regRounded, raised = round.Round(regular, regFloor)
 		if tr != nil {
 			detail := fmt.Sprintf("%s rounded with %q", regular, round.String())
 			if raised {
-				detail += fmt.Sprintf(", held at or above the floor %s", money2(regFloor.value, ch.Scale))
+				detail += fmt.Sprintf(", held at or above the floor %s", money2(regFloor, ch.Scale))
 			}
 			tr.step("price", "rounding", money2(regRounded, ch.Scale), detail, m.RoundingRange)
 		}
@@ -223,7 +253,7 @@ func (r *skuRun) channelPrice(plan *matrixPlan, c int, ch *spec.Channel, p *spec
 	cp.ok = true
 	cp.regRounded = regRounded
 	cp.final = regRounded
-	cp.floor, cp.hasFloor, cp.floorWhy, cp.floorRng = regFloor.value, hasRegFloor, regFloor.why, regFloor.rng
+	cp.floor, cp.floorKind = regFloor, regKind
 
 	// 2. The promotion, worked from the unrounded regular price.
 	promo := r.pickPromotion(c, ch, p, i, tr)
@@ -234,30 +264,34 @@ func (r *skuRun) channelPrice(plan *matrixPlan, c int, ch *spec.Channel, p *spec
 	if tr != nil {
 		tr.step("price", "promotion "+promo.Name, sale.String(), fmt.Sprintf("%s from %s (priority %d)", promo.Discount, regular, promo.Priority), promo.DiscountRange)
 	}
-	saleParts := base // appending below writes past base, into parts
+	// 3. The sale floor adds the promotion's max_discount.
+	saleFloor, saleKind := regFloor, regKind
 	if promo.MaxDiscount.Valid {
-		v := regular.Mul(one.Sub(promo.MaxDiscount.Decimal))
-		saleParts = append(saleParts, floorPart{v, "max_discount " + money.FormatPercent(promo.MaxDiscount.Decimal) + " of " + promo.Name, promo.MaxDiscountRange})
-	}
-	saleFloor, hasSaleFloor := maxFloor(saleParts)
-	if hasSaleFloor && sale.LessThan(saleFloor.value) {
-		r.add(Finding{Severity: Warning, Code: CodePromotionClamped, Channel: ch.Name, SKU: p.SKU,
-			Message: fmt.Sprintf("promotion %q would sell at %s, under the floor %s (%s); the sale price is raised to the floor", promo.Name, money2(sale, ch.Scale), money2(saleFloor.value, ch.Scale), saleFloor.why), Range: saleFloor.rng})
-		if tr != nil {
-			tr.step("price", "clamped", saleFloor.value.String(), fmt.Sprintf("%s is under the floor %s (%s)", sale, saleFloor.value, saleFloor.why), saleFloor.rng)
+		if v := regular.Mul(one.Sub(promo.MaxDiscount.Decimal)); saleKind == noFloor || v.GreaterThan(saleFloor) {
+			saleFloor, saleKind = v, maxDiscountFloor
 		}
-		sale = saleFloor.value
+	}
+	if saleKind != noFloor && sale.LessThan(saleFloor) {
+		why := r.floorWhy(saleKind, plan, p, promo)
+		r.add(Finding{Severity: Warning, Code: CodePromotionClamped, Channel: ch.Name, SKU: p.SKU,
+			Message: fmt.Sprintf("promotion %q would sell at %s, under the floor %s (%s); the sale price is raised to the floor", promo.Name, money2(sale, ch.Scale), money2(saleFloor, ch.Scale), why),
+			Range:   floorRange(saleKind, plan, p, promo)})
+		if tr != nil {
+			tr.step("price", "clamped", saleFloor.String(), fmt.Sprintf("%s is under the floor %s (%s)", sale, saleFloor, why), floorRange(saleKind, plan, p, promo))
+		}
+		sale = saleFloor
 	}
 	if !sale.IsPositive() {
 		r.add(Finding{Severity: Error, Code: CodeInvalidPrice, Channel: ch.Name, SKU: p.SKU,
 			Message: fmt.Sprintf("promotion %q works out to a sale price of %s, which is not above zero; the regular price stays", promo.Name, sale), Range: promo.DiscountRange})
 		return
 	}
-	saleRounded, raised := round.Round(sale, saleFloor.value)
+	// 4. Rounding of the sale price against its own floor.
+	saleRounded, raised := round.Round(sale, saleFloor)
 	if tr != nil {
 		detail := fmt.Sprintf("%s rounded with %q", sale, round.String())
 		if raised {
-			detail += fmt.Sprintf(", held at or above the floor %s", money2(saleFloor.value, ch.Scale))
+			detail += fmt.Sprintf(", held at or above the floor %s", money2(saleFloor, ch.Scale))
 		}
 		tr.step("price", "rounding", money2(saleRounded, ch.Scale), detail, m.RoundingRange)
 	}
@@ -273,11 +307,11 @@ func (r *skuRun) channelPrice(plan *matrixPlan, c int, ch *spec.Channel, p *spec
 		off := one.Sub(saleRounded.DivRound(regRounded, 6)).Shift(2).Round(1)
 		r.add(Finding{Severity: Error, Code: CodePromotionMinDiscount, Channel: ch.Name, SKU: p.SKU,
 			Message: fmt.Sprintf("promotion %q takes %s%% off (%s to %s), less than its min_discount %s agreed with partner %q", promo.Name, off, money2(regRounded, ch.Scale), money2(saleRounded, ch.Scale), money.FormatPercent(promo.MinDiscount.Decimal), promo.Partner),
-			Range:   promo.MinDiscountRange})
+			Range: promo.MinDiscountRange})
 	}
 	cp.promo = promo
 	cp.final = saleRounded
-	cp.floor, cp.hasFloor, cp.floorWhy, cp.floorRng = saleFloor.value, hasSaleFloor, saleFloor.why, saleFloor.rng
+	cp.floor, cp.floorKind = saleFloor, saleKind
 }
 
 // pickPromotion returns the promotion that sets the price of (c, i) at the
@@ -360,9 +394,9 @@ func (r *skuRun) applyParity(plan *matrixPlan, p *spec.Product, traces []*tracer
 		switch rule.OnViolation {
 		case spec.ParityMatch:
 			matched := plan.rounding[c].Down(limit)
-			if !matched.IsPositive() || (cp.hasFloor && matched.LessThan(cp.floor)) {
+			if !matched.IsPositive() || (cp.floorKind != noFloor && matched.LessThan(cp.floor)) {
 				r.add(Finding{Severity: Error, Code: CodeParityUnresolvable, Channel: ch.Name, SKU: p.SKU,
-					Message: fmt.Sprintf("%s; matching would need %s, under the floor %s (%s)", what, money2(matched, ch.Scale), money2(cp.floor, ch.Scale), cp.floorWhy),
+					Message: fmt.Sprintf("%s; matching would need %s, under the floor %s (%s)", what, money2(matched, ch.Scale), money2(cp.floor, ch.Scale), r.floorWhy(cp.floorKind, plan, p, cp.promo)),
 					Range:   rule.Range})
 				if tr := traces[c]; tr != nil {
 					tr.step("price", "parity "+rule.Name, money2(cp.final, ch.Scale), what+"; cannot match above the floor "+money2(cp.floor, ch.Scale), rule.Range)
@@ -405,8 +439,10 @@ func (r *skuRun) checkDeviation(plan *matrixPlan, p *spec.Product, traces []*tra
 		// In the catalog currency: |pc/fx_c - pa/fx_a| / (pa/fx_a)
 		//                        = |pc*fx_a - pa*fx_c| / (pa*fx_c)
 		pc := r.prices[c].final
-		num := pc.Mul(anchor.FXRate).Sub(pa.Mul(ch.FXRate)).Abs()
-		den := pa.Mul(ch.FXRate)
+		num, den := pc.Sub(pa).Abs(), pa
+		if !anchor.FXRate.Equal(ch.FXRate) {
+			num, den = pc.Mul(anchor.FXRate).Sub(pa.Mul(ch.FXRate)).Abs(), pa.Mul(ch.FXRate)
+		}
 		if num.GreaterThan(den.Mul(mc.MaxDeviation.Decimal)) {
 			dev := num.DivRound(den, 6).Shift(2).Round(1)
 			r.add(Finding{Severity: Error, Code: CodePriceDeviation, Channel: ch.Name, SKU: p.SKU,

@@ -95,6 +95,8 @@ type Adjustment struct {
 	Value decimal.Decimal
 	// Text is the adjustment as the user wrote it.
 	Text string
+	// factor is 1 + Value for a percentage, worked out once.
+	factor decimal.Decimal
 }
 
 // ParseAdjustment reads "+8%", "-5%", "+2.00" or "-1.50". A value without a
@@ -105,7 +107,7 @@ func ParseAdjustment(s string) (Adjustment, error) {
 		if err != nil {
 			return Adjustment{}, err
 		}
-		return Adjustment{Percent: true, Value: v, Text: s}, nil
+		return Adjustment{Percent: true, Value: v, Text: s, factor: one.Add(v)}, nil
 	}
 	v, err := ParseAmount(s)
 	if err != nil {
@@ -123,7 +125,10 @@ func (a Adjustment) Apply(price decimal.Decimal) decimal.Decimal {
 		return price
 	}
 	if a.Percent {
-		return price.Mul(one.Add(a.Value))
+		if a.factor.IsZero() { // an Adjustment built without ParseAdjustment
+			return price.Mul(one.Add(a.Value))
+		}
+		return price.Mul(a.factor)
 	}
 	return price.Add(a.Value)
 }

@@ -228,3 +228,34 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRoundingFastPath checks the integer path against the decimal one on
+// arbitrary values, rules and scales.
+func FuzzRoundingFastPath(f *testing.F) {
+	f.Add(int64(431892), int32(-4), "0.99", uint8(2))
+	f.Add(int64(-10005), int32(-3), "none", uint8(2))
+	f.Add(int64(43205), int32(-1), "80", uint8(0))
+	f.Add(int64(999999999999999999), int32(-2), "9.99", uint8(2))
+	f.Add(int64(12345), int32(3), "0.95", uint8(2))
+	f.Fuzz(func(t *testing.T, coef int64, exp int32, rule string, scale uint8) {
+		if exp < -30 || exp > 30 || scale > 4 {
+			return
+		}
+		r, err := ParseRounding(rule, int32(scale))
+		if err != nil {
+			return
+		}
+		v := decimal.New(coef, exp)
+		if got, want := r.Down(v), r.downDecimal(v); !got.Equal(want) {
+			t.Errorf("%q Down(%s) = %s, decimal path says %s", rule, v, got, want)
+		}
+		if got, want := r.Up(v), r.upDecimal(v); !got.Equal(want) {
+			t.Errorf("%q Up(%s) = %s, decimal path says %s", rule, v, got, want)
+		}
+		if r.IsNone() {
+			if got, want := r.Nearest(v), v.Round(int32(scale)); !got.Equal(want) {
+				t.Errorf("none Nearest(%s) = %s, decimal.Round says %s", v, got, want)
+			}
+		}
+	})
+}

@@ -2,6 +2,8 @@ package money
 
 import (
 	"fmt"
+	"math"
+	"math/bits"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -19,8 +21,14 @@ type Rounding struct {
 	Scale  int32
 	ending decimal.Decimal
 	period decimal.Decimal
-	none   bool
-	text   string
+	// periodExp is log10 of the period: dividing by the period is an exact
+	// shift, never a division rounded to some precision.
+	periodExp int32
+	none      bool
+	text      string
+	// endMinor and periodMinor are the ending and period in minor units,
+	// for the integer fast path.
+	endMinor, periodMinor int64
 }
 
 // ParseRounding reads a rounding rule for a currency with the given
@@ -44,12 +52,20 @@ func ParseRounding(s string, scale int32) (Rounding, error) {
 		return Rounding{}, fmt.Errorf("price ending %q has %d decimal places, more than the currency's %d", s, places, scale)
 	}
 	intDigits := len(strings.TrimLeft(strings.SplitN(s, ".", 2)[0], "0"))
-	return Rounding{
-		Scale:  scale,
-		ending: e,
-		period: decimal.New(1, int32(intDigits)),
-		text:   s,
-	}, nil
+	r := Rounding{
+		Scale:     scale,
+		ending:    e,
+		period:    decimal.New(1, int32(intDigits)),
+		periodExp: int32(intDigits),
+		text:      s,
+	}
+	// The fast path needs the ending and period as whole minor units.
+	if endMinor, ok := exactMinor(r.ending, scale); ok {
+		if periodMinor, ok := exactMinor(r.period, scale); ok {
+			r.endMinor, r.periodMinor = endMinor, periodMinor
+		}
+	}
+	return r, nil
 }
 
 // String returns the rule as written.
@@ -63,6 +79,9 @@ func (r Rounding) IsNone() bool { return r.none }
 // The result may be negative when v is below the first valid price.
 func (r Rounding) Nearest(v decimal.Decimal) decimal.Decimal {
 	if r.none {
+		if m, ok := toMinor(v, r.Scale, halfUp); ok {
+			return decimal.New(m, -r.Scale)
+		}
 		return v.Round(r.Scale)
 	}
 	return r.Down(v)
@@ -71,38 +90,60 @@ func (r Rounding) Nearest(v decimal.Decimal) decimal.Decimal {
 // Down returns the largest valid price at or below v (for "none", v cut down
 // to the minor unit). It may be negative when v is below the first ending.
 func (r Rounding) Down(v decimal.Decimal) decimal.Decimal {
+	if m, ok := toMinor(v, r.Scale, floorMode); ok {
+		if r.none {
+			return decimal.New(m, -r.Scale)
+		}
+		if r.periodMinor > 0 {
+			if n, ok := floorDiv(m-r.endMinor, r.periodMinor); ok {
+				if p, ok := mulAdd(n, r.periodMinor, r.endMinor); ok {
+					return decimal.New(p, -r.Scale)
+				}
+			}
+		}
+	}
+	return r.downDecimal(v)
+}
+
+// downDecimal is Down in decimal arithmetic: the reference the integer
+// path must agree with, and the path for values beyond int64.
+func (r Rounding) downDecimal(v decimal.Decimal) decimal.Decimal {
 	if r.none {
 		return v.RoundFloor(r.Scale)
 	}
-	n := v.Sub(r.ending)
-	if !r.period.Equal(one) {
-		n = n.Div(r.period)
-	}
-	n = n.Floor()
-	if !r.period.Equal(one) {
-		n = n.Mul(r.period)
-	}
+	n := v.Sub(r.ending).Shift(-r.periodExp).Floor().Shift(r.periodExp)
 	return n.Add(r.ending)
 }
 
 // Up returns the smallest valid price at or above v (for "none", v raised to
 // the minor unit). It is never below the first valid price.
 func (r Rounding) Up(v decimal.Decimal) decimal.Decimal {
+	if m, ok := toMinor(v, r.Scale, ceilMode); ok {
+		if r.none {
+			return decimal.New(m, -r.Scale)
+		}
+		if r.periodMinor > 0 {
+			if n, ok := ceilDiv(m-r.endMinor, r.periodMinor); ok {
+				n = max(n, 0)
+				if p, ok := mulAdd(n, r.periodMinor, r.endMinor); ok {
+					return decimal.New(p, -r.Scale)
+				}
+			}
+		}
+	}
+	return r.upDecimal(v)
+}
+
+// upDecimal is Up in decimal arithmetic, the reference for the integer path.
+func (r Rounding) upDecimal(v decimal.Decimal) decimal.Decimal {
 	if r.none {
 		return v.RoundCeil(r.Scale)
 	}
-	n := v.Sub(r.ending)
-	if !r.period.Equal(one) {
-		n = n.Div(r.period)
-	}
-	n = n.Ceil()
+	n := v.Sub(r.ending).Shift(-r.periodExp).Ceil()
 	if n.IsNegative() {
 		n = decimal.Zero
 	}
-	if !r.period.Equal(one) {
-		n = n.Mul(r.period)
-	}
-	return n.Add(r.ending)
+	return n.Shift(r.periodExp).Add(r.ending)
 }
 
 // Round applies the rule to v against a floor, as the spec language defines
@@ -114,4 +155,113 @@ func (r Rounding) Round(v, floor decimal.Decimal) (price decimal.Decimal, raised
 		return r.Up(floor), true
 	}
 	return p, false
+}
+
+// The integer path. Rounding runs twice for each of hundreds of thousands
+// of listings, and in big-integer decimals each step allocates. Every value
+// here is an exact count of minor units held in an int64; whenever a value
+// does not fit, the functions report false and the decimal path runs.
+
+type minorMode int
+
+const (
+	floorMode minorMode = iota
+	ceilMode
+	halfUp // half away from zero, as decimal.Round
+)
+
+var pow10 = [19]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// toMinor returns v x 10^scale rounded by mode, when it fits an int64.
+func toMinor(v decimal.Decimal, scale int32, mode minorMode) (int64, bool) {
+	if v.NumDigits() > 18 {
+		return 0, false
+	}
+	c := v.CoefficientInt64()
+	e := int64(v.Exponent()) + int64(scale)
+	if e >= 0 {
+		if e > 18 {
+			return 0, false
+		}
+		p := pow10[e]
+		if c > math.MaxInt64/p || c < math.MinInt64/p {
+			return 0, false
+		}
+		return c * p, true
+	}
+	if -e > 18 {
+		return 0, false
+	}
+	p := pow10[-e]
+	q, rem := c/p, c%p
+	switch mode {
+	case floorMode:
+		if rem < 0 {
+			q--
+		}
+	case ceilMode:
+		if rem > 0 {
+			q++
+		}
+	case halfUp:
+		if rem >= 0 && rem >= p-rem {
+			q++
+		} else if rem < 0 && -rem >= p+rem {
+			q--
+		}
+	}
+	return q, true
+}
+
+// exactMinor returns v x 10^scale when it is a whole number in an int64.
+func exactMinor(v decimal.Decimal, scale int32) (int64, bool) {
+	f, ok1 := toMinor(v, scale, floorMode)
+	c, ok2 := toMinor(v, scale, ceilMode)
+	return f, ok1 && ok2 && f == c
+}
+
+func floorDiv(a, b int64) (int64, bool) {
+	if b <= 0 {
+		return 0, false
+	}
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q, true
+}
+
+func ceilDiv(a, b int64) (int64, bool) {
+	if b <= 0 {
+		return 0, false
+	}
+	q := a / b
+	if a%b > 0 {
+		q++
+	}
+	return q, true
+}
+
+// mulAdd returns n*p + e, reporting an overflow.
+func mulAdd(n, p, e int64) (int64, bool) {
+	hi, lo := bits.Mul64(uint64(abs64(n)), uint64(p))
+	if hi != 0 || lo > math.MaxInt64 {
+		return 0, false
+	}
+	m := int64(lo)
+	if n < 0 {
+		m = -m
+	}
+	sum := m + e
+	if (e > 0 && sum < m) || (e < 0 && sum > m) {
+		return 0, false
+	}
+	return sum, true
+}
+
+func abs64(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

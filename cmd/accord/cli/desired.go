@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
 	"github.com/accordhq/accord/adapters"
@@ -152,59 +155,61 @@ func moneyText(s *spec.Spec, l *adapters.Listing, d interface{ StringFixed(int32
 	return d.StringFixed(2)
 }
 
-type listingJSON struct {
-	Channel   string          `json:"channel"`
-	SKU       string          `json:"sku"`
-	Quantity  *int64          `json:"quantity"`
-	Price     *string         `json:"price"`
-	CompareAt *string         `json:"compare_at"`
-	Currency  string          `json:"currency"`
-	Promotion *string         `json:"promotion"`
-	Fields    json.RawMessage `json:"fields"`
+// appendQuote appends s as a JSON string. Its only error is invalid UTF-8,
+// which is written as U+FFFD, as encoding/json does; the output is valid
+// either way.
+func appendQuote(dst []byte, s string) []byte {
+	out, _ := jsontext.AppendQuote(dst, s)
+	return out
 }
 
-// jsonEnc marshals without HTML escaping, so a title "Bits & Bobs" stays
-// readable, and reuses one buffer across a large document.
-type jsonEnc struct {
-	buf bytes.Buffer
-	enc *json.Encoder
-}
-
-func newJSONEnc() *jsonEnc {
-	e := &jsonEnc{}
-	e.enc = json.NewEncoder(&e.buf)
-	e.enc.SetEscapeHTML(false)
-	return e
-}
-
-// marshal returns v's JSON; the bytes are valid until the next call.
-func (e *jsonEnc) marshal(v any) ([]byte, error) {
-	e.buf.Reset()
-	if err := e.enc.Encode(v); err != nil {
-		return nil, err
+// appendListingJSON appends one listing in the contract's shape. It is
+// written by hand over jsontext's quoting because reflection over 600k
+// listings took longer than deriving them.
+func appendListingJSON(b []byte, s *spec.Spec, l *derive.Listing) []byte {
+	b = append(b, `{"channel":`...)
+	b = appendQuote(b, l.Channel)
+	b = append(b, `,"sku":`...)
+	b = appendQuote(b, l.SKU)
+	b = append(b, `,"quantity":`...)
+	if l.Quantity.Valid {
+		b = strconv.AppendInt(b, l.Quantity.Units, 10)
+	} else {
+		b = append(b, "null"...)
 	}
-	return bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'}), nil
-}
-
-// fieldsObject writes sorted fields as a JSON object in their order.
-func (e *jsonEnc) fieldsObject(fields []adapters.Field) (json.RawMessage, error) {
-	out := []byte{'{'}
-	for i, f := range fields {
+	b = append(b, `,"price":`...)
+	b = appendMoney(b, s, &l.Listing, l.Price)
+	b = append(b, `,"compare_at":`...)
+	b = appendMoney(b, s, &l.Listing, l.CompareAt)
+	b = append(b, `,"currency":`...)
+	b = appendQuote(b, l.Currency)
+	b = append(b, `,"promotion":`...)
+	if l.Promotion != "" {
+		b = appendQuote(b, l.Promotion)
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, `,"fields":{`...)
+	for i, f := range l.Fields {
 		if i > 0 {
-			out = append(out, ',')
+			b = append(b, ',')
 		}
-		k, err := e.marshal(f.Name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(append(out, k...), ':')
-		v, err := e.marshal(f.Value)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v...)
+		b = appendQuote(b, f.Name)
+		b = append(b, ':')
+		b = appendQuote(b, f.Value)
 	}
-	return append(out, '}'), nil
+	return append(b, "}}"...)
+}
+
+// appendMoney appends a price as a JSON string with the currency's places,
+// or null.
+func appendMoney(b []byte, s *spec.Spec, l *adapters.Listing, d decimal.NullDecimal) []byte {
+	if !d.Valid {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = append(b, moneyText(s, l, d.Decimal)...)
+	return append(b, '"')
 }
 
 type findingJSON struct {
@@ -236,54 +241,35 @@ func findingsJSON(fs []derive.Finding) []findingJSON {
 // writeDesiredJSON writes the contract's shape, one listing per line so
 // that two runs diff line by line.
 func writeDesiredJSON(w io.Writer, s *spec.Spec, res *derive.Result) error {
-	e := newJSONEnc()
 	bw := &errWriter{w: w}
-	at, err := e.marshal(res.At.UTC().Format(time.RFC3339))
-	if err != nil {
-		return err
-	}
-	bw.printf("{\"at\": %s,\n \"listings\": [", at)
+	bw.printf("{\"at\": %s,\n \"listings\": [", appendQuote(nil, res.At.UTC().Format(time.RFC3339)))
+	var buf []byte
 	for i := range res.Listings {
-		l := &res.Listings[i]
-		fields, err := e.fieldsObject(l.Fields)
-		if err != nil {
-			return err
-		}
-		lj := listingJSON{Channel: l.Channel, SKU: l.SKU, Currency: l.Currency, Fields: fields}
-		if l.Quantity.Valid {
-			q := l.Quantity.Units
-			lj.Quantity = &q
-		}
-		if l.Price.Valid {
-			p := moneyText(s, &l.Listing, l.Price.Decimal)
-			lj.Price = &p
-		}
-		if l.CompareAt.Valid {
-			c := moneyText(s, &l.Listing, l.CompareAt.Decimal)
-			lj.CompareAt = &c
-		}
-		if l.Promotion != "" {
-			p := l.Promotion
-			lj.Promotion = &p
-		}
-		b, err := e.marshal(lj)
-		if err != nil {
-			return err
-		}
-		bw.item(i, b)
+		buf = appendListingJSON(buf[:0], s, &res.Listings[i])
+		bw.item(i, buf)
 	}
 	bw.close(len(res.Listings))
 	bw.printf(",\n \"findings\": [")
+	enc := json.NewEncoder(&buffer{&buf})
+	enc.SetEscapeHTML(false)
 	for i, f := range findingsJSON(res.Findings) {
-		b, err := e.marshal(f)
-		if err != nil {
+		buf = buf[:0]
+		if err := enc.Encode(f); err != nil {
 			return err
 		}
-		bw.item(i, b)
+		bw.item(i, bytes.TrimSuffix(buf, []byte{'\n'}))
 	}
 	bw.close(len(res.Findings))
 	bw.printf("}\n")
 	return bw.err
+}
+
+// buffer is an io.Writer appending to a byte slice the caller reuses.
+type buffer struct{ b *[]byte }
+
+func (w *buffer) Write(p []byte) (int, error) {
+	*w.b = append(*w.b, p...)
+	return len(p), nil
 }
 
 // errWriter keeps the first write error, so a long document is written

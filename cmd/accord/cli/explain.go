@@ -63,7 +63,7 @@ func writeExplain(w io.Writer, s *spec.Spec, res *derive.Result, sku string) err
 		// price arithmetic off the screen.
 		for _, topic := range []string{"price", "quantity", "fields"} {
 			var steps []derive.Step
-			for _, st := range l.Trace {
+			for _, st := range res.Traces[l.Key] {
 				if st.Topic == topic {
 					steps = append(steps, st)
 				}
