@@ -381,7 +381,7 @@ func (l *loader) decodeProduct(b *hcl.Block) *Product {
 			if positive {
 				bound = "greater than zero"
 			}
-			l.errAt(a.Expr.Range(), "Invalid "+name, fmt.Sprintf("The %s of SKU %s is %s; it must be %s.", name, p.SKU, d, bound))
+			l.errAt(a.Expr.Range(), "Invalid "+name, fmt.Sprintf("The %s of SKU %s is %s; it must be %s.", name, p.SKU, d.StringFixed(max(2, -d.Exponent())), bound))
 			ok = false
 			return decimal.NullDecimal{}
 		}

@@ -69,6 +69,7 @@ func (l *loader) decodePools(blocks []*hcl.Block) {
 		Blocks: []hcl.BlockHeaderSchema{{Type: "channel", LabelNames: []string{"name"}}, {Type: "low_stock"}},
 	}
 	seen := map[string]*Pool{}
+	var all []*Pool
 	for _, b := range blocks {
 		name := b.Labels[0]
 		where := fmt.Sprintf("Pool %q", name)
@@ -84,6 +85,7 @@ func (l *loader) decodePools(blocks []*hcl.Block) {
 		seen[name] = p
 		c := l.content(b.Body, schema)
 		ok := true
+		channelsBroken := false
 		if a := c.Attributes["source"]; a != nil {
 			if s, good := l.str(a); good {
 				if _, found := l.spec.sourceIdx[s]; !found {
@@ -105,7 +107,9 @@ func (l *loader) decodePools(blocks []*hcl.Block) {
 			p.ChannelsRange = a.Expr.Range()
 			// An unknown channel is reported and left out; the pool stays, so
 			// that its other mistakes are still found in this run.
-			p.Channels, _ = l.channelList(a, where)
+			var good bool
+			p.Channels, good = l.channelList(a, where)
+			channelsBroken = !good
 		}
 		if a := c.Attributes["skus"]; a != nil {
 			if set, good := l.skuSet(a, where); good {
@@ -125,7 +129,7 @@ func (l *loader) decodePools(blocks []*hcl.Block) {
 		for _, blk := range c.Blocks {
 			switch blk.Type {
 			case "channel":
-				if !l.decodePoolChannel(p, blk) {
+				if !l.decodePoolChannel(p, blk, channelsBroken) {
 					ok = false
 				}
 			case "low_stock":
@@ -141,18 +145,25 @@ func (l *loader) decodePools(blocks []*hcl.Block) {
 				}
 			}
 		}
+		all = append(all, p)
 		if ok {
 			l.spec.Pools = append(l.spec.Pools, p)
 		}
 	}
-	l.checkPoolOverlap()
+	l.checkPoolOverlap(all)
 }
 
-func (l *loader) decodePoolChannel(p *Pool, b *hcl.Block) bool {
+// decodePoolChannel decodes a pool's channel block. listBroken reports that
+// the pool's channels list already has a reported mistake, which likely
+// explains a block for a channel missing from it.
+func (l *loader) decodePoolChannel(p *Pool, b *hcl.Block, listBroken bool) bool {
 	name := b.Labels[0]
 	if !contains(p.Channels, name) {
+		if listBroken {
+			return false
+		}
 		if l.declaredChannels[name] || l.channelRef(name, b.LabelRanges[0], fmt.Sprintf("Pool %q", p.Name)) {
-			l.errAt(b.LabelRanges[0], "Channel not in pool", fmt.Sprintf("Pool %q has settings for channel %q, which is not in its channels list %s. Add it to channels or remove this block.", p.Name, name, quoteList(p.Channels)))
+			l.errAt(b.LabelRanges[0], "Channel not in pool", fmt.Sprintf("Pool %q has settings for channel %q, which is not among its channels (%s). Add it to channels or remove this block.", p.Name, name, strings.Join(p.Channels, ", ")))
 		}
 		return false
 	}
@@ -240,11 +251,11 @@ func (l *loader) decodeLowStock(p *Pool, b *hcl.Block) (*LowStock, bool) {
 
 // checkPoolOverlap reports every (channel, SKU) pair that two pools hold:
 // one diagnostic per pair of pools and channel, with a sample of SKUs.
-func (l *loader) checkPoolOverlap() {
+func (l *loader) checkPoolOverlap(pools []*Pool) {
 	n := len(l.spec.Products)
 	for _, ch := range l.spec.Channels {
 		owner := make([]int32, n)
-		for pi, p := range l.spec.Pools {
+		for pi, p := range pools {
 			if !contains(p.Channels, ch.Name) {
 				continue
 			}
@@ -260,7 +271,7 @@ func (l *loader) checkPoolOverlap() {
 				owner[i] = int32(pi + 1)
 			}
 			for prev, skus := range clash {
-				other := l.spec.Pools[prev-1]
+				other := pools[prev-1]
 				l.diags = append(l.diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Listing in two pools",

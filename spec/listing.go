@@ -61,13 +61,21 @@ func (l *loader) decodeListing(b *hcl.Block) {
 		}
 		l.decodeListingChannel(ls, blk)
 	}
+	// Every field written counts as declared, even one whose expression
+	// failed, so that its mistake is not reported again at max_length.
 	declared := map[string]bool{}
-	for _, f := range ls.Fields {
-		declared[f.Name] = true
+	for name := range body.Attributes {
+		if !listingReserved[name] {
+			declared[name] = true
+		}
 	}
-	for _, lc := range ls.PerChannel {
-		for _, f := range lc.Fields {
-			declared[f.Name] = true
+	for _, blk := range body.Blocks {
+		if blk.Type == "channel" {
+			for name := range blk.Body.Attributes {
+				if !listingReserved[name] {
+					declared[name] = true
+				}
+			}
 		}
 	}
 	if maxLen != nil {
@@ -83,8 +91,10 @@ func (l *loader) decodeListing(b *hcl.Block) {
 		}
 	}
 	top := map[string]bool{}
-	for _, f := range ls.Fields {
-		top[f.Name] = true
+	for name := range body.Attributes {
+		if !listingReserved[name] {
+			top[name] = true
+		}
 	}
 	for _, s := range ls.Shared {
 		if !top[s] {

@@ -13,11 +13,14 @@ var nameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
 // suggest returns the candidate closest to name, or "" when none is close
 // enough to be a likely typo.
+// A candidate is close when it is at most two edits away, or when one name
+// is the start of the other ("amazon" for "amazon_us").
 func suggest(name string, candidates []string) string {
-	best, bestDist := "", 3
+	best, bestDist := "", 1<<30
 	for _, c := range candidates {
 		d := levenshtein.Distance(name, c, nil)
-		if d < bestDist {
+		prefix := len(name) >= 3 && len(c) >= 3 && (strings.HasPrefix(c, name) || strings.HasPrefix(name, c))
+		if (d < 3 || prefix) && d < bestDist {
 			best, bestDist = c, d
 		}
 	}

@@ -18,6 +18,7 @@ func (l *loader) decodeMatrices(blocks []*hcl.Block) {
 		Blocks: []hcl.BlockHeaderSchema{{Type: "channel", LabelNames: []string{"name"}}, {Type: "override"}},
 	}
 	seen := map[string]*PriceMatrix{}
+	var all []*PriceMatrix
 	for _, b := range blocks {
 		name := b.Labels[0]
 		where := fmt.Sprintf("Price matrix %q", name)
@@ -95,15 +96,18 @@ func (l *loader) decodeMatrices(blocks []*hcl.Block) {
 		}
 		for chName, mc := range m.PerChannel {
 			if mc.MaxDeviation.Valid && m.Anchor == "" && c.Attributes["anchor"] == nil {
-				l.errAt(mc.DeviationRange, "No anchor for max_deviation", fmt.Sprintf("Channel %q has max_deviation, measured against the matrix's anchor channel, but %s has no anchor. Set anchor to the reference channel.", chName, where))
+				l.errAt(mc.DeviationRange, "No anchor for max_deviation", fmt.Sprintf("Channel %q has max_deviation, measured against the matrix's anchor channel, but price matrix %q has no anchor. Set anchor to the reference channel.", chName, m.Name))
 				ok = false
 			}
 		}
+		all = append(all, m)
 		if ok {
 			l.spec.Matrices = append(l.spec.Matrices, m)
 		}
 	}
-	l.checkMatrixOverlap()
+	// Overlaps are checked over every matrix, even one with other mistakes,
+	// so that fixing those does not reveal a new error.
+	l.checkMatrixOverlap(all)
 }
 
 // resolveRounding parses the matrix rule for every channel's currency, as a
@@ -257,10 +261,10 @@ func (l *loader) decodeOverride(m *PriceMatrix, b *hcl.Block) bool {
 }
 
 // checkMatrixOverlap reports SKUs that two price matrices claim.
-func (l *loader) checkMatrixOverlap() {
+func (l *loader) checkMatrixOverlap(matrices []*PriceMatrix) {
 	n := len(l.spec.Products)
 	owner := make([]int32, n)
-	for mi, m := range l.spec.Matrices {
+	for mi, m := range matrices {
 		clash := map[int32][]string{}
 		for i := 0; i < n; i++ {
 			if !m.SKUs.Contains(i) {
@@ -273,7 +277,7 @@ func (l *loader) checkMatrixOverlap() {
 			owner[i] = int32(mi + 1)
 		}
 		for prev, skus := range clash {
-			other := l.spec.Matrices[prev-1]
+			other := matrices[prev-1]
 			rng := m.Range
 			if m.SKUs != nil {
 				rng = m.SKUs.Range

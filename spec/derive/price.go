@@ -307,7 +307,7 @@ func (r *skuRun) channelPrice(plan *matrixPlan, floor skuFloor, c int, ch *spec.
 		off := one.Sub(saleRounded.DivRound(regRounded, 6)).Shift(2).Round(1)
 		r.add(Finding{Severity: Error, Code: CodePromotionMinDiscount, Channel: ch.Name, SKU: p.SKU,
 			Message: fmt.Sprintf("promotion %q takes %s%% off (%s to %s), less than its min_discount %s agreed with partner %q", promo.Name, off, money2(regRounded, ch.Scale), money2(saleRounded, ch.Scale), money.FormatPercent(promo.MinDiscount.Decimal), promo.Partner),
-			Range: promo.MinDiscountRange})
+			Range:   promo.MinDiscountRange})
 	}
 	cp.promo = promo
 	cp.final = saleRounded

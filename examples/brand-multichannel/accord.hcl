@@ -1,0 +1,63 @@
+# Northwind Audio sells its headphones, earbuds and speakers on its own
+# Shopify store, Amazon (fulfilled by Amazon), TikTok Shop and Walmart, from
+# one warehouse. Credentials come only from the environment; `accord
+# validate`, `desired`, `explain` and `calendar` need none of them.
+
+settings {
+  currency = "USD"
+  timezone = "America/Los_Angeles"
+}
+
+channel "shopify" {
+  type = "shopify"
+  config {
+    shop         = "northwind-audio"
+    api_version  = "2026-01"
+    access_token = env("SHOPIFY_ACCESS_TOKEN")
+  }
+}
+
+# Amazon knows the products by their FBA seller SKUs.
+channel "amazon_us" {
+  type       = "amazon"
+  sku_column = "amazon_sku"
+  config {
+    region         = "na"
+    marketplace_id = "ATVPDKIKX0DER"
+    seller_id      = env("AMAZON_SELLER_ID")
+    client_id      = env("AMAZON_LWA_CLIENT_ID")
+    client_secret  = env("AMAZON_LWA_CLIENT_SECRET")
+    refresh_token  = env("AMAZON_REFRESH_TOKEN")
+  }
+  # Amazon rewrites titles on its own; report that, never fight it.
+  drift {
+    fields = "ignore"
+  }
+}
+
+channel "tiktok" {
+  type = "tiktok"
+  config {
+    app_key      = env("TIKTOK_APP_KEY")
+    app_secret   = env("TIKTOK_APP_SECRET")
+    access_token = env("TIKTOK_ACCESS_TOKEN")
+    warehouse_id = "7310000000000000001"
+  }
+}
+
+channel "walmart" {
+  type = "walmart"
+  config {
+    client_id     = env("WALMART_CLIENT_ID")
+    client_secret = env("WALMART_CLIENT_SECRET")
+  }
+}
+
+catalog {
+  file = "products.csv"
+}
+
+stock_source "warehouse" {
+  type = "file"
+  file = "stock.csv"
+}

@@ -1,0 +1,20 @@
+settings {
+  currency = "USD"
+}
+
+channel "shopify" {
+  type = "shopify"
+}
+
+channel "amazon_us" {
+  type = "amazon"
+}
+
+catalog {
+  file = "products.csv"
+}
+
+locals {
+  a = local.b
+  b = local.a
+}

@@ -1,0 +1,3 @@
+catalog {
+  file = "products.csv"
+}

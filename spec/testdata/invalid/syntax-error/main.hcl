@@ -1,0 +1,2 @@
+channel "shopify" {
+  type = "shopify"

@@ -1,0 +1,24 @@
+settings {
+  currency = "USD"
+}
+
+channel "shopify" {
+  type = "shopify"
+}
+
+channel "amazon_us" {
+  type = "amazon"
+}
+
+catalog {
+  file = "products.csv"
+}
+
+stock_source "warehouse" {
+  type = "file"
+  file = "stock.csv"
+}
+
+pool "main" {
+  channels = ["shopify", "amazon"]
+}
