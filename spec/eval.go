@@ -231,6 +231,7 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 			t, diags := typeexpr.TypeConstraint(a.Expr)
 			l.diags = append(l.diags, diags...)
 			if diags.HasErrors() {
+				vals[name] = cty.DynamicVal
 				continue
 			}
 			ty = t
@@ -240,10 +241,12 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 			v, diags := a.Expr.Value(fnCtx)
 			l.diags = append(l.diags, diags...)
 			if diags.HasErrors() {
+				vals[name] = cty.DynamicVal
 				continue
 			}
 			if cv, err := convert.Convert(v, ty); err != nil {
 				l.errAt(a.Expr.Range(), "Invalid default value", fmt.Sprintf("The default of %q does not match its type: %s.", name, err))
+				vals[name] = cty.DynamicVal
 				continue
 			} else {
 				def = cv
@@ -261,6 +264,9 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 		case given:
 			val, ok := l.parseVarValue(name, src, raw, ty, def)
 			if !ok {
+				// Unknown, so references to it fail quietly instead of
+				// adding "no attribute" errors to the one just reported.
+				vals[name] = cty.DynamicVal
 				continue
 			}
 			vals[name], v.Source = val, src
@@ -268,6 +274,7 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 			vals[name] = def
 		default:
 			l.errAt(b.DefRange, "No value for required variable", fmt.Sprintf("Variable %q has no default; give it one, or pass --var %s=VALUE or set ACCORD_VAR_%s.", name, name, name))
+			vals[name] = cty.DynamicVal
 			continue
 		}
 		l.spec.Variables[name] = v
@@ -291,15 +298,15 @@ func (l *loader) parseVarValue(name, src, raw string, ty cty.Type, def cty.Value
 	if wantString {
 		return cty.StringVal(raw), true
 	}
+	want := ty
+	if want == cty.DynamicPseudoType && def != cty.NilVal {
+		want = def.Type()
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), src, hcl.InitialPos)
 	if !diags.HasErrors() {
 		var v cty.Value
 		v, diags = expr.Value(nil)
 		if !diags.HasErrors() {
-			want := ty
-			if want == cty.DynamicPseudoType && def != cty.NilVal {
-				want = def.Type()
-			}
 			if cv, err := convert.Convert(v, want); err == nil {
 				return cv, true
 			}
@@ -308,7 +315,7 @@ func (l *loader) parseVarValue(name, src, raw string, ty cty.Type, def cty.Value
 	l.diags = append(l.diags, &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Invalid variable value",
-		Detail:   fmt.Sprintf("The value %q given by %s for variable %q is not a valid %s.", raw, src, name, ty.FriendlyName()),
+		Detail:   fmt.Sprintf("The value %q given by %s for variable %q is not a valid %s.", raw, src, name, want.FriendlyName()),
 	})
 	return cty.NilVal, false
 }

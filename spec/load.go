@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -75,9 +76,11 @@ var topSchema = &hcl.BodySchema{
 
 // Load reads every *.hcl file at the top of fsys (not recursively) and the
 // data files they name, and returns the resolved spec with every diagnostic
-// found. The spec is nil only when the files could not be parsed at all;
-// otherwise it holds everything that decoded cleanly, so that later checks
-// still run and a single load reports as many mistakes as it can.
+// found. The spec holds everything that decoded cleanly, so that later
+// checks still run and a single load reports as many mistakes as it can.
+// When the files have syntax errors, nothing is decoded and the spec holds
+// only the sources read (for the snippets); it is nil only when the
+// directory could not be read at all.
 func Load(fsys fs.FS, opts Options) (*Spec, hcl.Diagnostics) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = func(string) (string, bool) { return "", false }
@@ -94,8 +97,12 @@ func Load(fsys fs.FS, opts Options) (*Spec, hcl.Diagnostics) {
 		},
 	}
 	files := l.parse()
-	if files == nil || l.diags.HasErrors() {
+	if files == nil && len(l.spec.Sources) == 0 {
 		return nil, l.diags
+	}
+	if files == nil || l.diags.HasErrors() {
+		l.spec.Settings = Settings{Currency: "USD", CurrencyScale: 2, Timezone: time.UTC}
+		return l.spec, l.diags
 	}
 	blocks := map[string][]*hcl.Block{}
 	for _, f := range files {

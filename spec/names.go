@@ -13,13 +13,17 @@ var nameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
 // suggest returns the candidate closest to name, or "" when none is close
 // enough to be a likely typo.
-// A candidate is close when it is at most two edits away, or when one name
-// is the start of the other ("amazon" for "amazon_us").
+// A candidate is close when it is at most two edits away, when one name is
+// the start of the other ("amazon" for "amazon_us"), or when the name is one
+// edit from the candidate's start ("amazn" for "amazon_us").
 func suggest(name string, candidates []string) string {
 	best, bestDist := "", 1<<30
 	for _, c := range candidates {
 		d := levenshtein.Distance(name, c, nil)
 		prefix := len(name) >= 3 && len(c) >= 3 && (strings.HasPrefix(c, name) || strings.HasPrefix(name, c))
+		if !prefix && len(name) >= 4 && len(c) > len(name) {
+			prefix = levenshtein.Distance(name, c[:len(name)+1], nil) <= 1
+		}
 		if (d < 3 || prefix) && d < bestDist {
 			best, bestDist = c, d
 		}

@@ -34,12 +34,14 @@ func Check(s *spec.Spec, now time.Time) []TimedFinding {
 	}
 	collect(now, e.Derive(Options{At: now}).Findings)
 	for _, at := range Boundaries(s, now) {
-		// Only SKUs that a promotion covers at this instant can price
-		// differently from now.
+		// Only SKUs of a promotion that runs at this instant, or ends at
+		// it, can price differently here than just before: a promotion's
+		// end returns its SKUs to their regular prices, which may break a
+		// rule the sale price kept.
 		var skus []string
 		covered := make([]bool, len(s.Products))
 		for _, p := range s.Promotions {
-			if !p.Active(at) {
+			if !p.Active(at) && !p.Ends.Equal(at) {
 				continue
 			}
 			for i, c := range p.Covers {

@@ -6,7 +6,7 @@
 // line that caused them.
 //
 // It does no I/O: on-hand stock comes in through the Stock interface. The
-// arithmetic is exactly the one ../shared/spec-language.md defines, in
+// arithmetic is exactly the one docs/spec-language.md defines, in
 // shopspring decimals throughout.
 package derive
 

@@ -184,10 +184,10 @@ func (fr *fieldRun) derive(r *skuRun, i int, listed []bool, traces []*tracer) []
 			if !v.ok {
 				continue
 			}
-			value := fr.checkLength(r, c, n, ch.Name, p.SKU, v.value, traces[c])
 			if tr := traces[c]; tr != nil {
-				tr.step("fields", name, fmt.Sprintf("%q", value), "", rule.Expr.Range())
+				tr.step("fields", name, fmt.Sprintf("%q", v.value), "", rule.Expr.Range())
 			}
+			value := fr.checkLength(r, c, n, ch.Name, p.SKU, v.value, traces[c])
 			fields = append(fields, adapters.Field{Name: name, Value: value})
 		}
 		out[c] = fields

@@ -135,6 +135,27 @@ func floorRange(kind floorKind, plan *matrixPlan, p *spec.Product, promo *spec.P
 	return hcl.Range{}
 }
 
+// approx writes a converted amount for reading: a division by an exchange
+// rate has twenty places, of which four past the minor unit say enough.
+func approx(d decimal.Decimal, scale int32) string {
+	if -d.Exponent() > scale+4 {
+		d = d.Round(scale + 4)
+	}
+	return money2(d, scale)
+}
+
+// discountText says what a promotion takes off, in both currencies when
+// the channel's differs from the catalog's.
+func (r *skuRun) discountText(d money.Discount, ch *spec.Channel) string {
+	cat := r.e.s.Settings
+	text := d.Format(cat.CurrencyScale)
+	if d.Kind == money.PercentOff || ch.FXRate.Equal(one) {
+		return text
+	}
+	converted := money.Discount{Kind: d.Kind, Value: d.Value.Mul(ch.FXRate)}
+	return fmt.Sprintf("%s %s = %s %s", text, cat.Currency, converted.Format(ch.Scale), ch.Currency)
+}
+
 // money2 writes an amount with at least the currency's minor-unit places,
 // and more only where an unrounded value has them: 34.55136, 34.99, 35.00.
 func money2(d decimal.Decimal, scale int32) string {
@@ -262,7 +283,7 @@ func (r *skuRun) channelPrice(plan *matrixPlan, floor skuFloor, c int, ch *spec.
 	}
 	sale := promo.Discount.Apply(regular, fx)
 	if tr != nil {
-		tr.step("price", "promotion "+promo.Name, sale.String(), fmt.Sprintf("%s from %s (priority %d)", promo.Discount, regular, promo.Priority), promo.DiscountRange)
+		tr.step("price", "promotion "+promo.Name, sale.String(), fmt.Sprintf("%s from %s (priority %d)", r.discountText(promo.Discount, ch), regular, promo.Priority), promo.DiscountRange)
 	}
 	// 3. The sale floor adds the promotion's max_discount.
 	saleFloor, saleKind := regFloor, regKind
@@ -386,11 +407,11 @@ func (r *skuRun) applyParity(plan *matrixPlan, p *spec.Product, traces []*tracer
 		limit = limit.Mul(one.Add(rule.MaxGap))
 		if !cp.final.GreaterThan(limit) {
 			if tr := traces[c]; tr != nil {
-				tr.step("price", "parity "+rule.Name, money2(cp.final, ch.Scale), fmt.Sprintf("within %s of %s's %s (limit %s)", money.FormatPercent(rule.MaxGap), ref, money2(refPrice, ch.Scale), money2(limit, ch.Scale)), rule.Range)
+				tr.step("price", "parity "+rule.Name, money2(cp.final, ch.Scale), fmt.Sprintf("within %s of %s's %s (limit %s)", money.FormatPercent(rule.MaxGap), ref, approx(refPrice, ch.Scale), approx(limit, ch.Scale)), rule.Range)
 			}
 			continue
 		}
-		what := fmt.Sprintf("%s's price %s is more than %s above %s's %s (limit %s)", ch.Name, money2(cp.final, ch.Scale), money.FormatPercent(rule.MaxGap), ref, money2(refPrice, ch.Scale), money2(limit, ch.Scale))
+		what := fmt.Sprintf("%s's price %s is more than %s above %s's %s (limit %s)", ch.Name, money2(cp.final, ch.Scale), money.FormatPercent(rule.MaxGap), ref, approx(refPrice, ch.Scale), approx(limit, ch.Scale))
 		switch rule.OnViolation {
 		case spec.ParityMatch:
 			matched := plan.rounding[c].Down(limit)

@@ -88,6 +88,7 @@ func (r *skuRun) quantity(c, i int, tr *tracer) adapters.Quantity {
 	onHand, ok := r.opts.Stock.OnHand(p.Source, sku)
 	src, _ := r.e.s.StockSource(p.Source)
 	if !ok {
+		onHand = 0
 		key := p.Source + "\x00" + sku
 		if r.missing == nil {
 			r.missing = map[string]bool{}

@@ -205,6 +205,18 @@ func (d Discount) Apply(regular, fx decimal.Decimal) decimal.Decimal {
 	return regular
 }
 
+// Format writes the discount with amounts at the given minor-unit places:
+// "-20%", "-5.00", "fixed 29.99".
+func (d Discount) Format(scale int32) string {
+	switch d.Kind {
+	case AmountOff:
+		return "-" + d.Value.StringFixed(max(scale, -d.Value.Exponent()))
+	case FixedPrice:
+		return "fixed " + d.Value.StringFixed(max(scale, -d.Value.Exponent()))
+	}
+	return d.String()
+}
+
 // String writes the discount the way a user writes it.
 func (d Discount) String() string {
 	switch d.Kind {

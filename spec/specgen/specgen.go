@@ -66,7 +66,8 @@ func Write(dir string, o Options) error {
 	}
 	chans := allChannels[:o.Channels]
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
-	if err := writeCatalog(filepath.Join(dir, "products.csv"), o.SKUs, rng); err != nil {
+	firstPrice, err := writeCatalog(filepath.Join(dir, "products.csv"), o.SKUs, rng)
+	if err != nil {
 		return err
 	}
 	if err := writeStock(filepath.Join(dir, "stock.csv"), o.SKUs, rng); err != nil {
@@ -75,7 +76,7 @@ func Write(dir string, o Options) error {
 	files := map[string]string{
 		"accord.hcl":     accordHCL(chans),
 		"inventory.hcl":  inventoryHCL(chans),
-		"pricing.hcl":    pricingHCL(chans),
+		"pricing.hcl":    pricingHCL(chans, firstPrice),
 		"promotions.hcl": promotionsHCL(chans, o.SKUs),
 		"listing.hcl":    listingHCL(chans),
 	}
@@ -93,17 +94,22 @@ func SKU(i int) string { return fmt.Sprintf("SKU-%06d", i+1) }
 // cents writes an amount in cents as a decimal string, without floats.
 func cents(c int) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }
 
-func writeCatalog(path string, n int, rng *rand.Rand) error {
+// writeCatalog writes n products and returns the first one's price in cents.
+func writeCatalog(path string, n int, rng *rand.Rand) (int, error) {
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	firstPrice := 0
 	bw := bufio.NewWriterSize(f, 1<<20)
 	w := csv.NewWriter(bw)
 	_ = w.Write([]string{"sku", "price", "cost", "map", "msrp", "title", "brand", "category", "description", "gtin", "color", "size", "amazon_sku"})
 	for i := 0; i < n; i++ {
 		price := 999 + rng.IntN(49000)
 		price = price/100*100 + 99 // most catalogs end in .99
+		if i == 0 {
+			firstPrice = price
+		}
 		cost := price * (35 + rng.IntN(25)) / 100
 		mapPrice := ""
 		if rng.IntN(10) < 3 {
@@ -125,13 +131,13 @@ func writeCatalog(path string, n int, rng *rand.Rand) error {
 	w.Flush()
 	if err := w.Error(); err != nil {
 		f.Close()
-		return err
+		return 0, err
 	}
 	if err := bw.Flush(); err != nil {
 		f.Close()
-		return err
+		return 0, err
 	}
-	return f.Close()
+	return firstPrice, f.Close()
 }
 
 func writeStock(path string, n int, rng *rand.Rand) error {
@@ -196,13 +202,16 @@ func inventoryHCL(chans []channel) string {
 	return b.String()
 }
 
-func pricingHCL(chans []channel) string {
+// pricingHCL writes the matrix and parity rules. The override sells the
+// first SKU 10% under its list price on the anchor channel, above any floor
+// the generator's costs allow.
+func pricingHCL(chans []channel, firstPrice int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "price_matrix \"default\" {\n  rounding   = \"0.99\"\n  min_margin = \"10%%\"\n  anchor     = %q\n", chans[0].name)
 	for _, c := range chans[1:] {
 		fmt.Fprintf(&b, "  channel %q {\n    adjust        = %q\n    max_deviation = \"40%%\"\n  }\n", c.name, c.adjust)
 	}
-	fmt.Fprintf(&b, "  override {\n    sku     = %q\n    channel = %q\n    price   = 5.99\n  }\n}\n", SKU(0), chans[0].name)
+	fmt.Fprintf(&b, "  override {\n    sku     = %q\n    channel = %q\n    price   = %s\n  }\n}\n", SKU(0), chans[0].name, cents(firstPrice*9/10))
 	if len(chans) >= 3 {
 		fmt.Fprintf(&b, "\nparity \"amazon_fair_pricing\" {\n  channel      = %q\n  against      = [%q, %q]\n  max_gap      = \"5%%\"\n  on_violation = \"match\"\n}\n", chans[1].name, chans[0].name, chans[2].name)
 	}
@@ -224,18 +233,16 @@ func promotionsHCL(chans []channel, n int) string {
   where        = product.category == "audio"
   discount     = "20%%"
   partner      = "acme-mfg"
-  max_discount = "30%%"
 }
 
 promotion "clearance" {
   starts   = "2026-11-20T00:00:00"
   ends     = "2026-12-31T00:00:00"
-  channels = [%q]
   skus     = [%s]
-  discount = "5.00"
+  discount = "10%%"
   priority = 5
 }
-`, chans[0].name, strings.Join(skus, ", "))
+`, strings.Join(skus, ", "))
 	if len(chans) >= 3 {
 		fmt.Fprintf(&b, `
 promotion "flash_sale" {

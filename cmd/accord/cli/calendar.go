@@ -53,14 +53,17 @@ that overlap on a channel and SKU, with the one that wins or the conflict.
 					return fmt.Errorf("--to: %w", err)
 				}
 			}
+			if !fromT.IsZero() && !toT.IsZero() && !fromT.Before(toT) {
+				return fmt.Errorf("--from %s is not before --to %s", from, to)
+			}
 			cal := calendar.Build(s, now, fromT, toT)
 			switch format {
 			case "json":
-				return writeCalendarJSON(a.env.Stdout, cal)
+				return writeCalendarJSON(a.env.Stdout, cal, s.Settings.CurrencyScale)
 			case "ics":
-				return writeCalendarICS(a.env.Stdout, cal)
+				return writeCalendarICS(a.env.Stdout, cal, s.Settings.CurrencyScale)
 			}
-			return writeCalendarText(a.env.Stdout, cal, tz)
+			return writeCalendarText(a.env.Stdout, cal, tz, s.Settings.CurrencyScale)
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "only promotions running at or after this time")
@@ -72,7 +75,7 @@ that overlap on a channel and SKU, with the one that wins or the conflict.
 
 const calTime = "2006-01-02 15:04 MST"
 
-func writeCalendarText(w io.Writer, cal *calendar.Calendar, tz *time.Location) error {
+func writeCalendarText(w io.Writer, cal *calendar.Calendar, tz *time.Location, scale int32) error {
 	window := "all promotions"
 	switch {
 	case !cal.From.IsZero() && !cal.To.IsZero():
@@ -96,7 +99,7 @@ func writeCalendarText(w io.Writer, cal *calendar.Calendar, tz *time.Location) e
 			partner = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", p.Name, p.Starts.In(tz).Format(calTime), p.Ends.In(tz).Format(calTime),
-			strings.Join(e.Channels, ","), partner, e.SKUs, p.Discount, p.Priority, e.Status)
+			strings.Join(e.Channels, ","), partner, e.SKUs, p.Discount.Format(scale), p.Priority, e.Status)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -190,13 +193,13 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-func writeCalendarJSON(w io.Writer, cal *calendar.Calendar) error {
+func writeCalendarJSON(w io.Writer, cal *calendar.Calendar, scale int32) error {
 	out := calendarJSON{At: rfc(cal.Now), From: optTime(cal.From), To: optTime(cal.To),
 		Promotions: []promotionJSON{}, Changes: []changeJSON{}, Overlaps: []overlapJSON{}}
 	for _, e := range cal.Entries {
 		p := e.Promotion
 		out.Promotions = append(out.Promotions, promotionJSON{Name: p.Name, Starts: rfc(p.Starts), Ends: rfc(p.Ends), Channels: e.Channels,
-			Partner: optString(p.Partner), SKUs: e.SKUs, Discount: p.Discount.String(), Priority: p.Priority, Status: string(e.Status)})
+			Partner: optString(p.Partner), SKUs: e.SKUs, Discount: p.Discount.Format(scale), Priority: p.Priority, Status: string(e.Status)})
 	}
 	for _, c := range cal.Changes {
 		out.Changes = append(out.Changes, changeJSON{At: rfc(c.At), Starts: orEmpty(c.Starts), Ends: orEmpty(c.Ends)})
@@ -211,7 +214,7 @@ func writeCalendarJSON(w io.Writer, cal *calendar.Calendar) error {
 
 // writeCalendarICS writes one event per promotion. The event UID is stable
 // (the promotion's name), so a subscribed calendar updates in place.
-func writeCalendarICS(w io.Writer, cal *calendar.Calendar) error {
+func writeCalendarICS(w io.Writer, cal *calendar.Calendar, scale int32) error {
 	c := ics.NewCalendar()
 	c.SetMethod(ics.MethodPublish)
 	c.SetProductId("-//accord//promotion calendar//EN")
@@ -222,13 +225,14 @@ func writeCalendarICS(w io.Writer, cal *calendar.Calendar) error {
 		ev.SetDtStampTime(cal.Now.UTC())
 		ev.SetStartAt(p.Starts.UTC())
 		ev.SetEndAt(p.Ends.UTC())
-		ev.SetSummary(fmt.Sprintf("%s (%s)", p.Name, p.Discount))
-		desc := fmt.Sprintf("Channels: %s\nSKUs: %d\nDiscount: %s\nPriority: %d", strings.Join(e.Channels, ", "), e.SKUs, p.Discount, p.Priority)
+		ev.SetSummary(fmt.Sprintf("%s (%s)", p.Name, p.Discount.Format(scale)))
+		desc := fmt.Sprintf("Channels: %s\nSKUs: %d\nDiscount: %s\nPriority: %d", strings.Join(e.Channels, ", "), e.SKUs, p.Discount.Format(scale), p.Priority)
 		if p.Partner != "" {
 			desc += "\nPartner: " + p.Partner
 			ev.AddCategory(p.Partner)
 		}
 		ev.SetDescription(desc)
 	}
-	return c.SerializeTo(w)
+	// RFC 5545 section 3.1: content lines end with CRLF.
+	return c.SerializeTo(w, ics.WithNewLine("\r\n"))
 }

@@ -91,7 +91,15 @@ fields, together with the findings (warnings and errors) of the derivation.`,
 			if err != nil {
 				return err
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			// The findings are part of the document and desired exits 0;
+			// a script reading only stdout should still hear of errors.
+			if n := countErrors(res.Findings); n > 0 && format == "json" {
+				fmt.Fprintf(a.env.Stderr, "%s in the derivation (see \"findings\"); accord validate shows them with their spec lines.\n", plural(n, "error"))
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "derive at this time (RFC 3339, or local to the spec's time zone); default now")
@@ -341,12 +349,7 @@ func writeDesiredText(w io.Writer, s *spec.Spec, res *derive.Result) error {
 		fmt.Fprintln(w, ", no findings.")
 		return nil
 	}
-	errs := 0
-	for _, f := range res.Findings {
-		if f.Severity == derive.Error {
-			errs++
-		}
-	}
+	errs := countErrors(res.Findings)
 	fmt.Fprintf(w, "; %s, %s:\n", plural(errs, "error"), plural(len(res.Findings)-errs, "warning"))
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, f := range res.Findings {
@@ -370,4 +373,14 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+func countErrors(fs []derive.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Severity == derive.Error {
+			n++
+		}
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -75,7 +76,19 @@ func writeDiags(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, w
 		files[name] = &hcl.File{Bytes: data}
 	}
 	wr := hcl.NewDiagnosticTextWriter(w, files, width, color)
-	_ = wr.WriteDiagnostics(diags)
+	for _, d := range diags {
+		if d.Subject != nil && len(sources[d.Subject.Filename]) > condenseAbove {
+			// HCL's writer scans a file from its first byte to find the
+			// snippet: on a 10 MB catalog that is seconds per diagnostic.
+			// Give it the line alone, at the same line number.
+			file, rng := condensed(sources[d.Subject.Filename], *d.Subject)
+			one := *d
+			one.Subject, one.Context = &rng, nil
+			_ = hcl.NewDiagnosticTextWriter(w, map[string]*hcl.File{rng.Filename: file}, width, color).WriteDiagnostic(&one)
+			continue
+		}
+		_ = wr.WriteDiagnostic(d)
+	}
 	errs, warns := 0, 0
 	for _, d := range diags {
 		if d.Severity == hcl.DiagError {
@@ -99,6 +112,38 @@ func writeDiags(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, w
 		}
 		fmt.Fprintf(w, "  %s: %s: %s\n", loc, sev, d.Summary)
 	}
+}
+
+// condenseAbove is the source size past which a snippet is cut out of the
+// file rather than found by scanning it.
+const condenseAbove = 64 << 10
+
+// condensed returns a stand-in for a large source: empty lines up to the
+// subject's line, then that line, and the subject moved onto it. Line and
+// column numbers are unchanged.
+func condensed(src []byte, rng hcl.Range) (*hcl.File, hcl.Range) {
+	start := rng.Start.Byte - (rng.Start.Column - 1)
+	if start < 0 || start > len(src) {
+		start = 0
+	}
+	end := bytes.IndexByte(src[start:], '\n')
+	if end < 0 {
+		end = len(src)
+	} else {
+		end += start
+	}
+	line := src[start:end]
+	buf := make([]byte, 0, rng.Start.Line+len(line))
+	buf = append(buf, bytes.Repeat([]byte{'\n'}, rng.Start.Line-1)...)
+	buf = append(buf, line...)
+	shift := start - (rng.Start.Line - 1)
+	out := rng
+	out.Start.Byte -= shift
+	out.End.Byte -= shift
+	if out.End.Line != out.Start.Line || out.End.Byte > len(buf) {
+		out.End = hcl.Pos{Line: out.Start.Line, Column: out.Start.Column + len(line) - (out.Start.Column - 1), Byte: len(buf)}
+	}
+	return &hcl.File{Bytes: buf}, out
 }
 
 func plural(n int, word string) string {
@@ -137,7 +182,13 @@ func findingDiags(fs []derive.TimedFinding, now time.Time, loc *time.Location) h
 	groups := map[string]*group{}
 	var order []string
 	for _, f := range fs {
+		// Findings caused by a spec line group by that line. Findings caused
+		// by catalog data (a product's MAP) group by file, or a rule that
+		// trips on 5,000 products would print 5,000 diagnostics.
 		key := fmt.Sprintf("%s\x00%s\x00%s:%d:%d", f.Severity, f.Code, f.Range.Filename, f.Range.Start.Line, f.Range.Start.Column)
+		if isDataFile(f.Range.Filename) {
+			key = fmt.Sprintf("%s\x00%s\x00%s", f.Severity, f.Code, f.Range.Filename)
+		}
 		g, ok := groups[key]
 		if !ok {
 			g = &group{first: f}
@@ -178,6 +229,9 @@ func findingDiags(fs []derive.TimedFinding, now time.Time, loc *time.Location) h
 				b.WriteString("  - ")
 			}
 			b.WriteString(findingLine(it, now, loc))
+			if len(g.items) > 1 && isDataFile(it.Range.Filename) {
+				fmt.Fprintf(&b, " (%s:%d)", it.Range.Filename, it.Range.Start.Line)
+			}
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "(%s)", f.Code)
@@ -192,6 +246,11 @@ func findingDiags(fs []derive.TimedFinding, now time.Time, loc *time.Location) h
 		diags = append(diags, d)
 	}
 	return diags
+}
+
+// isDataFile reports a source that is data (a CSV), not spec text.
+func isDataFile(name string) bool {
+	return name != "" && !strings.HasSuffix(name, ".hcl")
 }
 
 func findingLine(f derive.TimedFinding, now time.Time, loc *time.Location) string {
