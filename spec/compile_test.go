@@ -73,55 +73,56 @@ var boolExprs = []string{
 	`lower(product.brand) == "acme"`,
 }
 
+// matchesHCL compiles each expression with compile and checks that, for
+// every product, it gives what HCL gives (as read by value), or defers to
+// HCL exactly where HCL fails.
+func matchesHCL[T comparable](t *testing.T, ctx *hcl.EvalContext, srcs []string, compile func(hcl.Expression, *hcl.EvalContext) func(*spec.Product) (T, bool), value func(cty.Value) T) {
+	t.Helper()
+	for _, src := range srcs {
+		expr, diags := hclsyntax.ParseExpression([]byte(src), "x.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		f := compile(expr, ctx)
+		if f == nil {
+			t.Errorf("%s did not compile", src)
+			continue
+		}
+		for _, p := range compileProducts {
+			want, wantOK := hclValue(ctx, expr, p)
+			got, ok := f(p)
+			if ok != wantOK {
+				t.Errorf("%s on %s: compiled ok=%v, HCL ok=%v", src, p.SKU, ok, wantOK)
+				continue
+			}
+			if ok && got != value(want) {
+				t.Errorf("%s on %s: compiled %v, HCL %v", src, p.SKU, got, value(want))
+			}
+		}
+	}
+}
+
+func compileString(e hcl.Expression, ctx *hcl.EvalContext) func(*spec.Product) (string, bool) {
+	if f := spec.CompileString(e, ctx); f != nil {
+		return f
+	}
+	return nil
+}
+
+func compileBool(e hcl.Expression, ctx *hcl.EvalContext) func(*spec.Product) (bool, bool) {
+	if f := spec.CompileBool(e, ctx); f != nil {
+		return f
+	}
+	return nil
+}
+
 // TestCompiledMatchesHCL checks that every compiled expression gives what
 // HCL gives for every product, including non-NFC text and a missing
 // attribute key (where the compiled form must defer to HCL).
 func TestCompiledMatchesHCL(t *testing.T) {
 	ctx := evalContext(t)
-	for _, src := range stringExprs {
-		expr, diags := hclsyntax.ParseExpression([]byte(src), "x.hcl", hcl.InitialPos)
-		if diags.HasErrors() {
-			t.Fatal(diags.Error())
-		}
-		f := spec.CompileString(expr, ctx)
-		if f == nil {
-			t.Errorf("%s did not compile", src)
-			continue
-		}
-		for _, p := range compileProducts {
-			want, wantOK := hclValue(ctx, expr, p)
-			got, ok := f(p)
-			if ok != wantOK {
-				t.Errorf("%s on %s: compiled ok=%v, HCL ok=%v", src, p.SKU, ok, wantOK)
-				continue
-			}
-			if ok && got != want.AsString() {
-				t.Errorf("%s on %s: compiled %q, HCL %q", src, p.SKU, got, want.AsString())
-			}
-		}
-	}
-	for _, src := range boolExprs {
-		expr, diags := hclsyntax.ParseExpression([]byte(src), "x.hcl", hcl.InitialPos)
-		if diags.HasErrors() {
-			t.Fatal(diags.Error())
-		}
-		f := spec.CompileBool(expr, ctx)
-		if f == nil {
-			t.Errorf("%s did not compile", src)
-			continue
-		}
-		for _, p := range compileProducts {
-			want, wantOK := hclValue(ctx, expr, p)
-			got, ok := f(p)
-			if ok != wantOK {
-				t.Errorf("%s on %s: compiled ok=%v, HCL ok=%v", src, p.SKU, ok, wantOK)
-				continue
-			}
-			if ok && got != want.True() {
-				t.Errorf("%s on %s: compiled %v, HCL %v", src, p.SKU, got, want.True())
-			}
-		}
-	}
+	matchesHCL(t, ctx, stringExprs, compileString, cty.Value.AsString)
+	matchesHCL(t, ctx, boolExprs, compileBool, cty.Value.True)
 }
 
 // TestNotCompiled lists shapes left to HCL.
