@@ -45,6 +45,9 @@ type Listing struct {
 	Currency  string
 	// Fields is sorted by name; use Field to read one.
 	Fields []Field
+	// Status is the channel's listing status ("active", "inactive"...), ""
+	// where it does not apply (a desired listing).
+	Status string
 }
 
 // Field returns the value of the named field and whether the listing has it.

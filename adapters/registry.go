@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"context"
 	"fmt"
 	"sort"
 )
@@ -14,6 +15,9 @@ type Kind struct {
 	// CanCreate reports whether the channel can create a missing listing
 	// from its fields (Shopify can; Amazon needs a full product type).
 	CanCreate bool
+	// Open builds the adapter for one channel block; nil when the kind is
+	// known to the spec language but its adapter is not in this build yet.
+	Open func(ctx context.Context, setup Setup) (Channel, error)
 }
 
 // Registry is the set of channel kinds a build of accord knows. It is a
@@ -49,4 +53,16 @@ func (r *Registry) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Open opens the adapter for a channel of the given kind.
+func (r *Registry) Open(ctx context.Context, kind string, setup Setup) (Channel, error) {
+	k, ok := r.kinds[kind]
+	if !ok {
+		return nil, fmt.Errorf("channel %s: unknown type %q", setup.Name, kind)
+	}
+	if k.Open == nil {
+		return nil, fmt.Errorf("channel %s: type %q has no adapter in this build of accord yet", setup.Name, kind)
+	}
+	return k.Open(ctx, setup)
 }
