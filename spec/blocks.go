@@ -236,7 +236,7 @@ func (l *loader) channelList(a *hcl.Attribute, where string) ([]string, bool) {
 }
 
 func (l *loader) decodeStockSources(blocks []*hcl.Block) {
-	schema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "type", Required: true}, {Name: "file"}}}
+	schema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "type", Required: true}, {Name: "file"}, {Name: "dir"}}}
 	for _, b := range blocks {
 		name := b.Labels[0]
 		if !nameRe.MatchString(name) {
@@ -260,11 +260,15 @@ func (l *loader) decodeStockSources(blocks []*hcl.Block) {
 			if f, ok := l.str(a); ok {
 				src.File = f
 			}
-			if src.Type == "sandbox" {
-				l.errAt(a.NameRange, "Unexpected file", "A sandbox stock source reads the sandbox warehouse; file belongs to type \"file\".")
-			}
 		} else if src.Type == "file" {
 			l.errAt(b.DefRange, "Missing file", fmt.Sprintf("Stock source %q is of type \"file\": set file to a CSV with the columns sku and on_hand.", name))
+		}
+		if a := c.Attributes["dir"]; a != nil {
+			if src.Type != "sandbox" {
+				l.errAt(a.NameRange, "Unexpected dir", "dir is where a sandbox stock source finds the sandbox; a \"file\" stock source reads file.")
+			} else if d, ok := l.str(a); ok {
+				src.Dir = d
+			}
 		}
 		l.spec.StockSources = append(l.spec.StockSources, src)
 	}

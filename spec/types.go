@@ -169,8 +169,12 @@ func (p *Product) Column(name string) string {
 type StockSource struct {
 	Name string
 	Type string // "file" or "sandbox"
-	// File is the CSV path as written, relative to the spec directory.
-	File      string
+	// File is the CSV path as written, relative to the spec directory: the
+	// stock of a "file" source, the opening stock of a "sandbox" one.
+	File string
+	// Dir is a sandbox source's sandbox directory as written ("" for the
+	// default).
+	Dir       string
 	Range     hcl.Range
 	FileRange hcl.Range
 }

@@ -3,7 +3,11 @@
 // calls Registry and hands the result to the spec loader and the controller.
 package builtin
 
-import "github.com/accordhq/accord/adapters"
+import (
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/file"
+	"github.com/accordhq/accord/adapters/sandbox"
+)
 
 // Registry returns a fresh registry of every channel kind accord knows.
 //
@@ -12,8 +16,8 @@ import "github.com/accordhq/accord/adapters"
 // channel is in the build.
 func Registry() *adapters.Registry {
 	return adapters.NewRegistry(
-		adapters.Kind{Name: "sandbox", Summary: "simulated marketplace kept in a local file", CanCreate: true},
-		adapters.Kind{Name: "file", Summary: "export file in, outbox file out, for channels without an API"},
+		adapters.Kind{Name: "sandbox", Summary: "simulated marketplace kept in a local file", CanCreate: true, Open: sandbox.Open},
+		adapters.Kind{Name: "file", Summary: "export file in, outbox file out, for channels without an API", Open: file.Open},
 		adapters.Kind{Name: "shopify", Summary: "Shopify GraphQL Admin API", CanCreate: true},
 		adapters.Kind{Name: "amazon", Summary: "Amazon Selling Partner API, Listings Items"},
 		adapters.Kind{Name: "ebay", Summary: "eBay Sell Inventory API"},

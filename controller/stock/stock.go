@@ -1,8 +1,8 @@
 // Package stock reads on-hand quantities from the stock sources a spec
 // declares. A "file" source is a CSV with the columns sku and on_hand (and,
 // optionally, location: rows of one SKU at several locations are summed
-// before any buffer applies). Sources of other types are read by their
-// adapters once those are in the build.
+// before any buffer applies). A "sandbox" source is the sandbox
+// marketplace's warehouse (package sandbox), stocked once from its file.
 package stock
 
 import (
@@ -19,6 +19,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/accordhq/accord/adapters/sandbox"
 	"github.com/accordhq/accord/spec"
 )
 
@@ -69,6 +70,10 @@ func Read(ctx context.Context, s *spec.Spec, dir string, sources map[string][]by
 			units, d := ReadCSV(path, data)
 			diags = append(diags, d...)
 			levels[src.Name] = units
+		case "sandbox":
+			units, d := readSandbox(ctx, src, dir, sources)
+			diags = append(diags, d...)
+			levels[src.Name] = units
 		default:
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -77,6 +82,60 @@ func Read(ctx context.Context, s *spec.Spec, dir string, sources map[string][]by
 				Subject:  src.Range.Ptr(),
 			})
 		}
+	}
+	return levels, diags
+}
+
+// readSandbox reads the sandbox warehouse of a "sandbox" source. The first
+// time, a warehouse never stocked is seeded from the source's file (its
+// opening stock); from then on orders (`accord sandbox sell`) draw it down.
+func readSandbox(ctx context.Context, src *spec.StockSource, dir string, sources map[string][]byte) (map[string]int64, hcl.Diagnostics) {
+	fail := func(err error) (map[string]int64, hcl.Diagnostics) {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Sandbox warehouse not readable",
+			Detail: fmt.Sprintf("Stock source %q: %v.", src.Name, err), Subject: src.Range.Ptr()}}
+	}
+	sbDir := src.Dir
+	if sbDir == "" {
+		sbDir = sandbox.DefaultDir
+	}
+	sbDir = filepath.FromSlash(sbDir)
+	if !filepath.IsAbs(sbDir) {
+		sbDir = filepath.Join(dir, sbDir)
+	}
+	w, err := sandbox.OpenWarehouse(ctx, sbDir)
+	if err != nil {
+		return fail(err)
+	}
+	defer w.Close()
+	levels, stocked, err := w.Levels(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if stocked || src.File == "" {
+		return levels, nil
+	}
+	path := src.File
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, filepath.FromSlash(path))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Opening stock not found",
+			Detail: fmt.Sprintf("Stock source %q stocks the sandbox warehouse from %s: %v.", src.Name, path, err), Subject: src.FileRange.Ptr()}}
+	}
+	if sources != nil {
+		sources[path] = data
+	}
+	units, diags := ReadCSV(path, data)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if _, err := w.Seed(ctx, units); err != nil {
+		return fail(err)
+	}
+	levels, _, err = w.Levels(ctx)
+	if err != nil {
+		return fail(err)
 	}
 	return levels, diags
 }

@@ -22,8 +22,8 @@ channel "regional" {
   type       = "file"
   sku_column = "regional_sku"
   config {
-    export = "regional-export.csv"
-    outbox = "regional-outbox.csv"
+    export = "regional-export.csv"          # the marketplace's nightly export
+    outbox = ".accord/regional-outbox.csv"  # what the next feed upload sends
   }
 }
 
@@ -31,7 +31,10 @@ catalog {
   file = "products.csv"
 }
 
+# The sandbox warehouse: stocked once from stock.csv, then drawn down by
+# orders (accord sandbox sell). A real spec reads its WMS export instead:
+# type = "file", file = "stock.csv".
 stock_source "warehouse" {
-  type = "file"
+  type = "sandbox"
   file = "stock.csv"
 }

@@ -76,6 +76,7 @@ type app struct {
 	logLevel  string
 	logFormat string
 	noColor   bool
+	state     string
 	log       *slog.Logger
 }
 
@@ -96,12 +97,19 @@ pools, price matrices, promotions, parity rules and listing fields.`,
 	f.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	f.StringVar(&a.logFormat, "log-format", "auto", "log format: auto (text on a terminal, else JSON), text or json")
 	f.BoolVar(&a.noColor, "no-color", false, "never colour the output")
+	f.StringVar(&a.state, "state", "", "the state database (default .accord/state.db in the spec directory)")
 	root.AddCommand(
 		a.validateCommand(),
 		a.fmtCommand(),
 		a.desiredCommand(),
 		a.explainCommand(),
 		a.calendarCommand(),
+		a.planCommand(),
+		a.applyCommand(),
+		a.observedCommand(),
+		a.sandboxCommand(),
+		a.auditCommand(),
+		a.exceptionsCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -1,0 +1,74 @@
+package sandbox
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// FileName is the sandbox's database inside its directory.
+const FileName = "sandbox.db"
+
+// schema is the sandbox's tables. The sandbox is a simulation, so its
+// schema is created, never migrated: a sandbox from an older build is
+// deleted and applied afresh.
+const schema = `
+CREATE TABLE IF NOT EXISTS listings (
+	channel    TEXT NOT NULL,
+	sku        TEXT NOT NULL,
+	quantity   INTEGER,
+	price      TEXT,
+	compare_at TEXT,
+	currency   TEXT NOT NULL,
+	status     TEXT NOT NULL DEFAULT 'active',
+	fields     TEXT NOT NULL DEFAULT '{}',
+	updated_at TEXT NOT NULL,
+	PRIMARY KEY (channel, sku)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS warehouse (
+	sku     TEXT PRIMARY KEY,
+	on_hand INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS orders (
+	id      INTEGER PRIMARY KEY,
+	channel TEXT NOT NULL,
+	sku     TEXT NOT NULL,
+	units   INTEGER NOT NULL,
+	at      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS faults (
+	channel TEXT PRIMARY KEY,
+	config  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+`
+
+// openDB opens (creating) the sandbox database in dir.
+func openDB(ctx context.Context, dir string) (*sql.DB, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: open %s: %w", path, err)
+	}
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sandbox: open %s: %w", path, err)
+	}
+	return db, nil
+}

@@ -1,0 +1,260 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/shopspring/decimal"
+
+	"github.com/accordhq/accord/adapters"
+)
+
+// decodeFields reads a fields object, sorted by name.
+func decodeFields(b []byte) ([]adapters.Field, error) {
+	if len(b) <= 2 { // "{}"
+		return nil, nil
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	var out []adapters.Field
+	for {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		if tok.Kind() == '}' {
+			break
+		}
+		name := tok.String()
+		val, err := dec.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		if val.Kind() != '"' {
+			return nil, fmt.Errorf("field %s is not a string", name)
+		}
+		out = append(out, adapters.Field{Name: name, Value: val.String()})
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return nil, fmt.Errorf("trailing data after the fields object")
+	}
+	if !sort.SliceIsSorted(out, func(i, j int) bool { return out[i].Name < out[j].Name }) {
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	}
+	return out, nil
+}
+
+// Set edits one field of a listing from outside accord, as a person in the
+// channel's seller portal would. field is quantity, price, compare_at,
+// status or a listing field; an empty value clears it (no compare-at
+// price, no field).
+func (c *Channel) Set(ctx context.Context, sku, field, value string) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	defer tx.Rollback()
+	var exists int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM listings WHERE channel = ? AND sku = ?`, c.name, sku).Scan(&exists); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	if exists == 0 {
+		return fmt.Errorf("%s lists no SKU %s", c.name, sku)
+	}
+	now := c.now().UTC().Format(time.RFC3339Nano)
+	var arg any
+	if value != "" {
+		arg = value
+	}
+	switch field {
+	case adapters.FieldQuantity:
+		if value != "" {
+			var n int64
+			if _, err := fmt.Sscan(value, &n); err != nil || n < 0 || fmt.Sprint(n) != value {
+				return fmt.Errorf("quantity %q: write a whole number of units, 0 or more", value)
+			}
+			arg = n
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE listings SET quantity = ?, updated_at = ? WHERE channel = ? AND sku = ?`, arg, now, c.name, sku)
+	case adapters.FieldPrice, adapters.FieldCompareAt:
+		if value != "" {
+			d, err := decimal.NewFromString(value)
+			if err != nil || d.IsNegative() || (field == adapters.FieldPrice && d.IsZero()) {
+				return fmt.Errorf("%s %q: write an amount such as 19.99", field, value)
+			}
+			arg = d.StringFixed(c.scale)
+		} else if field == adapters.FieldPrice {
+			return errors.New("price: a listing always has a price")
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE listings SET `+field+` = ?, updated_at = ? WHERE channel = ? AND sku = ?`, arg, now, c.name, sku)
+	case "status":
+		if value != "active" && value != "inactive" {
+			return fmt.Errorf("status %q: use active or inactive", value)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE listings SET status = ?, updated_at = ? WHERE channel = ? AND sku = ?`, value, now, c.name, sku)
+	case "", adapters.FieldListing, "sku", "currency":
+		return fmt.Errorf("field %q cannot be set; set quantity, price, compare_at, status or a listing field", field)
+	default:
+		if value == "" {
+			_, err = tx.ExecContext(ctx, `UPDATE listings SET fields = json_remove(fields, '$.' || json_quote(?)), updated_at = ? WHERE channel = ? AND sku = ?`, field, now, c.name, sku)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE listings SET fields = json_set(fields, '$.' || json_quote(?), ?), updated_at = ? WHERE channel = ? AND sku = ?`, field, value, now, c.name, sku)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: set %s %s %s: %w", c.name, sku, field, err)
+	}
+	return tx.Commit()
+}
+
+// Sell records an order of units of sku on the channel: the listing's
+// quantity and the warehouse's on-hand quantity of stockSKU (the catalog
+// SKU) both fall by units. It returns the quantity left on the channel.
+func (c *Channel) Sell(ctx context.Context, sku, stockSKU string, units int64) (int64, error) {
+	if units <= 0 {
+		return 0, fmt.Errorf("sell %d: sell at least one unit", units)
+	}
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sandbox: %w", err)
+	}
+	defer tx.Rollback()
+	left, err := sell(ctx, tx, c.name, sku, stockSKU, units, c.now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return 0, err
+	}
+	return left, tx.Commit()
+}
+
+func sell(ctx context.Context, tx *sql.Tx, channel, sku, stockSKU string, units int64, now string) (int64, error) {
+	var qty sql.NullInt64
+	switch err := tx.QueryRowContext(ctx, `SELECT quantity FROM listings WHERE channel = ? AND sku = ?`, channel, sku).Scan(&qty); {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("%s lists no SKU %s", channel, sku)
+	case err != nil:
+		return 0, fmt.Errorf("sandbox: sell: %w", err)
+	}
+	if !qty.Valid || qty.Int64 < units {
+		return 0, fmt.Errorf("%s lists %d of %s; an order of %d cannot be placed", channel, qty.Int64, sku, units)
+	}
+	left := qty.Int64 - units
+	if _, err := tx.ExecContext(ctx, `UPDATE listings SET quantity = ?, updated_at = ? WHERE channel = ? AND sku = ?`, left, now, channel, sku); err != nil {
+		return 0, fmt.Errorf("sandbox: sell: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE warehouse SET on_hand = max(0, on_hand - ?) WHERE sku = ?`, units, stockSKU); err != nil {
+		return 0, fmt.Errorf("sandbox: sell: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO orders (channel, sku, units, at) VALUES (?, ?, ?, ?)`, channel, sku, units, now); err != nil {
+		return 0, fmt.Errorf("sandbox: sell: %w", err)
+	}
+	return left, nil
+}
+
+// Faults returns the channel's faults.
+func (c *Channel) Faults(ctx context.Context) (Faults, error) { return readFaults(ctx, c.db, c.name) }
+
+// SetFaults replaces the channel's faults after checking them.
+func (c *Channel) SetFaults(ctx context.Context, f Faults) error {
+	if _, err := f.parse(); err != nil {
+		return err
+	}
+	if err := writeFaults(ctx, c.db, c.name, f); err != nil {
+		return fmt.Errorf("sandbox: set faults of %s: %w", c.name, err)
+	}
+	return nil
+}
+
+// Warehouse is the sandbox's stock: on-hand units by catalog SKU. It is
+// what a stock_source of type "sandbox" reads, and what `accord sandbox
+// sell` draws from.
+type Warehouse struct {
+	db *sql.DB
+}
+
+// OpenWarehouse opens the warehouse of the sandbox in dir.
+func OpenWarehouse(ctx context.Context, dir string) (*Warehouse, error) {
+	db, err := openDB(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Warehouse{db: db}, nil
+}
+
+// Close closes the sandbox file.
+func (w *Warehouse) Close() error { return w.db.Close() }
+
+// Levels returns on-hand units by SKU, and whether the warehouse was ever
+// stocked.
+func (w *Warehouse) Levels(ctx context.Context) (map[string]int64, bool, error) {
+	var seeded int
+	if err := w.db.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'warehouse_seeded'`).Scan(&seeded); err != nil {
+		return nil, false, fmt.Errorf("sandbox: warehouse: %w", err)
+	}
+	rows, err := w.db.QueryContext(ctx, `SELECT sku, on_hand FROM warehouse`)
+	if err != nil {
+		return nil, false, fmt.Errorf("sandbox: warehouse: %w", err)
+	}
+	defer rows.Close()
+	levels := map[string]int64{}
+	for rows.Next() {
+		var sku string
+		var n int64
+		if err := rows.Scan(&sku, &n); err != nil {
+			return nil, false, fmt.Errorf("sandbox: warehouse: %w", err)
+		}
+		levels[sku] = n
+	}
+	return levels, seeded > 0, rows.Err()
+}
+
+// Seed stocks the warehouse with its opening levels, once: a warehouse
+// already stocked is left as it is, and false is returned.
+func (w *Warehouse) Seed(ctx context.Context, levels map[string]int64) (bool, error) {
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sandbox: seed warehouse: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO meta (key, value) VALUES ('warehouse_seeded', ?)`, time.Now().UTC().Format(time.RFC3339))
+	if err != nil {
+		return false, fmt.Errorf("sandbox: seed warehouse: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO warehouse (sku, on_hand) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand`)
+	if err != nil {
+		return false, fmt.Errorf("sandbox: seed warehouse: %w", err)
+	}
+	defer stmt.Close()
+	for sku, n := range levels {
+		if _, err := stmt.ExecContext(ctx, sku, n); err != nil {
+			return false, fmt.Errorf("sandbox: seed warehouse: %w", err)
+		}
+	}
+	return true, tx.Commit()
+}
+
+// Receive sets the on-hand units of a SKU (a delivery, a stock count).
+func (w *Warehouse) Receive(ctx context.Context, sku string, units int64) error {
+	if units < 0 {
+		return fmt.Errorf("on hand %d: must not be negative", units)
+	}
+	_, err := w.db.ExecContext(ctx, `INSERT INTO warehouse (sku, on_hand) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand`, sku, units)
+	if err == nil {
+		_, err = w.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta (key, value) VALUES ('warehouse_seeded', ?)`, time.Now().UTC().Format(time.RFC3339))
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: receive %s: %w", sku, err)
+	}
+	return nil
+}

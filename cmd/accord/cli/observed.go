@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"sort"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller/store"
+	"github.com/accordhq/accord/spec/derive"
+)
+
+func (a *app) observedCommand() *cobra.Command {
+	var format string
+	var sel filter
+	cmd := &cobra.Command{
+		Use:   "observed",
+		Short: "Print what the channels list now, in the shape of desired",
+		Long: `observed reads every channel and prints its listings keyed by catalog SKU, in the
+shape of accord desired, so that the two can be compared. A listing whose SKU the
+catalog does not know keeps the channel's SKU.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("--format %q: use text or json", format)
+			}
+			ctx := cmd.Context()
+			c, done, err := a.controller(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := sel.check(c.Spec); err != nil {
+				return err
+			}
+			var channels []string
+			for _, ch := range c.Spec.Channels {
+				if sel.keepChannel(ch.Name) {
+					channels = append(channels, ch.Name)
+				}
+			}
+			var skus []string
+			if len(sel.skus) > 0 {
+				skus = sel.skus
+			}
+			obs, err := c.Observe(ctx, channels, skus)
+			if err != nil {
+				return err
+			}
+			var out []derive.Listing
+			for _, name := range channels {
+				ch, _, _ := c.Spec.Channel(name)
+				catalog := map[string]string{}
+				for _, p := range c.Spec.Products {
+					if cs, ok := ch.ChannelSKU(p); ok {
+						catalog[cs] = p.SKU
+					}
+				}
+				for _, l := range obs[name] {
+					if sku, ok := catalog[l.SKU]; ok {
+						l.SKU = sku
+					}
+					out = append(out, derive.Listing{Listing: l})
+				}
+			}
+			sort.SliceStable(out, func(i, j int) bool {
+				if out[i].Channel != out[j].Channel {
+					return out[i].Channel < out[j].Channel
+				}
+				return out[i].SKU < out[j].SKU
+			})
+			w := bufio.NewWriterSize(a.env.Stdout, 1<<16)
+			if format == "json" {
+				b := []byte(`{"at":`)
+				b = appendQuote(b, a.env.Now().UTC().Format(time.RFC3339))
+				b = append(b, ",\n\"listings\":["...)
+				for i := range out {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, '\n')
+					b = appendListingJSON(b, c.Spec, &out[i])
+					if len(b) > 1<<16 {
+						w.Write(b)
+						b = b[:0]
+					}
+				}
+				b = append(b, "]}\n"...)
+				w.Write(b)
+			} else {
+				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "CHANNEL\tSKU\tQUANTITY\tPRICE\tCOMPARE AT\tSTATUS\tTITLE")
+				for i := range out {
+					l := &out[i]
+					ch, _, _ := c.Spec.Channel(l.Channel)
+					title, _ := l.Field("title")
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Channel, l.SKU, qtyText(l.Quantity),
+						adapters.Money(l.Price, ch.Scale), adapters.Money(l.CompareAt, ch.Scale),
+						l.Status, clip(title, 50))
+				}
+				tw.Flush()
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	sel.flags(cmd)
+	return cmd
+}
+
+func qtyText(q adapters.Quantity) string {
+	if !q.Valid {
+		return "-"
+	}
+	return strconv.FormatInt(q.Units, 10)
+}
+
+func (a *app) auditCommand() *cobra.Command {
+	var channel, sku string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "List the changes accord applied, oldest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, a.statePath(), a.env.Now)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			entries, err := st.Audit(ctx, store.AuditFilter{Channel: channel, SKU: sku, Limit: limit})
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriter(a.env.Stdout)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "WHEN\tRUN\tREVISION\tCHANNEL\tSKU\tFIELD\tFROM\tTO\tREASON")
+			for _, e := range entries {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339), e.RunID, shortRevision(e.Revision),
+					e.Channel, e.SKU, e.Field, e.From, clip(e.To.String(), 40), e.Reason)
+			}
+			tw.Flush()
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
+	cmd.Flags().StringVar(&sku, "sku", "", "only this catalog SKU")
+	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many entries (0: all)")
+	return cmd
+}
+
+func shortRevision(r string) string {
+	if len(r) > 19 {
+		return r[:19]
+	}
+	return r
+}
+
+func (a *app) exceptionsCommand() *cobra.Command {
+	var status, channel, code string
+	cmd := &cobra.Command{
+		Use:   "exceptions",
+		Short: "List the exceptions accord recorded: drift, oversell risk, failed changes…",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, err := store.Open(ctx, a.statePath(), a.env.Now)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ex, err := st.Exceptions(ctx, store.ExceptionFilter{Status: status, Channel: channel, Code: code})
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriter(a.env.Stdout)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTATUS\tCODE\tCHANNEL\tSKU\tFIELD\tMESSAGE")
+			for _, e := range ex {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Status, e.Code, e.Channel, e.SKU, e.Field, e.Message)
+			}
+			tw.Flush()
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&status, "status", "", "open, acknowledged, resolved or all (default: open and acknowledged)")
+	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
+	cmd.Flags().StringVar(&code, "code", "", "only this code")
+	return cmd
+}

@@ -1,0 +1,470 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/builtin"
+	"github.com/accordhq/accord/controller"
+	"github.com/accordhq/accord/controller/plan"
+	"github.com/accordhq/accord/controller/store"
+	"github.com/accordhq/accord/spec"
+	"github.com/accordhq/accord/spec/derive"
+)
+
+// statePath is where the state store lives: --state, or .accord/state.db
+// beside the spec.
+func (a *app) statePath() string {
+	if a.state != "" {
+		return a.state
+	}
+	return filepath.Join(a.dir, ".accord", "state.db")
+}
+
+// controller loads the spec and opens the store and returns a controller
+// for them; close must be called.
+func (a *app) controller(ctx context.Context) (*controller.Controller, func(), error) {
+	s, err := a.loadSpec()
+	if err != nil {
+		return nil, nil, err
+	}
+	rev := controller.Revision(s)
+	st, err := store.Open(ctx, a.statePath(), a.env.Now)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &controller.Controller{
+		Spec: s, Registry: builtin.Registry(), Store: st, Revision: rev, Now: a.env.Now, Log: a.log,
+		Stock: func(ctx context.Context) (derive.Stock, error) { return a.readStock(ctx, s) },
+	}
+	closeAll := func() {
+		if err := c.Close(); err != nil {
+			a.log.Warn("closing channels", "err", err)
+		}
+		if err := st.Close(); err != nil {
+			a.log.Warn("closing the state store", "err", err)
+		}
+	}
+	return c, closeAll, nil
+}
+
+// makePlan derives and observes at --at and diffs them. A derivation with
+// errors stops here: validate shows them with their spec lines.
+func (a *app) makePlan(ctx context.Context, c *controller.Controller, at string, sel filter) (*plan.Plan, error) {
+	if err := sel.check(c.Spec); err != nil {
+		return nil, err
+	}
+	t, err := a.instant(at, c.Spec.Settings.Timezone)
+	if err != nil {
+		return nil, err
+	}
+	o := controller.PlanOptions{At: t}
+	if len(sel.channels) > 0 {
+		o.Channels = sel.channels
+	}
+	if len(sel.skus) > 0 {
+		o.SKUs = sel.skus
+	}
+	start := time.Now()
+	p, res, err := c.Plan(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	a.log.Debug("planned", "changes", len(p.Changes), "exceptions", len(p.Exceptions), "duration", time.Since(start))
+	var errs []derive.TimedFinding
+	for _, f := range res.Findings {
+		if f.Severity == derive.Error && (f.Channel == "" || sel.keepChannel(f.Channel)) {
+			errs = append(errs, derive.TimedFinding{Finding: f, At: t})
+		}
+	}
+	if len(errs) > 0 {
+		a.printDiags(findingDiags(errs, t, c.Spec.Settings.Timezone), c.Spec.Sources)
+		return nil, fmt.Errorf("the desired state has %s; nothing is planned until they are fixed (accord validate lists them)", plural(len(errs), "error"))
+	}
+	return p, nil
+}
+
+func scales(s *spec.Spec) map[string]int32 {
+	m := map[string]int32{}
+	for _, ch := range s.Channels {
+		m[ch.Name] = ch.Scale
+	}
+	return m
+}
+
+func (a *app) planCommand() *cobra.Command {
+	var at, format, out, jsonOut string
+	var detailed bool
+	var sel filter
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what accord would change on every channel",
+		Long: `plan observes every channel, derives the desired state and shows the difference:
+the changes apply would make (each with its reason: spec, the desired value moved,
+or drift, the channel was changed outside accord) and the exceptions a person
+should look at. It changes nothing.
+
+Exit status: 0 success, 1 error; with --detailed-exitcode, 2 when there are changes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "text" && format != "json" && format != "markdown" {
+				return fmt.Errorf("--format %q: use text, json or markdown", format)
+			}
+			ctx := cmd.Context()
+			c, done, err := a.controller(ctx)
+			if err != nil {
+				return err
+			}
+			defer done()
+			p, err := a.makePlan(ctx, c, at, sel)
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := writeFileAtomic(out, func(w io.Writer) error { return p.WriteJSON(w, scales(c.Spec)) }); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
+			}
+			if jsonOut != "" {
+				if err := writeFileAtomic(jsonOut, func(w io.Writer) error { return p.WriteJSON(w, scales(c.Spec)) }); err != nil {
+					return fmt.Errorf("--json-out: %w", err)
+				}
+			}
+			w := bufio.NewWriter(a.env.Stdout)
+			switch format {
+			case "json":
+				err = p.WriteJSON(w, scales(c.Spec))
+			case "markdown":
+				err = writePlanMarkdown(w, c.Spec, p)
+			default:
+				err = writePlanText(w, c.Spec, p, a.colorOn(a.env.Stdout))
+				if err == nil && out != "" {
+					fmt.Fprintf(w, "\nSaved the plan to %s; accord apply %s applies exactly these changes.\n", out, out)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if detailed && !p.Empty() {
+				return exitError{ExitChanges}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&at, "at", "", "plan for this time (RFC 3339, or local to the spec's time zone); default now")
+	f.StringVar(&format, "format", "text", "output format: text, json or markdown")
+	f.StringVar(&out, "out", "", "save the plan to this file, for accord apply FILE")
+	f.StringVar(&jsonOut, "json-out", "", "also write the plan as JSON to this file")
+	f.BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes")
+	sel.flags(cmd)
+	return cmd
+}
+
+// writeFileAtomic writes a file through a temporary file and a rename.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".accord-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriter(tmp)
+	if err := write(bw); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// maxDetail is how many change lines a channel shows before the rest is
+// summarised.
+const maxDetail = 25
+
+func summaryRows(s *spec.Spec, p *plan.Plan) [][]string {
+	var rows [][]string
+	for _, cs := range p.Summarize() {
+		ex := "-"
+		if len(cs.Exceptions) > 0 {
+			var parts []string
+			for _, code := range plan.ExceptionCodes(cs.Exceptions) {
+				parts = append(parts, fmt.Sprintf("%d %s", cs.Exceptions[code], code))
+			}
+			ex = strings.Join(parts, ", ")
+		}
+		prices := "-"
+		if cs.PriceRises+cs.PriceCuts > 0 {
+			var parts []string
+			if cs.PriceRises > 0 {
+				parts = append(parts, fmt.Sprintf("%d up (max +%s%%)", cs.PriceRises, cs.MaxRise.Shift(2).StringFixed(1)))
+			}
+			if cs.PriceCuts > 0 {
+				parts = append(parts, fmt.Sprintf("%d down (max -%s%%)", cs.PriceCuts, cs.MaxCut.Shift(2).StringFixed(1)))
+			}
+			prices = strings.Join(parts, ", ")
+		}
+		qty := "-"
+		if cs.QuantityUp+cs.QuantityDown > 0 {
+			qty = fmt.Sprintf("%d up, %d down", cs.QuantityUp, cs.QuantityDown)
+			if cs.Zeroed > 0 {
+				qty += fmt.Sprintf(", %d to zero", cs.Zeroed)
+			}
+		}
+		rows = append(rows, []string{cs.Channel, fmt.Sprint(cs.Changes), prices, qty, dash(cs.Created), dash(cs.CompareAt), dash(cs.Fields), dash(cs.Drift), ex})
+	}
+	return rows
+}
+
+func dash(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}
+
+var summaryHeader = []string{"CHANNEL", "CHANGES", "PRICES", "QUANTITIES", "CREATED", "COMPARE-AT", "FIELDS", "DRIFT FIXED", "EXCEPTIONS"}
+
+// changeLine renders one change, Terraform style.
+func changeLine(s *spec.Spec, c *plan.Change) (sign, text string) {
+	if c.Field == adapters.FieldListing {
+		l := c.Listing
+		var parts []string
+		if l.Quantity.Valid {
+			parts = append(parts, fmt.Sprintf("quantity %d", l.Quantity.Units))
+		}
+		scale := int32(2)
+		if ch, _, ok := s.Channel(c.Channel); ok {
+			scale = ch.Scale
+		}
+		if l.Price.Valid {
+			parts = append(parts, "price "+l.Price.Decimal.StringFixed(scale))
+		}
+		if l.CompareAt.Valid {
+			parts = append(parts, "compare_at "+l.CompareAt.Decimal.StringFixed(scale))
+		}
+		if t, ok := l.Field("title"); ok {
+			parts = append(parts, fmt.Sprintf("title %q", clip(t, 40)))
+		}
+		return "+", fmt.Sprintf("%s\tcreate\t%s", c.SKU, strings.Join(parts, ", "))
+	}
+	from, to := c.From.String(), c.To.String()
+	if c.Field != adapters.FieldQuantity && c.Field != adapters.FieldPrice && c.Field != adapters.FieldCompareAt {
+		from, to = quoteValue(c.From), quoteValue(c.To)
+	}
+	reason := ""
+	if c.Reason == plan.ReasonDrift {
+		reason = "  (drift)"
+	}
+	return "~", fmt.Sprintf("%s\t%s\t%s -> %s%s", c.SKU, c.Field, from, to, reason)
+}
+
+func quoteValue(v adapters.Value) string {
+	if !v.Set {
+		return "(none)"
+	}
+	return fmt.Sprintf("%q", clip(v.Text, 40))
+}
+
+
+func writePlanText(w io.Writer, s *spec.Spec, p *plan.Plan, color bool) error {
+	green, yellow, red, bold, reset := "", "", "", "", ""
+	if color {
+		green, yellow, red, bold, reset = "\x1b[32m", "\x1b[33m", "\x1b[31m", "\x1b[1m", "\x1b[0m"
+	}
+	fmt.Fprintf(w, "%saccord plan%s for spec revision %s, at %s\n\n", bold, reset, p.Revision, p.At.In(s.Settings.Timezone).Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(summaryHeader, "\t"))
+	for _, r := range summaryRows(s, p) {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+
+	byChannel := map[string][]int{}
+	for i := range p.Changes {
+		byChannel[p.Changes[i].Channel] = append(byChannel[p.Changes[i].Channel], i)
+	}
+	for _, ch := range p.Channels {
+		idx := byChannel[ch]
+		if len(idx) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s%s%s: %s\n", bold, ch, reset, plural(len(idx), "change"))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for n, i := range idx {
+			if n == maxDetail {
+				fmt.Fprintf(tw, "  …\tand %d more\t(accord plan --channel %s --format json lists them all)\n", len(idx)-maxDetail, ch)
+				break
+			}
+			sign, text := changeLine(s, &p.Changes[i])
+			col := yellow
+			if sign == "+" {
+				col = green
+			}
+			fmt.Fprintf(tw, "  %s%s%s %s\n", col, sign, reset, text)
+		}
+		tw.Flush()
+	}
+	if len(p.Exceptions) > 0 {
+		fmt.Fprintf(w, "\n%sExceptions%s: %d\n", bold, reset, len(p.Exceptions))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		shown := map[string]int{}
+		hidden := map[string]int{}
+		for i := range p.Exceptions {
+			e := &p.Exceptions[i]
+			key := e.Channel + "\x00" + e.Code
+			if shown[key] >= 10 {
+				hidden[key]++
+				continue
+			}
+			shown[key]++
+			where := e.SKU
+			if e.Field != "" {
+				where += " " + e.Field
+			}
+			action := ""
+			if e.Action != "" {
+				action = " [" + e.Action + "]"
+			}
+			fmt.Fprintf(tw, "  %s!%s %s\t%s\t%s\t%s%s\n", red, reset, e.Code, e.Channel, where, e.Message, action)
+		}
+		for _, ch := range p.Channels {
+			for _, code := range []string{plan.CodeDrift, plan.CodeOversellRisk, plan.CodePriceParity, plan.CodeMAPViolation, plan.CodeUnmanagedListing, plan.CodeMissingListing} {
+				if n := hidden[ch+"\x00"+code]; n > 0 {
+					fmt.Fprintf(tw, "  …\t%s\t%d more %s\t(--format json lists them all)\n", ch, n, code)
+				}
+			}
+		}
+		tw.Flush()
+	}
+	if len(p.Blocked) > 0 {
+		fmt.Fprintf(w, "\n%sBlocked by the spec's guards%s (accord apply refuses this plan without --force):\n", red, reset)
+		for _, b := range p.Blocked {
+			fmt.Fprintf(w, "  - %s\n", b)
+		}
+	}
+	fmt.Fprintln(w)
+	if p.Empty() {
+		fmt.Fprintf(w, "No changes. Every channel is in accord with the spec")
+		if len(p.Exceptions) > 0 {
+			fmt.Fprintf(w, " (%s to look at)", plural(len(p.Exceptions), "exception"))
+		}
+		fmt.Fprintln(w, ".")
+		return nil
+	}
+	chans := 0
+	for _, ch := range p.Channels {
+		if len(byChannel[ch]) > 0 {
+			chans++
+		}
+	}
+	fmt.Fprintf(w, "Plan: %s on %s, %s.\n", plural(len(p.Changes), "change"), plural(chans, "channel"), plural(len(p.Exceptions), "exception"))
+	return nil
+}
+
+func writePlanMarkdown(w io.Writer, s *spec.Spec, p *plan.Plan) error {
+	fmt.Fprintf(w, "### accord plan\n\nSpec revision `%s`, at %s.\n\n", p.Revision, p.At.In(s.Settings.Timezone).Format(time.RFC3339))
+	if p.Empty() {
+		fmt.Fprintf(w, "**No changes.** Every channel is in accord with the spec.\n\n")
+	} else {
+		fmt.Fprintf(w, "**%s**, %s.\n\n", plural(len(p.Changes), "change"), plural(len(p.Exceptions), "exception"))
+	}
+	mdRow(w, summaryHeader)
+	seps := make([]string, len(summaryHeader))
+	for i := range seps {
+		seps[i] = "---"
+	}
+	mdRow(w, seps)
+	for _, r := range summaryRows(s, p) {
+		mdRow(w, r)
+	}
+	if len(p.Blocked) > 0 {
+		fmt.Fprintf(w, "\n> [!WARNING]\n> Blocked by the spec's guards; `accord apply` refuses this plan without `--force`:\n")
+		for _, b := range p.Blocked {
+			fmt.Fprintf(w, "> - %s\n", mdEscape(b))
+		}
+	}
+	byChannel := map[string][]int{}
+	for i := range p.Changes {
+		byChannel[p.Changes[i].Channel] = append(byChannel[p.Changes[i].Channel], i)
+	}
+	const mdMax = 200
+	for _, ch := range p.Channels {
+		idx := byChannel[ch]
+		if len(idx) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n<details><summary><b>%s</b>: %s</summary>\n\n", ch, plural(len(idx), "change"))
+		mdRow(w, []string{"SKU", "FIELD", "FROM", "TO", "REASON"})
+		mdRow(w, []string{"---", "---", "---", "---", "---"})
+		for n, i := range idx {
+			if n == mdMax {
+				fmt.Fprintf(w, "\n…and %d more: `accord plan --channel %s --format json` lists them all.\n", len(idx)-mdMax, ch)
+				break
+			}
+			c := &p.Changes[i]
+			if c.Field == adapters.FieldListing {
+				_, text := changeLine(s, c)
+				parts := strings.SplitN(text, "\t", 3)
+				mdRow(w, []string{c.SKU, "*create*", "", parts[2], c.Reason})
+				continue
+			}
+			mdRow(w, []string{c.SKU, c.Field, c.From.String(), c.To.String(), c.Reason})
+		}
+		fmt.Fprintf(w, "\n</details>\n")
+	}
+	if len(p.Exceptions) > 0 {
+		fmt.Fprintf(w, "\n<details><summary><b>Exceptions</b>: %d</summary>\n\n", len(p.Exceptions))
+		mdRow(w, []string{"CODE", "CHANNEL", "SKU", "FIELD", "MESSAGE", "ACTION"})
+		mdRow(w, []string{"---", "---", "---", "---", "---", "---"})
+		for i, e := range p.Exceptions {
+			if i == mdMax {
+				fmt.Fprintf(w, "\n…and %d more: `accord plan --format json` lists them all.\n", len(p.Exceptions)-mdMax)
+				break
+			}
+			mdRow(w, []string{e.Code, e.Channel, e.SKU, e.Field, e.Message, e.Action})
+		}
+		fmt.Fprintf(w, "\n</details>\n")
+	}
+	return nil
+}
+
+func mdRow(w io.Writer, cells []string) {
+	var b bytes.Buffer
+	b.WriteString("|")
+	for _, c := range cells {
+		b.WriteString(" ")
+		b.WriteString(mdEscape(c))
+		b.WriteString(" |")
+	}
+	b.WriteString("\n")
+	w.Write(b.Bytes())
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}

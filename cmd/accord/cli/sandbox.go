@@ -1,0 +1,270 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/sandbox"
+	"github.com/accordhq/accord/spec"
+)
+
+func (a *app) sandboxCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Look at and change the sandbox marketplace from outside accord",
+		Long: `The sandbox is a simulated marketplace (channel type "sandbox") kept in
+.accord/sandbox/sandbox.db beside the spec. These commands act on it as the world
+outside accord would: a person editing a listing in a seller portal (set), a
+customer's order (sell), an unreliable API (faults).
+
+SKUs are catalog SKUs.`,
+	}
+	cmd.AddCommand(a.sandboxShow(), a.sandboxSet(), a.sandboxSell(), a.sandboxFaults())
+	return cmd
+}
+
+// sandboxChannel opens a sandbox channel of the spec by name.
+func (a *app) sandboxChannel(ctx context.Context, s *spec.Spec, name string) (*sandbox.Channel, *spec.Channel, error) {
+	ch, _, ok := s.Channel(name)
+	if !ok {
+		var names []string
+		for _, c := range s.Channels {
+			if c.Type == "sandbox" {
+				names = append(names, c.Name)
+			}
+		}
+		return nil, nil, fmt.Errorf("no channel %q in the spec; its sandbox channels are %s", name, strings.Join(names, ", "))
+	}
+	if ch.Type != "sandbox" {
+		return nil, nil, fmt.Errorf("channel %s is of type %q, not a sandbox", name, ch.Type)
+	}
+	sb, err := sandbox.OpenChannel(ctx, adapters.Setup{Name: ch.Name, Currency: ch.Currency, Scale: ch.Scale, SpecDir: s.Dir, Config: ch.Config, Eval: s.Eval, Now: a.env.Now})
+	if err != nil {
+		return nil, nil, err
+	}
+	return sb, ch, nil
+}
+
+// channelSKU maps a catalog SKU to the channel's own.
+func channelSKU(s *spec.Spec, ch *spec.Channel, sku string) (string, error) {
+	p, _, ok := s.Product(sku)
+	if !ok {
+		return "", fmt.Errorf("no SKU %q in the catalog", sku)
+	}
+	cs, listed := ch.ChannelSKU(p)
+	if !listed {
+		return "", fmt.Errorf("%s is not listed on %s (its %s is empty)", sku, ch.Name, ch.SKUColumn)
+	}
+	return cs, nil
+}
+
+func (a *app) sandboxShow() *cobra.Command {
+	var sel filter
+	cmd := &cobra.Command{
+		Use:   "show [CHANNEL]",
+		Short: "Show the sandbox's listings",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.loadSpec()
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriter(a.env.Stdout)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "CHANNEL\tSKU\tQUANTITY\tPRICE\tCOMPARE AT\tSTATUS\tFIELDS")
+			for _, ch := range s.Channels {
+				if ch.Type != "sandbox" || (len(args) == 1 && args[0] != ch.Name) {
+					continue
+				}
+				sb, _, err := a.sandboxChannel(ctx, s, ch.Name)
+				if err != nil {
+					return err
+				}
+				var skus []string
+				for _, sku := range sel.skus {
+					cs, err := channelSKU(s, ch, sku)
+					if err != nil {
+						sb.Close()
+						return err
+					}
+					skus = append(skus, cs)
+				}
+				err = sb.Observe(ctx, skus, func(page []adapters.Listing) error {
+					for _, l := range page {
+						var fields []string
+						for _, f := range l.Fields {
+							fields = append(fields, fmt.Sprintf("%s=%q", f.Name, clip(f.Value, 40)))
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.Name, l.SKU, qtyText(l.Quantity),
+							adapters.Money(l.Price, ch.Scale), adapters.Money(l.CompareAt, ch.Scale), l.Status, strings.Join(fields, " "))
+					}
+					return nil
+				})
+				sb.Close()
+				if err != nil {
+					return err
+				}
+			}
+			tw.Flush()
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringArrayVar(&sel.skus, "sku", nil, "only this catalog SKU (repeatable)")
+	return cmd
+}
+
+func (a *app) sandboxSet() *cobra.Command {
+	return &cobra.Command{
+		Use:   "set CHANNEL SKU FIELD=VALUE...",
+		Short: "Edit a listing outside accord, as a person in a seller portal would",
+		Long: `set changes fields of one sandbox listing behind accord's back: quantity, price,
+compare_at, status (active or inactive) or any listing field. An empty value
+clears it. The next plan shows the difference as drift.`,
+		Args: cobra.MinimumNArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.loadSpec()
+			if err != nil {
+				return err
+			}
+			sb, ch, err := a.sandboxChannel(ctx, s, args[0])
+			if err != nil {
+				return err
+			}
+			defer sb.Close()
+			cs, err := channelSKU(s, ch, args[1])
+			if err != nil {
+				return err
+			}
+			for _, kv := range args[2:] {
+				field, value, ok := strings.Cut(kv, "=")
+				if !ok || field == "" {
+					return fmt.Errorf("%q: write FIELD=VALUE, such as price=19.99", kv)
+				}
+				if err := sb.Set(ctx, cs, field, value); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "%s %s: %s set to %q\n", ch.Name, args[1], field, value)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) sandboxSell() *cobra.Command {
+	return &cobra.Command{
+		Use:   "sell CHANNEL SKU UNITS",
+		Short: "Record an order: the channel's quantity and the sandbox warehouse both fall",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			units, err := strconv.ParseInt(args[2], 10, 64)
+			if err != nil || units < 1 {
+				return fmt.Errorf("units %q: sell a whole number of units, at least 1", args[2])
+			}
+			s, err := a.loadSpec()
+			if err != nil {
+				return err
+			}
+			sb, ch, err := a.sandboxChannel(ctx, s, args[0])
+			if err != nil {
+				return err
+			}
+			defer sb.Close()
+			cs, err := channelSKU(s, ch, args[1])
+			if err != nil {
+				return err
+			}
+			left, err := sb.Sell(ctx, cs, args[1], units)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "%s: sold %d of %s; %d left listed there\n", ch.Name, units, args[1], left)
+			return nil
+		},
+	}
+}
+
+func (a *app) sandboxFaults() *cobra.Command {
+	var f sandbox.Faults
+	var clear bool
+	var sellOnApply []string
+	cmd := &cobra.Command{
+		Use:   "faults CHANNEL",
+		Short: "Make a sandbox channel unreliable, or show how unreliable it is",
+		Long: `faults sets what goes wrong when accord applies to a sandbox channel: shares of
+requests throttled (HTTP 429 with Retry-After), failing with a 5xx or timing out
+(half of the timeouts land anyway), shares of items in a batch that fail for a
+moment or are rejected for good. Without flags it prints the channel's faults;
+--clear removes them. Flags given replace the channel's whole fault set.
+
+Two test hooks: --crash-after N kills the applying process (SIGKILL) right after
+its Nth batch lands; --sell-on-apply SKU=N lands an order just before the first
+apply request that writes that SKU's quantity.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := a.loadSpec()
+			if err != nil {
+				return err
+			}
+			sb, ch, err := a.sandboxChannel(ctx, s, args[0])
+			if err != nil {
+				return err
+			}
+			defer sb.Close()
+			if cmd.Flags().NFlag() > 0 {
+				if clear {
+					f = sandbox.Faults{}
+				}
+				for _, kv := range sellOnApply {
+					sku, n, ok := strings.Cut(kv, "=")
+					units, err := strconv.ParseInt(n, 10, 64)
+					if !ok || err != nil {
+						return fmt.Errorf("--sell-on-apply %q: write SKU=UNITS", kv)
+					}
+					cs, err := channelSKU(s, ch, sku)
+					if err != nil {
+						return err
+					}
+					f.SellOnApply = append(f.SellOnApply, sandbox.Sale{SKU: cs, StockSKU: sku, Units: units})
+				}
+				if err := sb.SetFaults(ctx, f); err != nil {
+					return fmt.Errorf("faults of %s: %w", ch.Name, err)
+				}
+			}
+			cur, err := sb.Faults(ctx)
+			if err != nil {
+				return err
+			}
+			if cur.IsZero() {
+				fmt.Fprintf(a.env.Stdout, "%s: no faults\n", ch.Name)
+				return nil
+			}
+			b, _ := json.MarshalIndent(cur, "", "  ")
+			fmt.Fprintf(a.env.Stdout, "%s: %s\n", ch.Name, b)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.Throttle, "throttle", "", "share of requests refused with 429, such as 10%")
+	fl.StringVar(&f.ServerError, "server-error", "", "share of requests failing with a 5xx")
+	fl.StringVar(&f.Timeout, "timeout", "", "share of requests timing out")
+	fl.StringVar(&f.Partial, "partial", "", "share of items in a batch failing for a moment")
+	fl.StringVar(&f.Reject, "reject", "", "share of items rejected for good")
+	fl.StringVar(&f.RetryAfter, "retry-after", "", "Retry-After of a throttled response, such as 2s (default 1s)")
+	fl.Uint64Var(&f.Seed, "seed", 0, "seed for reproducible faults")
+	fl.IntVar(&f.CrashAfter, "crash-after", 0, "test hook: kill the applying process after this many batches")
+	fl.StringArrayVar(&sellOnApply, "sell-on-apply", nil, "test hook: SKU=UNITS sold just before the apply writes that SKU's quantity (repeatable)")
+	fl.BoolVar(&clear, "clear", false, "remove every fault")
+	return cmd
+}

@@ -1,0 +1,495 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller/plan"
+	"github.com/accordhq/accord/controller/store"
+	"github.com/accordhq/accord/spec"
+)
+
+// Journal is what apply needs of the store: a record of each batch before
+// it is sent and of which of its changes landed after.
+type Journal interface {
+	JournalBatch(ctx context.Context, runID int64, channel string, changes []store.JournalChange) (int64, error)
+	CompleteBatch(ctx context.Context, batchID int64, landed []bool) error
+}
+
+// Target is one channel to apply to.
+type Target struct {
+	Channel adapters.Channel
+	// ChannelSKU maps a catalog SKU to the channel's own.
+	ChannelSKU func(sku string) string
+}
+
+// Refreshed is a listing's quantity observed again after a compare-and-set
+// conflict, and the quantity the spec asks for now.
+type Refreshed struct {
+	Observed adapters.Value
+	Desired  adapters.Value
+}
+
+// Options configure an apply.
+type Options struct {
+	Spec    *spec.Spec
+	Targets map[string]Target
+	Journal Journal
+	RunID   int64
+	// Refresh observes the given catalog SKUs of a channel again and
+	// derives their quantity anew, after an order landed between observe
+	// and apply.
+	Refresh func(ctx context.Context, channel string, skus []string) (map[string]Refreshed, error)
+	// MaxAttempts is how many times a change is sent before it fails
+	// (default 8); InitialBackoff and MaxBackoff bound the wait between
+	// attempts (defaults 500ms and 30s).
+	MaxAttempts    int
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+	// Progress is told of every change settled; it may be nil.
+	Progress func(settled int)
+	Log      *slog.Logger
+}
+
+// Failure is a change that did not apply.
+type Failure struct {
+	Change plan.Change
+	// Kind is "throttled" (past retries), "rejected" (refused for good),
+	// "failed" (errors past retries) or "cancelled".
+	Kind   string
+	Reason string
+}
+
+// Report is what an apply did.
+type Report struct {
+	Total   int
+	Applied int
+	// Unneeded counts changes found already in place when the channel was
+	// observed again (an order moved the quantity to what was wanted).
+	Unneeded int
+	Failed   []Failure
+}
+
+// Summary is the one line an apply ends with.
+func (r *Report) Summary() string {
+	done := r.Applied + r.Unneeded
+	line := fmt.Sprintf("applied %d of %d", done, r.Total)
+	if r.Unneeded > 0 {
+		line += fmt.Sprintf(" (%d already in place)", r.Unneeded)
+	}
+	if len(r.Failed) == 0 {
+		return line
+	}
+	kinds := map[string]int{}
+	reasons := map[string]int{}
+	for _, f := range r.Failed {
+		kinds[f.Kind]++
+		if f.Kind == "rejected" {
+			reasons[f.Reason]++
+		}
+	}
+	var parts []string
+	for _, k := range []string{"throttled", "failed", "rejected", "cancelled"} {
+		n := kinds[k]
+		if n == 0 {
+			continue
+		}
+		switch k {
+		case "throttled":
+			parts = append(parts, fmt.Sprintf("%d throttled past retries", n))
+		case "failed":
+			parts = append(parts, fmt.Sprintf("%d failed past retries", n))
+		case "cancelled":
+			parts = append(parts, fmt.Sprintf("%d cancelled", n))
+		case "rejected":
+			rs := make([]string, 0, len(reasons))
+			for reason, c := range reasons {
+				rs = append(rs, fmt.Sprintf("%s (%d)", reason, c))
+			}
+			sort.Strings(rs)
+			parts = append(parts, fmt.Sprintf("%d rejected: %s", n, strings.Join(rs, "; ")))
+		}
+	}
+	return fmt.Sprintf("%s; %d failed: %s", line, len(r.Failed), strings.Join(parts, ", "))
+}
+
+// Apply pushes the plan's changes to the targets and reports what
+// happened. It returns an error only when it could not go on at all (the
+// journal failed, the context ended); failed changes are in the report.
+func Apply(ctx context.Context, p *plan.Plan, o Options) (*Report, error) {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 8
+	}
+	if o.InitialBackoff <= 0 {
+		o.InitialBackoff = 500 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	rep := &Report{Total: len(p.Changes)}
+	workers := map[string]*worker{}
+	for name, t := range o.Targets {
+		lim := t.Channel.Limits()
+		burst := max(lim.Burst, 1)
+		w := &worker{o: &o, name: name, t: t, lim: lim, limiter: rate.NewLimiter(lim.Rate, burst), scale: 2}
+		if ch, _, ok := o.Spec.Channel(name); ok {
+			w.scale = ch.Scale
+		}
+		workers[name] = w
+	}
+	for _, ph := range Order(o.Spec, p) {
+		var channels []string
+		for c := range ph.Changes {
+			channels = append(channels, c)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, len(channels))
+		for _, lane := range lanes(o.Spec, channels) {
+			wg.Add(1)
+			go func(lane []string) {
+				defer wg.Done()
+				for _, c := range lane {
+					w := workers[c]
+					if w == nil {
+						errs <- fmt.Errorf("apply: channel %s was not opened", c)
+						return
+					}
+					if err := w.run(ctx, ph.Changes[c]); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}(lane)
+		}
+		wg.Wait()
+		close(errs)
+		var all []error
+		for err := range errs {
+			all = append(all, err)
+		}
+		if len(all) > 0 {
+			collect(rep, workers)
+			return rep, errors.Join(all...)
+		}
+	}
+	collect(rep, workers)
+	return rep, nil
+}
+
+func collect(rep *Report, workers map[string]*worker) {
+	rep.Applied, rep.Unneeded, rep.Failed = 0, 0, nil
+	names := make([]string, 0, len(workers))
+	for n := range workers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		w := workers[n]
+		rep.Applied += w.applied
+		rep.Unneeded += w.unneeded
+		rep.Failed = append(rep.Failed, w.failed...)
+	}
+}
+
+// worker applies one channel's changes.
+type worker struct {
+	o       *Options
+	name    string
+	t       Target
+	lim     adapters.Limits
+	limiter *rate.Limiter
+	scale   int32
+
+	applied, unneeded int
+	failed            []Failure
+}
+
+// item is a change on its way, with the attempts it has had.
+type item struct {
+	c        plan.Change
+	attempts int
+	lastErr  error
+}
+
+func (w *worker) run(ctx context.Context, changes []plan.Change) error {
+	size := max(w.lim.BatchSize, 1)
+	for start := 0; start < len(changes); start += size {
+		batch := make([]*item, 0, size)
+		for _, c := range changes[start:min(start+size, len(changes))] {
+			batch = append(batch, &item{c: c})
+		}
+		if err := w.batch(ctx, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batch sends items until each has landed, failed for good or run out of
+// attempts.
+func (w *worker) batch(ctx context.Context, items []*item) error {
+	bo := &backoff.ExponentialBackOff{
+		InitialInterval:     w.o.InitialBackoff,
+		RandomizationFactor: 0.5,
+		Multiplier:          2,
+		MaxInterval:         w.o.MaxBackoff,
+	}
+	bo.Reset()
+	for len(items) > 0 {
+		if err := w.limiter.Wait(ctx); err != nil {
+			w.fail(items, "cancelled", err)
+			return err
+		}
+		retry, wait, err := w.send(ctx, items)
+		if err != nil {
+			return err
+		}
+		var again []*item
+		for _, it := range retry {
+			if it.attempts >= w.o.MaxAttempts {
+				kind := "failed"
+				var te *adapters.ThrottledError
+				if errors.As(it.lastErr, &te) {
+					kind = "throttled"
+				}
+				w.fail([]*item{it}, kind, it.lastErr)
+				continue
+			}
+			again = append(again, it)
+		}
+		items = again
+		if len(items) == 0 {
+			return nil
+		}
+		d := bo.NextBackOff()
+		if wait > d {
+			d = wait
+		}
+		w.o.Log.Debug("retrying", slog.String("channel", w.name), slog.Int("changes", len(items)), slog.Duration("after", d))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			w.fail(items, "cancelled", ctx.Err())
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// send journals and sends one request, and sorts its answers: landed
+// changes are recorded, conflicts observed again, and what should be tried
+// again returned with the longest Retry-After asked for.
+func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duration, error) {
+	changes := make([]adapters.Change, len(items))
+	var journal []store.JournalChange
+	var owner []int // journal entry -> item
+	for i, it := range items {
+		it.attempts++
+		c := &it.c
+		chSKU := w.t.ChannelSKU(c.SKU)
+		changes[i] = adapters.Change{Key: adapters.Key{Channel: c.Channel, SKU: chSKU}, Field: c.Field, From: c.From, To: c.To}
+		if c.Listing != nil {
+			l := *c.Listing
+			l.SKU = chSKU
+			changes[i].Listing = &l
+		}
+		for _, jc := range journalChanges(c, w.scale) {
+			journal = append(journal, jc)
+			owner = append(owner, i)
+		}
+	}
+	id, err := w.o.Journal.JournalBatch(ctx, w.o.RunID, w.name, journal)
+	if err != nil {
+		return nil, 0, fmt.Errorf("apply %s: journal: %w", w.name, err)
+	}
+	results := w.t.Channel.Apply(ctx, changes)
+	if len(results) != len(changes) {
+		err := fmt.Errorf("channel answered %d results for %d changes", len(results), len(changes))
+		results = make([]adapters.Result, len(changes))
+		for i := range results {
+			results[i].Err = &adapters.TemporaryError{Message: err.Error()}
+		}
+	}
+	landedItem := make([]bool, len(items))
+	var retry []*item
+	var conflicts []*item
+	var wait time.Duration
+	for i, r := range results {
+		it := items[i]
+		var te *adapters.ThrottledError
+		var tmp *adapters.TemporaryError
+		var rej *adapters.RejectedError
+		var conf *adapters.ConflictError
+		switch {
+		case r.Err == nil:
+			landedItem[i] = true
+			w.applied++
+			w.progress(1)
+		case errors.As(r.Err, &conf):
+			conflicts = append(conflicts, it)
+		case errors.As(r.Err, &te):
+			it.lastErr = r.Err
+			retry = append(retry, it)
+			wait = max(wait, te.RetryAfter)
+		case errors.As(r.Err, &tmp):
+			it.lastErr = r.Err
+			retry = append(retry, it)
+		case errors.As(r.Err, &rej):
+			w.fail([]*item{it}, "rejected", rej)
+		case ctx.Err() != nil:
+			it.lastErr = r.Err
+			retry = append(retry, it)
+		default:
+			it.lastErr = r.Err
+			retry = append(retry, it)
+		}
+	}
+	landed := make([]bool, len(journal))
+	for j, i := range owner {
+		landed[j] = landedItem[i]
+	}
+	// A cancelled context still records what landed: the journal must not
+	// be left "sent" for changes whose fate is known.
+	if err := w.o.Journal.CompleteBatch(context.WithoutCancel(ctx), id, landed); err != nil {
+		return nil, 0, fmt.Errorf("apply %s: journal: %w", w.name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		w.fail(retry, "cancelled", err)
+		w.fail(conflicts, "cancelled", err)
+		return nil, 0, err
+	}
+	if len(conflicts) > 0 {
+		more, err := w.resolve(ctx, conflicts)
+		if err != nil {
+			return nil, 0, err
+		}
+		retry = append(retry, more...)
+	}
+	return retry, wait, nil
+}
+
+// resolve handles compare-and-set conflicts: the listings are observed
+// again and their quantity derived anew; a change that turns out to have
+// landed (a timed-out request that went through) is recorded, one no
+// longer needed is dropped, and the rest are retried from the new
+// quantity.
+func (w *worker) resolve(ctx context.Context, conflicts []*item) ([]*item, error) {
+	if w.o.Refresh == nil {
+		w.fail(conflicts, "failed", errors.New("the quantity moved on the channel and cannot be observed again"))
+		return nil, nil
+	}
+	skus := make([]string, len(conflicts))
+	for i, it := range conflicts {
+		skus[i] = it.c.SKU
+	}
+	fresh, err := w.o.Refresh(ctx, w.name, skus)
+	if err != nil {
+		for _, it := range conflicts {
+			it.lastErr = fmt.Errorf("observe again after a conflict: %w", err)
+		}
+		return conflicts, nil
+	}
+	var retry []*item
+	var landed []store.JournalChange
+	for _, it := range conflicts {
+		f, ok := fresh[it.c.SKU]
+		switch {
+		case !ok:
+			w.fail([]*item{it}, "rejected", errors.New("the listing is gone from the channel"))
+		case f.Observed == it.c.To:
+			landed = append(landed, journalChanges(&it.c, w.scale)...)
+			w.applied++
+			w.progress(1)
+		case f.Observed == f.Desired:
+			w.unneeded++
+			w.progress(1)
+		default:
+			w.o.Log.Info("quantity moved on the channel; recomputed", slog.String("channel", w.name), slog.String("sku", it.c.SKU),
+				slog.String("planned_from", it.c.From.Text), slog.String("observed", f.Observed.Text), slog.String("to", f.Desired.Text))
+			it.c.From, it.c.To = f.Observed, f.Desired
+			it.lastErr = &adapters.ConflictError{Current: f.Observed}
+			retry = append(retry, it)
+		}
+	}
+	if len(landed) > 0 {
+		// Found in place by observation: journaled and completed at once,
+		// so the audit log holds the change exactly once.
+		id, err := w.o.Journal.JournalBatch(ctx, w.o.RunID, w.name, landed)
+		if err == nil {
+			all := make([]bool, len(landed))
+			for i := range all {
+				all[i] = true
+			}
+			err = w.o.Journal.CompleteBatch(ctx, id, all)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("apply %s: journal: %w", w.name, err)
+		}
+	}
+	return retry, nil
+}
+
+func (w *worker) fail(items []*item, kind string, err error) {
+	for _, it := range items {
+		reason := "unknown error"
+		if err != nil {
+			reason = err.Error()
+		}
+		var rej *adapters.RejectedError
+		if errors.As(err, &rej) {
+			reason = rej.Reason
+		}
+		w.failed = append(w.failed, Failure{Change: it.c, Kind: kind, Reason: reason})
+		w.progress(1)
+	}
+}
+
+func (w *worker) progress(n int) {
+	if w.o.Progress != nil {
+		w.o.Progress(n)
+	}
+}
+
+// journalChanges is how a change is journaled and audited: a created
+// listing as each of its fields set from nothing, so that the last
+// applied value of every field is known.
+func journalChanges(c *plan.Change, scale int32) []store.JournalChange {
+	if c.Field != adapters.FieldListing || c.Listing == nil {
+		return []store.JournalChange{{Channel: c.Channel, SKU: c.SKU, Field: c.Field, From: c.From, To: c.To, Reason: c.Reason}}
+	}
+	return ListingFields(c, scale)
+}
+
+// ListingFields returns a creation's fields as changes from null, with the
+// money at the channel's places as the listing carries them.
+func ListingFields(c *plan.Change, scale int32) []store.JournalChange {
+	l := c.Listing
+	var out []store.JournalChange
+	add := func(field string, v adapters.Value) {
+		if v.Set {
+			out = append(out, store.JournalChange{Channel: c.Channel, SKU: c.SKU, Field: field, To: v, Reason: c.Reason})
+		}
+	}
+	add(adapters.FieldQuantity, adapters.QuantityValue(l.Quantity))
+	add(adapters.FieldPrice, adapters.Money(l.Price, scale))
+	add(adapters.FieldCompareAt, adapters.Money(l.CompareAt, scale))
+	for _, f := range l.Fields {
+		add(f.Name, adapters.Text(f.Value))
+	}
+	return out
+}

@@ -1,0 +1,151 @@
+// Package apply pushes a plan's changes to the channels: in a safe order,
+// in batches of each channel's size, paced to its documented rate,
+// retried with exponential backoff and jitter (honouring Retry-After), and
+// journaled before and after every batch so that a process killed
+// mid-apply loses nothing and sends nothing twice (see Recover).
+//
+// # Order
+//
+// The changes go out in three phases; a phase starts when the one before
+// has finished on every channel.
+//
+//  1. Quantity decreases, and price cuts on a channel that a parity rule
+//     constrains. Less stock listed first, so that nothing is oversold
+//     while other channels catch up; the constrained channel's cut goes
+//     before its anchor's, so it is never above its parity limit.
+//  2. Every other price cut, and price rises on channels that no parity
+//     rule constrains (the anchors). An anchor rises before the channels
+//     held to it.
+//  3. Price rises on constrained channels, quantity increases, listings
+//     created, and listing fields.
+//
+// A compare-at price change travels with its listing's price change (a
+// sale and its strike-through price appear together), or in phase 3.
+// Within a phase, channels work in parallel, except those the listing
+// block's push_order names: they go one after another in that order
+// (each finishing the phase before the next starts), alongside the rest.
+package apply
+
+import (
+	"sort"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller/plan"
+	"github.com/accordhq/accord/spec"
+)
+
+// Phase is one step of an apply: each channel's changes, in order.
+type Phase struct {
+	Changes map[string][]plan.Change
+}
+
+// Order splits a plan's changes into phases.
+func Order(s *spec.Spec, p *plan.Plan) []Phase {
+	constrained := map[string]bool{}
+	for _, par := range s.Parities {
+		constrained[par.Channel] = true
+	}
+	phases := make([]Phase, 3)
+	for i := range phases {
+		phases[i].Changes = map[string][]plan.Change{}
+	}
+	pricePhase := map[adapters.Key]int{}
+	phaseOf := func(c *plan.Change) int {
+		switch c.Field {
+		case adapters.FieldQuantity:
+			from, err1 := c.From.Int()
+			to, err2 := c.To.Int()
+			if err1 == nil && err2 == nil && to < from {
+				return 0
+			}
+			return 2
+		case adapters.FieldPrice:
+			_, cut := plan.PriceDrop(c)
+			switch {
+			case cut && constrained[c.Channel]:
+				return 0
+			case cut || !constrained[c.Channel]:
+				return 1
+			}
+			return 2
+		}
+		return 2
+	}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.Field == adapters.FieldPrice {
+			pricePhase[c.Key()] = phaseOf(c)
+		}
+	}
+	for i := range p.Changes {
+		c := p.Changes[i]
+		ph := phaseOf(&c)
+		if c.Field == adapters.FieldCompareAt {
+			if pp, ok := pricePhase[c.Key()]; ok {
+				ph = pp
+			}
+		}
+		phases[ph].Changes[c.Channel] = append(phases[ph].Changes[c.Channel], c)
+	}
+	for _, ph := range phases {
+		for _, cs := range ph.Changes {
+			sort.SliceStable(cs, func(i, j int) bool { return rank(&cs[i]) < rank(&cs[j]) })
+		}
+	}
+	return phases
+}
+
+// rank orders a channel's changes within a phase: quantity decreases
+// before increases, then prices, compare-at prices, creations and fields;
+// SKU order is kept within each.
+func rank(c *plan.Change) int {
+	switch c.Field {
+	case adapters.FieldQuantity:
+		from, err1 := c.From.Int()
+		to, err2 := c.To.Int()
+		if err1 == nil && err2 == nil && to < from {
+			return 0
+		}
+		return 1
+	case adapters.FieldPrice:
+		return 2
+	case adapters.FieldCompareAt:
+		return 3
+	case adapters.FieldListing:
+		return 4
+	}
+	return 5
+}
+
+// lanes groups a phase's channels: each inner slice runs its channels one
+// after another; the slices run in parallel.
+func lanes(s *spec.Spec, channels []string) [][]string {
+	var push []string
+	if s.Listing != nil {
+		push = s.Listing.PushOrder
+	}
+	has := map[string]bool{}
+	for _, c := range channels {
+		has[c] = true
+	}
+	inPush := map[string]bool{}
+	var seq []string
+	for _, c := range push {
+		if has[c] && !inPush[c] {
+			seq = append(seq, c)
+			inPush[c] = true
+		}
+	}
+	var out [][]string
+	if len(seq) > 0 {
+		out = append(out, seq)
+	}
+	sorted := append([]string(nil), channels...)
+	sort.Strings(sorted)
+	for _, c := range sorted {
+		if !inPush[c] {
+			out = append(out, []string{c})
+		}
+	}
+	return out
+}

@@ -1,0 +1,259 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/accordhq/accord/adapters"
+)
+
+// FormatVersion is the version of the plan file format.
+const FormatVersion = 1
+
+// The JSON shapes of the contract; money is always a string.
+type (
+	wirePlan struct {
+		FormatVersion int               `json:"format_version"`
+		Revision      string            `json:"revision"`
+		At            time.Time         `json:"at"`
+		Created       time.Time         `json:"created"`
+		Channels      []string          `json:"channels"`
+		Currencies    map[string]string `json:"currencies"`
+		Changes       []wireChange      `json:"changes"`
+		Exceptions    []wireException   `json:"exceptions"`
+		Blocked       []string          `json:"blocked"`
+		Summary       wireSummary       `json:"summary"`
+	}
+	wireChange struct {
+		Channel string          `json:"channel"`
+		SKU     string          `json:"sku"`
+		Field   string          `json:"field"`
+		From    json.RawMessage `json:"from"`
+		To      json.RawMessage `json:"to"`
+		Reason  string          `json:"reason"`
+	}
+	wireListing struct {
+		Quantity  *int64            `json:"quantity"`
+		Price     *string           `json:"price"`
+		CompareAt *string           `json:"compare_at"`
+		Currency  string            `json:"currency"`
+		Fields    map[string]string `json:"fields"`
+	}
+	wireException struct {
+		Code     string          `json:"code"`
+		Channel  string          `json:"channel"`
+		SKU      *string         `json:"sku"`
+		Field    *string         `json:"field"`
+		Observed json.RawMessage `json:"observed"`
+		Expected json.RawMessage `json:"expected"`
+		Action   string          `json:"action"`
+		Message  string          `json:"message"`
+	}
+	wireSummary struct {
+		Changes    int                  `json:"changes"`
+		Exceptions int                  `json:"exceptions"`
+		Channels   []wireChannelSummary `json:"channels"`
+	}
+	wireChannelSummary struct {
+		Channel      string         `json:"channel"`
+		Changes      int            `json:"changes"`
+		PriceRises   int            `json:"price_rises"`
+		MaxRise      string         `json:"max_rise"`
+		PriceCuts    int            `json:"price_cuts"`
+		MaxCut       string         `json:"max_cut"`
+		CompareAt    int            `json:"compare_at_changes"`
+		QuantityUp   int            `json:"quantity_increases"`
+		QuantityDown int            `json:"quantity_decreases"`
+		Zeroed       int            `json:"quantities_zeroed"`
+		Created      int            `json:"listings_created"`
+		Fields       int            `json:"field_changes"`
+		Drift        int            `json:"drift_corrections"`
+		Exceptions   map[string]int `json:"exceptions"`
+	}
+)
+
+func isQuantity(field string) bool { return field == adapters.FieldQuantity }
+
+// valueJSON renders a value: null, a number for a quantity, else a string.
+func valueJSON(field string, v adapters.Value) json.RawMessage {
+	if !v.Set {
+		return json.RawMessage("null")
+	}
+	if isQuantity(field) {
+		if _, err := strconv.ParseInt(v.Text, 10, 64); err == nil {
+			return json.RawMessage(v.Text)
+		}
+	}
+	b, _ := json.Marshal(v.Text)
+	return b
+}
+
+func parseValue(raw json.RawMessage) (adapters.Value, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return adapters.Null, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return adapters.Null, err
+		}
+		return adapters.Value{Text: s, Set: true}, nil
+	}
+	if _, err := strconv.ParseInt(string(raw), 10, 64); err != nil {
+		return adapters.Null, fmt.Errorf("%s is neither null, a string nor a whole number", raw)
+	}
+	return adapters.Value{Text: string(raw), Set: true}, nil
+}
+
+func listingJSON(l *adapters.Listing, scale int32) json.RawMessage {
+	w := wireListing{Currency: l.Currency, Fields: map[string]string{}}
+	if l.Quantity.Valid {
+		n := l.Quantity.Units
+		w.Quantity = &n
+	}
+	if l.Price.Valid {
+		s := l.Price.Decimal.StringFixed(scale)
+		w.Price = &s
+	}
+	if l.CompareAt.Valid {
+		s := l.CompareAt.Decimal.StringFixed(scale)
+		w.CompareAt = &s
+	}
+	for _, f := range l.Fields {
+		w.Fields[f.Name] = f.Value
+	}
+	b, _ := json.Marshal(w)
+	return b
+}
+
+func parseListing(raw json.RawMessage, key adapters.Key) (*adapters.Listing, error) {
+	var w wireListing
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, err
+	}
+	l := &adapters.Listing{Key: key, Currency: w.Currency}
+	if w.Quantity != nil {
+		l.Quantity = adapters.Quantity{Units: *w.Quantity, Valid: true}
+	}
+	for _, m := range []struct {
+		s    *string
+		into *decimal.NullDecimal
+	}{{w.Price, &l.Price}, {w.CompareAt, &l.CompareAt}} {
+		if m.s == nil {
+			continue
+		}
+		d, err := decimal.NewFromString(*m.s)
+		if err != nil {
+			return nil, fmt.Errorf("amount %q: %w", *m.s, err)
+		}
+		*m.into = decimal.NullDecimal{Decimal: d, Valid: true}
+	}
+	for name, v := range w.Fields {
+		l.Fields = append(l.Fields, adapters.Field{Name: name, Value: v})
+	}
+	sort.Slice(l.Fields, func(i, j int) bool { return l.Fields[i].Name < l.Fields[j].Name })
+	return l, nil
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func pct(d decimal.Decimal) string { return d.Shift(2).StringFixed(1) + "%" }
+
+// WriteJSON writes the plan in the contract's JSON shape; it is also the
+// saved plan file that apply reads back.
+func (p *Plan) WriteJSON(w io.Writer, scales map[string]int32) error {
+	wp := wirePlan{FormatVersion: FormatVersion, Revision: p.Revision, At: p.At.UTC(), Created: p.Created.UTC(),
+		Channels: p.Channels, Currencies: p.Currencies, Blocked: p.Blocked,
+		Changes: make([]wireChange, len(p.Changes)), Exceptions: make([]wireException, len(p.Exceptions))}
+	if wp.Channels == nil {
+		wp.Channels = []string{}
+	}
+	if wp.Blocked == nil {
+		wp.Blocked = []string{}
+	}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		wc := wireChange{Channel: c.Channel, SKU: c.SKU, Field: c.Field, From: valueJSON(c.Field, c.From), To: valueJSON(c.Field, c.To), Reason: c.Reason}
+		if c.Listing != nil {
+			wc.To = listingJSON(c.Listing, scales[c.Channel])
+		}
+		wp.Changes[i] = wc
+	}
+	for i := range p.Exceptions {
+		e := &p.Exceptions[i]
+		wp.Exceptions[i] = wireException{Code: e.Code, Channel: e.Channel, SKU: optString(e.SKU), Field: optString(e.Field),
+			Observed: valueJSON(e.Field, e.Observed), Expected: valueJSON(e.Field, e.Expected), Action: e.Action, Message: e.Message}
+	}
+	wp.Summary = wireSummary{Changes: len(p.Changes), Exceptions: len(p.Exceptions), Channels: []wireChannelSummary{}}
+	for _, s := range p.Summarize() {
+		wp.Summary.Channels = append(wp.Summary.Channels, wireChannelSummary{
+			Channel: s.Channel, Changes: s.Changes, PriceRises: s.PriceRises, MaxRise: pct(s.MaxRise), PriceCuts: s.PriceCuts, MaxCut: pct(s.MaxCut),
+			CompareAt: s.CompareAt, QuantityUp: s.QuantityUp, QuantityDown: s.QuantityDown, Zeroed: s.Zeroed, Created: s.Created,
+			Fields: s.Fields, Drift: s.Drift, Exceptions: s.Exceptions,
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	return enc.Encode(wp)
+}
+
+// ReadJSON reads a plan written by WriteJSON.
+func ReadJSON(r io.Reader) (*Plan, error) {
+	var wp wirePlan
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&wp); err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	if wp.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("read plan: format_version %d; this build of accord reads version %d", wp.FormatVersion, FormatVersion)
+	}
+	if wp.Revision == "" {
+		return nil, errors.New("read plan: no revision: not a plan written by accord plan --out")
+	}
+	p := &Plan{Revision: wp.Revision, At: wp.At, Created: wp.Created, Channels: wp.Channels, Currencies: wp.Currencies, Blocked: wp.Blocked}
+	for i, wc := range wp.Changes {
+		c := Change{Channel: wc.Channel, SKU: wc.SKU, Field: wc.Field, Reason: wc.Reason}
+		var err error
+		if c.From, err = parseValue(wc.From); err != nil {
+			return nil, fmt.Errorf("read plan: change %d: from: %w", i+1, err)
+		}
+		if c.Field == adapters.FieldListing {
+			if c.Listing, err = parseListing(wc.To, adapters.Key{Channel: c.Channel, SKU: c.SKU}); err != nil {
+				return nil, fmt.Errorf("read plan: change %d: listing: %w", i+1, err)
+			}
+		} else if c.To, err = parseValue(wc.To); err != nil {
+			return nil, fmt.Errorf("read plan: change %d: to: %w", i+1, err)
+		}
+		if c.Channel == "" || c.SKU == "" || c.Field == "" || (c.Reason != ReasonSpec && c.Reason != ReasonDrift) {
+			return nil, fmt.Errorf("read plan: change %d: channel, sku, field and reason (spec or drift) are required", i+1)
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	for _, we := range wp.Exceptions {
+		e := Exception{Code: we.Code, Channel: we.Channel, Action: we.Action, Message: we.Message}
+		if we.SKU != nil {
+			e.SKU = *we.SKU
+		}
+		if we.Field != nil {
+			e.Field = *we.Field
+		}
+		e.Observed, _ = parseValue(we.Observed)
+		e.Expected, _ = parseValue(we.Expected)
+		p.Exceptions = append(p.Exceptions, e)
+	}
+	return p, nil
+}

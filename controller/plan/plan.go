@@ -1,0 +1,99 @@
+// Package plan compares what the spec asks of every channel (the desired
+// listings), what the channels hold (observed) and what accord last
+// applied (the store), and turns the difference into a Plan: the changes
+// to push, each with its reason, and the exceptions a person should see.
+//
+// A plan is a value: computed once, rendered as text, markdown or JSON,
+// saved to a file and applied later. Diff does no I/O; the controller
+// gathers its inputs.
+//
+// How a difference between desired (d) and observed (o) is read, per
+// field, with a the last applied value:
+//
+//	no a, or a != d   reason "spec": the desired value moved (or accord
+//	                  never set the field); always changed
+//	a == d, o != d    reason "drift": someone changed the channel outside
+//	                  accord; the channel's drift policy for the field's
+//	                  kind decides: correct (a change and a drift
+//	                  exception), report (an exception only), ignore
+//
+// Values are compared in their canonical text (money at the currency's
+// minor-unit places, field white space normalised), so nothing shows as
+// drift that is not.
+package plan
+
+import (
+	"time"
+
+	"github.com/accordhq/accord/adapters"
+)
+
+// Reasons of a change.
+const (
+	ReasonSpec  = "spec"
+	ReasonDrift = "drift"
+)
+
+// Exception codes a plan raises.
+const (
+	CodeDrift            = "drift"
+	CodeOversellRisk     = "oversell_risk"
+	CodePriceParity      = "price_parity"
+	CodeMAPViolation     = "map_violation"
+	CodeUnmanagedListing = "unmanaged_listing"
+	CodeMissingListing   = "missing_listing"
+	CodeApplyFailed      = "apply_failed"
+)
+
+// Change is one field of one listing to set. SKU is the catalog SKU.
+type Change struct {
+	Channel string
+	SKU     string
+	Field   string
+	From    adapters.Value
+	To      adapters.Value
+	Reason  string
+	// Listing is the listing to create, for Field adapters.FieldListing.
+	Listing *adapters.Listing
+}
+
+// Key is the change's listing.
+func (c *Change) Key() adapters.Key { return adapters.Key{Channel: c.Channel, SKU: c.SKU} }
+
+// Exception is something a person should look at. SKU and Field may be "".
+type Exception struct {
+	Code     string
+	Channel  string
+	SKU      string
+	Field    string
+	Observed adapters.Value
+	Expected adapters.Value
+	// Action is what accord does about it: "correct" (a change in this
+	// plan), "report" (nothing; a person decides) or "block".
+	Action  string
+	Message string
+}
+
+// Plan is the changes and exceptions of one comparison.
+type Plan struct {
+	// Revision identifies the spec the plan was made from.
+	Revision string
+	// At is the instant the desired state was derived for.
+	At time.Time
+	// Created is when the plan was made.
+	Created time.Time
+	// Channels are the channels the plan covers, sorted.
+	Channels []string
+	// Currencies and Scales hold each channel's currency and its minor-unit
+	// places, for rendering money.
+	Currencies map[string]string
+	// Changes are sorted by channel, SKU and field.
+	Changes    []Change
+	Exceptions []Exception
+	// Blocked lists the guards the plan breaks; apply refuses it without
+	// --force.
+	Blocked []string
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }

@@ -1,0 +1,348 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/accordhq/accord/adapters"
+)
+
+// JournalChange is one change as journaled: catalog SKU, the field, the
+// observed value it replaces, the value it sets, and its reason ("spec" or
+// "drift"). Channel is the batch's channel; JournalBatch accepts it empty.
+type JournalChange struct {
+	Channel, SKU, Field string
+	From, To            adapters.Value
+	Reason              string
+}
+
+// Batch is a journaled batch. Its changes carry the batch's channel.
+type Batch struct {
+	ID, RunID int64
+	Revision  string
+	Channel   string
+	Changes   []JournalChange
+	Sent      time.Time
+}
+
+// The states of a batch.
+const (
+	batchSent      = "sent"
+	batchDone      = "done"
+	batchRecovered = "recovered"
+)
+
+// StartRun records the start of an apply of a spec revision and returns its
+// id.
+func (s *Store) StartRun(ctx context.Context, revision string) (int64, error) {
+	var id int64
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO runs (revision, started_at) VALUES (?, ?) RETURNING id`,
+			revision, s.stamp()).Scan(&id)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: start run: %w", err)
+	}
+	return id, nil
+}
+
+// FinishRun records the end of a run with its one-line summary ("applied 812
+// of 1000; ...") and whether anything failed.
+func (s *Store) FinishRun(ctx context.Context, runID int64, summary string, failed bool) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET finished_at = ?, summary = ?, failed = ? WHERE id = ?`,
+			s.stamp(), summary, failed, runID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: finish run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// journaled is a change as stored in a batch's JSON: values are strings or
+// null.
+type journaled struct {
+	SKU    string  `json:"sku"`
+	Field  string  `json:"field"`
+	From   *string `json:"from"`
+	To     *string `json:"to"`
+	Reason string  `json:"reason"`
+}
+
+func jsonValue(v adapters.Value) *string {
+	if !v.Set {
+		return nil
+	}
+	return &v.Text
+}
+
+func valueOfJSON(p *string) adapters.Value {
+	if p == nil {
+		return adapters.Null
+	}
+	return adapters.Value{Text: *p, Set: true}
+}
+
+func encodeChanges(channel string, changes []JournalChange) (string, error) {
+	js := make([]journaled, len(changes))
+	for i, c := range changes {
+		if c.Channel != "" && c.Channel != channel {
+			return "", fmt.Errorf("change %d (%s %s) is for channel %q, not %q", i, c.SKU, c.Field, c.Channel, channel)
+		}
+		js[i] = journaled{SKU: c.SKU, Field: c.Field, From: jsonValue(c.From), To: jsonValue(c.To), Reason: c.Reason}
+	}
+	b, err := json.Marshal(js)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func decodeChanges(channel, data string) ([]JournalChange, error) {
+	var js []journaled
+	if err := json.Unmarshal([]byte(data), &js); err != nil {
+		return nil, fmt.Errorf("journaled changes: %w", err)
+	}
+	changes := make([]JournalChange, len(js))
+	for i, j := range js {
+		changes[i] = JournalChange{
+			Channel: channel, SKU: j.SKU, Field: j.Field,
+			From: valueOfJSON(j.From), To: valueOfJSON(j.To), Reason: j.Reason,
+		}
+	}
+	return changes, nil
+}
+
+// JournalBatch records, before a batch is sent to channel, the changes it
+// carries, committed, and returns the batch's id. Each change's Channel must
+// be channel or empty.
+func (s *Store) JournalBatch(ctx context.Context, runID int64, channel string, changes []JournalChange) (int64, error) {
+	data, err := encodeChanges(channel, changes)
+	if err != nil {
+		return 0, fmt.Errorf("store: journal batch: %w", err)
+	}
+	var id int64
+	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, runID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("run %d: %w", runID, ErrNotFound)
+		} else if err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO batches (run_id, channel, state, changes, sent_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			runID, channel, batchSent, data, s.stamp()).Scan(&id)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: journal batch: %w", err)
+	}
+	return id, nil
+}
+
+// CompleteBatch records, after the channel answered, which of the batch's
+// changes landed: landed[i] for the batch's changes[i] as journaled. In one
+// transaction it marks the batch done, records each landed change's To as
+// the last applied value of its field (with the run's revision, and now),
+// whatever the field (for FieldListing that is the null the change
+// carries), and appends one audit entry per landed change.
+//
+// A batch that is not pending is an error wrapping ErrNotPending; an
+// unknown batch, ErrNotFound.
+func (s *Store) CompleteBatch(ctx context.Context, batchID int64, landed []bool) error {
+	if err := s.complete(ctx, batchID, landed, batchDone); err != nil {
+		return fmt.Errorf("store: complete batch %d: %w", batchID, err)
+	}
+	return nil
+}
+
+// RecoverBatch is CompleteBatch for a pending batch found after a crash (see
+// PendingBatches): the caller observed the channel and says which changes
+// landed. The batch is marked recovered; the landed changes are recorded as
+// applied and audited as CompleteBatch would, under the batch's original run
+// and revision.
+func (s *Store) RecoverBatch(ctx context.Context, batchID int64, landed []bool) error {
+	if err := s.complete(ctx, batchID, landed, batchRecovered); err != nil {
+		return fmt.Errorf("store: recover batch %d: %w", batchID, err)
+	}
+	return nil
+}
+
+func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, state string) error {
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		var (
+			runID              int64
+			channel, cur, data string
+		)
+		err := tx.QueryRowContext(ctx, `SELECT run_id, channel, state, changes FROM batches WHERE id = ?`, batchID).
+			Scan(&runID, &channel, &cur, &data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if cur != batchSent {
+			return fmt.Errorf("%w: it is %s", ErrNotPending, cur)
+		}
+		T0 := time.Now()
+		changes, err := decodeChanges(channel, data)
+		Tdec = time.Since(T0)
+		if err != nil {
+			return err
+		}
+		if len(landed) != len(changes) {
+			return fmt.Errorf("%d outcomes for %d changes", len(landed), len(changes))
+		}
+		now := s.stamp()
+		if _, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, completed_at = ? WHERE id = ?`, state, now, batchID); err != nil {
+			return err
+		}
+		rows := make([]int, 0, len(changes))
+		for i, ok := range landed {
+			if ok {
+				rows = append(rows, i)
+			}
+		}
+		T0 = time.Now()
+		err = upsertApplied.exec(ctx, tx, len(rows), func(args []any, i int) []any {
+			c := &changes[rows[i]]
+			return append(args, channel, c.SKU, c.Field, textArg(c.To), runID, now)
+		})
+		if err != nil {
+			return fmt.Errorf("last applied: %w", err)
+		}
+		Tapp = time.Since(T0)
+		T0 = time.Now()
+		err = insertAudit.exec(ctx, tx, len(rows), func(args []any, i int) []any {
+			c := &changes[rows[i]]
+			return append(args, runID, batchID, channel, c.SKU, c.Field, textArg(c.From), textArg(c.To), c.Reason, now)
+		})
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		Taud = time.Since(T0)
+		return nil
+	})
+}
+
+var (
+	upsertApplied = multiRow{
+		head:  `INSERT INTO applied (channel, sku, field, value, run_id, applied_at) VALUES `,
+		tuple: `(?, ?, ?, ?, ?, ?)`,
+		tail: ` ON CONFLICT (channel, sku, field) DO UPDATE SET
+			value = excluded.value, run_id = excluded.run_id, applied_at = excluded.applied_at`,
+		cols: 6,
+	}
+	insertAudit = multiRow{
+		head:  `INSERT INTO audit (run_id, batch_id, channel, sku, field, from_value, to_value, reason, at) VALUES `,
+		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		cols:  9,
+	}
+)
+
+// multiRow is an INSERT of many rows a chunk at a time, one statement per
+// chunk, which costs far less than one statement per row.
+type multiRow struct {
+	head, tuple, tail string
+	cols              int
+}
+
+// rowsPerChunk is how many rows one statement inserts.
+const rowsPerChunk = 64
+
+func (m multiRow) sql(rows int) string {
+	var b strings.Builder
+	b.Grow(len(m.head) + rows*(len(m.tuple)+1) + len(m.tail))
+	b.WriteString(m.head)
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(m.tuple)
+	}
+	b.WriteString(m.tail)
+	return b.String()
+}
+
+// exec inserts n rows; row appends the arguments of row i to args.
+func (m multiRow) exec(ctx context.Context, tx *sql.Tx, n int, row func(args []any, i int) []any) error {
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			_ = full.Close()
+		}
+	}()
+	args := make([]any, 0, min(n, rowsPerChunk)*m.cols)
+	for start := 0; start < n; start += rowsPerChunk {
+		end := min(start+rowsPerChunk, n)
+		args = args[:0]
+		for i := start; i < end; i++ {
+			args = row(args, i)
+		}
+		var err error
+		if end-start < rowsPerChunk {
+			_, err = tx.ExecContext(ctx, m.sql(end-start), args...)
+		} else {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, m.sql(rowsPerChunk)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PendingBatches returns the batches journaled as sent and never completed
+// (the process died mid-apply), in the order they were journaled.
+func (s *Store) PendingBatches(ctx context.Context) ([]Batch, error) {
+	var batches []Batch
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT b.id, b.run_id, r.revision, b.channel, b.changes, b.sent_at
+			FROM batches AS b JOIN runs AS r ON r.id = b.run_id
+			WHERE b.state = 'sent' ORDER BY b.id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				b    Batch
+				data string
+				sent int64
+			)
+			if err := rows.Scan(&b.ID, &b.RunID, &b.Revision, &b.Channel, &data, &sent); err != nil {
+				return err
+			}
+			if b.Changes, err = decodeChanges(b.Channel, data); err != nil {
+				return fmt.Errorf("batch %d: %w", b.ID, err)
+			}
+			b.Sent = timeOf(sent)
+			batches = append(batches, b)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: pending batches: %w", err)
+	}
+	return batches, nil
+}
+
+var Tdec, Tapp, Taud time.Duration

@@ -1,0 +1,431 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/accordhq/accord/adapters"
+)
+
+// apply journals changes on channel in a new run of revision and completes
+// the batch with landed (all landed when nil).
+func apply(t testing.TB, s *Store, revision, channel string, changes []JournalChange, landed []bool) (run, batch int64) {
+	t.Helper()
+	ctx := context.Background()
+	run, err := s.StartRun(ctx, revision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err = s.JournalBatch(ctx, run, channel, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if landed == nil {
+		landed = make([]bool, len(changes))
+		for i := range landed {
+			landed[i] = true
+		}
+	}
+	if err := s.CompleteBatch(ctx, batch, landed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishRun(ctx, run, "done", false); err != nil {
+		t.Fatal(err)
+	}
+	return run, batch
+}
+
+func TestLastApplied(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, _ := open(t, c)
+	t1 := c.now()
+	apply(t, s, "rev1", "shop", []JournalChange{
+		{SKU: "A", Field: adapters.FieldQuantity, From: val("3"), To: val("5"), Reason: "spec"},
+		{SKU: "A", Field: adapters.FieldCompareAt, From: val("49.90"), To: adapters.Null, Reason: "spec"},
+		{SKU: "B", Field: "title", From: adapters.Null, To: val("Blue mug"), Reason: "drift"},
+	}, nil)
+	c.advance(time.Hour)
+	t2 := c.now()
+	apply(t, s, "rev2", "shop", []JournalChange{
+		{Channel: "shop", SKU: "A", Field: adapters.FieldQuantity, From: val("5"), To: val("4"), Reason: "spec"},
+	}, nil)
+
+	got, err := s.LastApplied(ctx, []FieldKey{
+		{"shop", "A", adapters.FieldQuantity},
+		{"shop", "A", adapters.FieldCompareAt},
+		{"shop", "B", "title"},
+		{"shop", "B", adapters.FieldQuantity}, // never applied
+		{"amazon", "A", adapters.FieldQuantity},
+		{"shop", "A", adapters.FieldQuantity}, // twice
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[FieldKey]Applied{
+		{"shop", "A", adapters.FieldQuantity}:  {val("4"), "rev2", t2.UTC()},
+		{"shop", "A", adapters.FieldCompareAt}: {adapters.Null, "rev1", t1.UTC()},
+		{"shop", "B", "title"}:                 {val("Blue mug"), "rev1", t1.UTC()},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("LastApplied (-want +got):\n%s", d)
+	}
+
+	if got, err := s.LastApplied(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("LastApplied(nil) = %v, %v", got, err)
+	}
+}
+
+func TestLastAppliedChunks(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, _ := open(t, c)
+	// Every third of 2*keysPerQuery+7 keys applied, so that the keys span
+	// full chunks and a short one.
+	var (
+		keys    []FieldKey
+		changes []JournalChange
+	)
+	for i := range 2*keysPerQuery + 7 {
+		k := FieldKey{"shop", fmt.Sprintf("SKU-%04d", i), adapters.FieldPrice}
+		keys = append(keys, k)
+		if i%3 == 0 {
+			changes = append(changes, JournalChange{SKU: k.SKU, Field: k.Field, To: val(fmt.Sprintf("%d.00", i)), Reason: "spec"})
+		}
+	}
+	apply(t, s, "rev", "shop", changes, nil)
+	got, err := s.LastApplied(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(changes) {
+		t.Fatalf("%d values, want %d", len(got), len(changes))
+	}
+	for i, k := range keys {
+		a, ok := got[k]
+		if ok != (i%3 == 0) {
+			t.Fatalf("%v present = %v", k, ok)
+		}
+		if ok && a.Value != val(fmt.Sprintf("%d.00", i)) {
+			t.Fatalf("%v = %v", k, a.Value)
+		}
+	}
+}
+
+func TestJournalComplete(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, _ := open(t, c)
+	run, err := s.StartRun(ctx, "rev1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := []JournalChange{
+		{SKU: "A", Field: adapters.FieldQuantity, From: val("3"), To: val("5"), Reason: "spec"},
+		{SKU: "B", Field: adapters.FieldPrice, From: val("10.00"), To: val("12.00"), Reason: "spec"},
+		{SKU: "C", Field: adapters.FieldListing, From: adapters.Null, To: adapters.Null, Reason: "spec"},
+	}
+	batch, err := s.JournalBatch(ctx, run, "shop", changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.advance(time.Second)
+	done := c.now().UTC()
+
+	errs := []struct {
+		name   string
+		batch  int64
+		landed []bool
+		want   error
+	}{
+		{"too few outcomes", batch, []bool{true}, nil},
+		{"unknown batch", batch + 1, []bool{true, false, true}, ErrNotFound},
+	}
+	for _, tt := range errs {
+		err := s.CompleteBatch(ctx, tt.batch, tt.landed)
+		if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("%s: CompleteBatch = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+
+	if err := s.CompleteBatch(ctx, batch, []bool{true, false, true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteBatch(ctx, batch, []bool{true, false, true}); !errors.Is(err, ErrNotPending) {
+		t.Errorf("completing twice = %v, want ErrNotPending", err)
+	}
+	if err := s.RecoverBatch(ctx, batch, []bool{true, false, true}); !errors.Is(err, ErrNotPending) {
+		t.Errorf("recovering a completed batch = %v, want ErrNotPending", err)
+	}
+
+	audit, err := s.Audit(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAudit := []AuditEntry{
+		{ID: audit[0].ID, RunID: run, Revision: "rev1", Channel: "shop", SKU: "A", Field: adapters.FieldQuantity, From: val("3"), To: val("5"), Reason: "spec", At: done},
+		{ID: audit[1].ID, RunID: run, Revision: "rev1", Channel: "shop", SKU: "C", Field: adapters.FieldListing, Reason: "spec", At: done},
+	}
+	if d := cmp.Diff(wantAudit, audit); d != "" {
+		t.Errorf("audit (-want +got):\n%s", d)
+	}
+	applied, err := s.LastApplied(ctx, []FieldKey{{"shop", "A", adapters.FieldQuantity}, {"shop", "B", adapters.FieldPrice}, {"shop", "C", adapters.FieldListing}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantApplied := map[FieldKey]Applied{
+		{"shop", "A", adapters.FieldQuantity}: {val("5"), "rev1", done},
+		{"shop", "C", adapters.FieldListing}:  {adapters.Null, "rev1", done},
+	}
+	if d := cmp.Diff(wantApplied, applied); d != "" {
+		t.Errorf("last applied (-want +got):\n%s", d)
+	}
+	pending, err := s.PendingBatches(ctx)
+	if err != nil || len(pending) != 0 {
+		t.Errorf("PendingBatches = %v, %v; want none", pending, err)
+	}
+	var state string
+	var completed int64
+	if err := s.db.QueryRowContext(ctx, `SELECT state, completed_at FROM batches WHERE id = ?`, batch).Scan(&state, &completed); err != nil {
+		t.Fatal(err)
+	}
+	if state != "done" || !timeOf(completed).Equal(done) {
+		t.Errorf("batch is %s, completed %v", state, timeOf(completed))
+	}
+}
+
+func TestJournalErrors(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, _ := open(t, c)
+	run, err := s.StartRun(ctx, "rev1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JournalBatch(ctx, run+1, "shop", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("journal for an unknown run = %v, want ErrNotFound", err)
+	}
+	if _, err := s.JournalBatch(ctx, run, "shop", []JournalChange{{Channel: "amazon", SKU: "A", Field: "price"}}); err == nil {
+		t.Error("journal of another channel's change succeeded")
+	}
+	if err := s.FinishRun(ctx, run+1, "", false); !errors.Is(err, ErrNotFound) {
+		t.Errorf("finishing an unknown run = %v, want ErrNotFound", err)
+	}
+	if err := s.RecoverBatch(ctx, 99, nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("recovering an unknown batch = %v, want ErrNotFound", err)
+	}
+}
+
+func TestPendingRecover(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, path := open(t, c)
+	run, err := s.StartRun(ctx, "rev1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := []JournalChange{
+		{SKU: "A", Field: adapters.FieldQuantity, From: adapters.Null, To: val("0"), Reason: "spec"},
+		{SKU: "A", Field: "title", From: val(`Mug "large" ☕`), To: val("Mug\\large"), Reason: "drift"},
+		{SKU: "", Field: "", Reason: ""},
+	}
+	second := []JournalChange{{SKU: "B", Field: adapters.FieldPrice, From: val("1.00"), To: val("2.00"), Reason: "spec"}}
+	b1, err := s.JournalBatch(ctx, run, "shop", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent1 := c.now().UTC()
+	c.advance(time.Millisecond)
+	b2, err := s.JournalBatch(ctx, run, "amazon", second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent2 := c.now().UTC()
+	// The process dies here.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	c.advance(time.Hour)
+	s = openAt(t, path, c)
+	// A new apply starts; the recovered changes still belong to rev1.
+	if _, err := s.StartRun(ctx, "rev2"); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.PendingBatches(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withChannel := func(ch string, cs []JournalChange) []JournalChange {
+		out := append([]JournalChange(nil), cs...)
+		for i := range out {
+			out[i].Channel = ch
+		}
+		return out
+	}
+	want := []Batch{
+		{ID: b1, RunID: run, Revision: "rev1", Channel: "shop", Changes: withChannel("shop", first), Sent: sent1},
+		{ID: b2, RunID: run, Revision: "rev1", Channel: "amazon", Changes: withChannel("amazon", second), Sent: sent2},
+	}
+	if d := cmp.Diff(want, pending); d != "" {
+		t.Fatalf("PendingBatches (-want +got):\n%s", d)
+	}
+
+	if err := s.RecoverBatch(ctx, b1, []bool{false, true, false}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecoverBatch(ctx, b2, []bool{false}); err != nil {
+		t.Fatal(err)
+	}
+	if pending, err := s.PendingBatches(ctx); err != nil || len(pending) != 0 {
+		t.Errorf("PendingBatches after recovery = %v, %v", pending, err)
+	}
+	audit, err := s.Audit(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recovered := c.now().UTC()
+	wantAudit := []AuditEntry{{
+		ID: audit[0].ID, RunID: run, Revision: "rev1", Channel: "shop", SKU: "A", Field: "title",
+		From: val(`Mug "large" ☕`), To: val("Mug\\large"), Reason: "drift", At: recovered,
+	}}
+	if d := cmp.Diff(wantAudit, audit); d != "" {
+		t.Errorf("audit (-want +got):\n%s", d)
+	}
+	applied, err := s.LastApplied(ctx, []FieldKey{{"shop", "A", "title"}, {"shop", "A", adapters.FieldQuantity}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[FieldKey]Applied{{"shop", "A", "title"}: {val("Mug\\large"), "rev1", recovered}}, applied); d != "" {
+		t.Errorf("last applied (-want +got):\n%s", d)
+	}
+	var state string
+	if err := s.db.QueryRowContext(ctx, `SELECT state FROM batches WHERE id = ?`, b1).Scan(&state); err != nil || state != "recovered" {
+		t.Errorf("batch state %q, %v; want recovered", state, err)
+	}
+}
+
+func TestAuditFilter(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, _ := open(t, c)
+	ch := func(sku, to string) JournalChange {
+		return JournalChange{SKU: sku, Field: adapters.FieldQuantity, To: val(to), Reason: "spec"}
+	}
+	r1, _ := apply(t, s, "rev1", "shop", []JournalChange{ch("A", "1"), ch("B", "2")}, nil)
+	r2, _ := apply(t, s, "rev2", "amazon", []JournalChange{ch("A", "3"), ch("C", "4")}, nil)
+	apply(t, s, "rev3", "shop", []JournalChange{ch("A", "5")}, nil)
+
+	tests := []struct {
+		name   string
+		filter AuditFilter
+		want   []string // channel/sku=to
+	}{
+		{"all", AuditFilter{}, []string{"shop/A=1", "shop/B=2", "amazon/A=3", "amazon/C=4", "shop/A=5"}},
+		{"channel", AuditFilter{Channel: "shop"}, []string{"shop/A=1", "shop/B=2", "shop/A=5"}},
+		{"sku", AuditFilter{SKU: "A"}, []string{"shop/A=1", "amazon/A=3", "shop/A=5"}},
+		{"channel and sku", AuditFilter{Channel: "shop", SKU: "A"}, []string{"shop/A=1", "shop/A=5"}},
+		{"run", AuditFilter{RunID: r2}, []string{"amazon/A=3", "amazon/C=4"}},
+		{"run and sku", AuditFilter{RunID: r1, SKU: "B"}, []string{"shop/B=2"}},
+		{"limit keeps the most recent", AuditFilter{Limit: 2}, []string{"amazon/C=4", "shop/A=5"}},
+		{"limit with filter", AuditFilter{SKU: "A", Limit: 2}, []string{"amazon/A=3", "shop/A=5"}},
+		{"none", AuditFilter{Channel: "ebay"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			entries, err := s.Audit(ctx, tt.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range entries {
+				got = append(got, e.Channel+"/"+e.SKU+"="+e.To.Text)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestConcurrent applies two channels in parallel, as the controller does,
+// while a third goroutine reads.
+func TestConcurrent(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, _ := open(t, c)
+	run, err := s.StartRun(ctx, "rev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batches, size = 20, 50
+	channels := []string{"shop", "amazon"}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(channels)+1)
+	for _, channel := range channels {
+		wg.Go(func() {
+			for b := range batches {
+				changes := make([]JournalChange, size)
+				landed := make([]bool, size)
+				for i := range changes {
+					changes[i] = JournalChange{SKU: fmt.Sprintf("S%d-%d", b, i), Field: adapters.FieldQuantity, To: adapters.Units(int64(i)), Reason: "spec"}
+					landed[i] = i%2 == 0
+				}
+				id, err := s.JournalBatch(ctx, run, channel, changes)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if err := s.CompleteBatch(ctx, id, landed); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	readers.Go(func() {
+		keys := []FieldKey{{"shop", "S0-0", adapters.FieldQuantity}, {"amazon", "S0-0", adapters.FieldQuantity}}
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.LastApplied(ctx, keys); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := s.PendingBatches(ctx); err != nil {
+				errs <- err
+				return
+			}
+		}
+	})
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, channel := range channels {
+		entries, err := s.Audit(ctx, AuditFilter{Channel: channel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != batches*size/2 {
+			t.Errorf("%s: %d audit entries, want %d", channel, len(entries), batches*size/2)
+		}
+	}
+	if pending, err := s.PendingBatches(ctx); err != nil || len(pending) != 0 {
+		t.Errorf("PendingBatches = %d, %v", len(pending), err)
+	}
+}

@@ -1,0 +1,85 @@
+package store
+
+// migrations are the schema's versions: migrations[i] takes the database
+// from version i to version i+1. Each is applied once, in its own
+// transaction. Append new steps; never edit one that has shipped.
+//
+// Times are INTEGER nanoseconds since the Unix epoch (UTC); values are TEXT
+// in their canonical form, NULL for the null value.
+var migrations = []string{
+	// 1: runs, the batch journal, last applied values, the audit log and
+	// exceptions.
+	`
+CREATE TABLE runs (
+	id          INTEGER PRIMARY KEY,
+	revision    TEXT    NOT NULL,
+	started_at  INTEGER NOT NULL,
+	finished_at INTEGER,
+	summary     TEXT    NOT NULL DEFAULT '',
+	failed      INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per batch sent to a channel: journaled as 'sent' before it goes,
+-- 'done' once the channel answered, 'recovered' when a crash cut it short
+-- and a later apply observed what landed. changes is a JSON array of
+-- {"sku", "field", "from", "to", "reason"}, values as strings or null.
+CREATE TABLE batches (
+	id           INTEGER PRIMARY KEY,
+	run_id       INTEGER NOT NULL REFERENCES runs (id),
+	channel      TEXT    NOT NULL,
+	state        TEXT    NOT NULL CHECK (state IN ('sent', 'done', 'recovered')),
+	changes      TEXT    NOT NULL,
+	sent_at      INTEGER NOT NULL,
+	completed_at INTEGER
+);
+CREATE INDEX batches_pending ON batches (state) WHERE state = 'sent';
+
+-- The last value applied to each field; the revision is the run's.
+CREATE TABLE applied (
+	channel    TEXT    NOT NULL,
+	sku        TEXT    NOT NULL,
+	field      TEXT    NOT NULL,
+	value      TEXT,
+	run_id     INTEGER NOT NULL REFERENCES runs (id),
+	applied_at INTEGER NOT NULL,
+	PRIMARY KEY (channel, sku, field)
+) WITHOUT ROWID;
+
+-- Every change that landed, in the order it was recorded.
+CREATE TABLE audit (
+	id         INTEGER PRIMARY KEY,
+	run_id     INTEGER NOT NULL REFERENCES runs (id),
+	batch_id   INTEGER NOT NULL REFERENCES batches (id),
+	channel    TEXT    NOT NULL,
+	sku        TEXT    NOT NULL,
+	field      TEXT    NOT NULL,
+	from_value TEXT,
+	to_value   TEXT,
+	reason     TEXT    NOT NULL,
+	at         INTEGER NOT NULL
+);
+CREATE INDEX audit_sku ON audit (sku, channel);
+CREATE INDEX audit_run ON audit (run_id);
+
+-- At most one unresolved row per (code, channel, sku, field); resolved rows
+-- are history. sku and field are '' where they do not apply.
+CREATE TABLE exceptions (
+	id          INTEGER PRIMARY KEY,
+	code        TEXT    NOT NULL,
+	channel     TEXT    NOT NULL,
+	sku         TEXT    NOT NULL,
+	field       TEXT    NOT NULL,
+	observed    TEXT,
+	expected    TEXT,
+	action      TEXT    NOT NULL,
+	message     TEXT    NOT NULL,
+	status      TEXT    NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+	revision    TEXT    NOT NULL,
+	first_seen  INTEGER NOT NULL,
+	last_seen   INTEGER NOT NULL,
+	resolved_at INTEGER
+);
+CREATE UNIQUE INDEX exceptions_unresolved ON exceptions (code, channel, sku, field) WHERE status <> 'resolved';
+CREATE INDEX exceptions_channel ON exceptions (channel, sku, field, code);
+`,
+}
