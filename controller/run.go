@@ -77,11 +77,27 @@ func (c *Controller) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*
 	if applyErr != nil {
 		errs = append(errs, applyErr)
 	}
-	seen := make([]store.Exception, 0, len(p.Exceptions))
-	for _, e := range p.Exceptions {
-		seen = append(seen, toStore(e))
+	// An exception about a field this apply changed (drift corrected, a
+	// quantity over its allocation lowered) is over; the rest stay open.
+	unsettled := map[store.FieldKey]bool{}
+	if rep != nil {
+		for _, f := range rep.Failed {
+			unsettled[store.FieldKey{Channel: f.Change.Channel, SKU: f.Change.SKU, Field: f.Change.Field}] = true
+		}
 	}
-	if _, _, err := c.Store.SyncExceptions(bg, p.Revision, p.Channels, seen, []string{plan.CodeApplyFailed}); err != nil {
+	if applyErr != nil {
+		for i := range p.Changes {
+			ch := &p.Changes[i]
+			unsettled[store.FieldKey{Channel: ch.Channel, SKU: ch.SKU, Field: ch.Field}] = true
+		}
+	}
+	changed := map[store.FieldKey]bool{}
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		k := store.FieldKey{Channel: ch.Channel, SKU: ch.SKU, Field: ch.Field}
+		changed[k] = !unsettled[k]
+	}
+	if err := c.recordExceptions(bg, p, changed); err != nil {
 		errs = append(errs, err)
 	}
 	if rep != nil && len(rep.Failed) > 0 {
@@ -104,6 +120,25 @@ func (c *Controller) Apply(ctx context.Context, p *plan.Plan, o ApplyOptions) (*
 		errs = append(errs, err)
 	}
 	return rep, errors.Join(errs...)
+}
+
+// RecordExceptions records a plan's exceptions in the store: new ones are
+// opened, those no longer seen on the plan's channels are resolved.
+// apply_failed exceptions are left for a person (or a later success).
+func (c *Controller) RecordExceptions(ctx context.Context, p *plan.Plan) error {
+	return c.recordExceptions(ctx, p, nil)
+}
+
+func (c *Controller) recordExceptions(ctx context.Context, p *plan.Plan, settled map[store.FieldKey]bool) error {
+	seen := make([]store.Exception, 0, len(p.Exceptions))
+	for _, e := range p.Exceptions {
+		if settled[store.FieldKey{Channel: e.Channel, SKU: e.SKU, Field: e.Field}] {
+			continue
+		}
+		seen = append(seen, toStore(e))
+	}
+	_, _, err := c.Store.SyncExceptions(ctx, p.Revision, p.Channels, seen, []string{plan.CodeApplyFailed})
+	return err
 }
 
 func toStore(e plan.Exception) store.Exception {

@@ -289,8 +289,8 @@ func TestParseJSON(t *testing.T) {
 			want: nil,
 		},
 		{
-			name: "error names the line and item",
-			data: "[\n  {\"sku\": \"A\", \"price\": \"1.00\"},\n  {\"sku\": \"B\",\n   \"price\": \"12,99\"}\n]",
+			name:    "error names the line and item",
+			data:    "[\n  {\"sku\": \"A\", \"price\": \"1.00\"},\n  {\"sku\": \"B\",\n   \"price\": \"12,99\"}\n]",
 			wantErr: `e.json:4: item 2: key "price": "12,99" is not a decimal amount`,
 		},
 		{

@@ -221,8 +221,8 @@ func classify(ctx context.Context, h History, pend []pending, p *Plan) error {
 }
 
 func shortRev(r string) string {
-	if len(r) > 12 {
-		return r[:12]
+	if len(r) > 19 {
+		return r[:19]
 	}
 	return r
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accordhq/accord/adapters"
@@ -150,6 +151,12 @@ func (s *Store) JournalBatch(ctx context.Context, runID int64, channel string, c
 	if err != nil {
 		return 0, fmt.Errorf("store: journal batch: %w", err)
 	}
+	kept := make([]JournalChange, len(changes))
+	for i, c := range changes {
+		c.Channel = channel
+		kept[i] = c
+	}
+	s.sent.put(id, kept)
 	return id, nil
 }
 
@@ -182,13 +189,13 @@ func (s *Store) RecoverBatch(ctx context.Context, batchID int64, landed []bool) 
 }
 
 func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, state string) error {
-	return s.writeTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var (
-			runID              int64
-			channel, cur, data string
+			runID        int64
+			channel, cur string
 		)
-		err := tx.QueryRowContext(ctx, `SELECT run_id, channel, state, changes FROM batches WHERE id = ?`, batchID).
-			Scan(&runID, &channel, &cur, &data)
+		err := tx.QueryRowContext(ctx, `SELECT run_id, channel, state FROM batches WHERE id = ?`, batchID).
+			Scan(&runID, &channel, &cur)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		} else if err != nil {
@@ -197,11 +204,15 @@ func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, stat
 		if cur != batchSent {
 			return fmt.Errorf("%w: it is %s", ErrNotPending, cur)
 		}
-		T0 := time.Now()
-		changes, err := decodeChanges(channel, data)
-		Tdec = time.Since(T0)
-		if err != nil {
-			return err
+		changes, ok := s.sent.get(batchID)
+		if !ok {
+			var data string
+			if err := tx.QueryRowContext(ctx, `SELECT changes FROM batches WHERE id = ?`, batchID).Scan(&data); err != nil {
+				return err
+			}
+			if changes, err = decodeChanges(channel, data); err != nil {
+				return err
+			}
 		}
 		if len(landed) != len(changes) {
 			return fmt.Errorf("%d outcomes for %d changes", len(landed), len(changes))
@@ -216,7 +227,6 @@ func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, stat
 				rows = append(rows, i)
 			}
 		}
-		T0 = time.Now()
 		err = upsertApplied.exec(ctx, tx, len(rows), func(args []any, i int) []any {
 			c := &changes[rows[i]]
 			return append(args, channel, c.SKU, c.Field, textArg(c.To), runID, now)
@@ -224,8 +234,6 @@ func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, stat
 		if err != nil {
 			return fmt.Errorf("last applied: %w", err)
 		}
-		Tapp = time.Since(T0)
-		T0 = time.Now()
 		err = insertAudit.exec(ctx, tx, len(rows), func(args []any, i int) []any {
 			c := &changes[rows[i]]
 			return append(args, runID, batchID, channel, c.SKU, c.Field, textArg(c.From), textArg(c.To), c.Reason, now)
@@ -233,9 +241,53 @@ func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, stat
 		if err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
-		Taud = time.Since(T0)
 		return nil
 	})
+	if err == nil || errors.Is(err, ErrNotPending) || errors.Is(err, ErrNotFound) {
+		s.sent.drop(batchID)
+	}
+	return err
+}
+
+// sentBatches holds the changes of the batches this Store journaled and has
+// not yet seen completed, so that completing one need not decode them
+// again. It is only a cache: a batch missing from it (journaled by another
+// process, or before a restart) is read from the journal.
+type sentBatches struct {
+	mu      sync.Mutex
+	changes map[int64][]JournalChange
+}
+
+// maxSentBatches bounds the cache should batches be journaled and never
+// completed.
+const maxSentBatches = 64
+
+func (c *sentBatches) put(id int64, changes []JournalChange) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changes == nil {
+		c.changes = make(map[int64][]JournalChange)
+	}
+	if len(c.changes) >= maxSentBatches {
+		for old := range c.changes {
+			delete(c.changes, old)
+			break
+		}
+	}
+	c.changes[id] = changes
+}
+
+func (c *sentBatches) get(id int64) ([]JournalChange, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	changes, ok := c.changes[id]
+	return changes, ok
+}
+
+func (c *sentBatches) drop(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.changes, id)
 }
 
 var (
@@ -344,5 +396,3 @@ func (s *Store) PendingBatches(ctx context.Context) ([]Batch, error) {
 	}
 	return batches, nil
 }
-
-var Tdec, Tapp, Taud time.Duration

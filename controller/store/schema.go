@@ -34,13 +34,16 @@ CREATE TABLE batches (
 );
 CREATE INDEX batches_pending ON batches (state) WHERE state = 'sent';
 
--- The last value applied to each field; the revision is the run's.
+-- The last value applied to each field; the revision is the run's. Here and
+-- in audit, run_id and batch_id are written only from the batch row in the
+-- same transaction, and are left without REFERENCES: checking them costs a
+-- sixth of the time of recording a batch.
 CREATE TABLE applied (
 	channel    TEXT    NOT NULL,
 	sku        TEXT    NOT NULL,
 	field      TEXT    NOT NULL,
 	value      TEXT,
-	run_id     INTEGER NOT NULL REFERENCES runs (id),
+	run_id     INTEGER NOT NULL,
 	applied_at INTEGER NOT NULL,
 	PRIMARY KEY (channel, sku, field)
 ) WITHOUT ROWID;
@@ -48,8 +51,8 @@ CREATE TABLE applied (
 -- Every change that landed, in the order it was recorded.
 CREATE TABLE audit (
 	id         INTEGER PRIMARY KEY,
-	run_id     INTEGER NOT NULL REFERENCES runs (id),
-	batch_id   INTEGER NOT NULL REFERENCES batches (id),
+	run_id     INTEGER NOT NULL,
+	batch_id   INTEGER NOT NULL,
 	channel    TEXT    NOT NULL,
 	sku        TEXT    NOT NULL,
 	field      TEXT    NOT NULL,

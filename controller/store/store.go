@@ -58,6 +58,8 @@ type Store struct {
 	// before it takes, instead of sleeping and polling, and gives up when
 	// its context ends.
 	write chan struct{}
+	// sent holds the changes of batches journaled and not yet completed.
+	sent sentBatches
 }
 
 // Open opens the state database at path, creating it and its parent

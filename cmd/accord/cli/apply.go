@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -18,6 +19,8 @@ import (
 func (a *app) applyCommand() *cobra.Command {
 	var at string
 	var autoApprove, force bool
+	var maxAttempts int
+	var backoff time.Duration
 	var sel filter
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
@@ -75,7 +78,7 @@ anything twice. The spec's guard block stops large or drastic plans unless
 			}
 			out.Flush()
 			if p.Empty() {
-				return nil
+				return c.RecordExceptions(ctx, p)
 			}
 			if len(p.Blocked) > 0 && !force {
 				return fmt.Errorf("refusing to apply: the plan breaks the spec's guards (see above); review it, then apply --force to go ahead")
@@ -91,7 +94,7 @@ anything twice. The spec's guard block stops large or drastic plans unless
 				}
 			}
 			progress, finish := a.progress(len(p.Changes))
-			rep, err := c.Apply(ctx, p, controller.ApplyOptions{Force: force, Progress: progress})
+			rep, err := c.Apply(ctx, p, controller.ApplyOptions{Force: force, Progress: progress, MaxAttempts: maxAttempts, InitialBackoff: backoff})
 			finish()
 			if rep != nil {
 				fmt.Fprintf(a.env.Stdout, "\n%s%s.\n", strings.ToUpper(rep.Summary()[:1]), rep.Summary()[1:])
@@ -116,6 +119,8 @@ anything twice. The spec's guard block stops large or drastic plans unless
 	f.StringVar(&at, "at", "", "plan for this time (RFC 3339, or local to the spec's time zone), for rehearsals against the sandbox; default now")
 	f.BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
 	f.BoolVar(&force, "force", false, "apply a plan that breaks the spec's guards")
+	f.IntVar(&maxAttempts, "max-attempts", 8, "send a failing change at most this many times")
+	f.DurationVar(&backoff, "backoff", 500*time.Millisecond, "first wait before a retry; it doubles, with jitter, up to 30s (a longer Retry-After wins)")
 	sel.flags(cmd)
 	return cmd
 }

@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,4 +83,259 @@ func BenchmarkDesiredJSON100k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchAt is the instant the 100k benchmarks derive for, as --at.
+const benchAt = "2026-11-28T15:00:00Z"
+
+// sandboxSpec writes the generated 100k-SKU x 6-channel spec into dir with
+// every channel made a sandbox channel: specgen's kinds (shopify, amazon,
+// ...) have no adapter in this build. Names, currencies, fx rates and SKU
+// columns are kept; a config block, which would talk to a real channel, is
+// dropped.
+func sandboxSpec(b *testing.B, dir string) {
+	b.Helper()
+	if err := specgen.Write(dir, specgen.Options{SKUs: 100_000, Channels: 6}); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "accord.hcl")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, n := sandboxChannels(string(src))
+	if n != 6 {
+		b.Fatalf("made %d channels sandbox channels, want 6:\n%s", n, src)
+	}
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+var (
+	channelOpen = regexp.MustCompile(`^channel\s+"[^"]*"\s*\{\s*$`)
+	typeAttr    = regexp.MustCompile(`^(\s*)type\s*=.*$`)
+	configOpen  = regexp.MustCompile(`^\s*config\s*\{\s*$`)
+)
+
+// sandboxChannels rewrites the top-level channel blocks of an HCL file to
+// type "sandbox" without a config block, and returns how many it rewrote.
+func sandboxChannels(src string) (string, int) {
+	var out strings.Builder
+	n := 0
+	inChannel := false
+	skip := 0 // depth inside a config block being dropped
+	for _, line := range strings.SplitAfter(src, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case skip > 0:
+			skip += strings.Count(line, "{") - strings.Count(line, "}")
+			continue
+		case !inChannel && channelOpen.MatchString(strings.TrimRight(line, "\n")):
+			inChannel = true
+		case inChannel && configOpen.MatchString(strings.TrimRight(line, "\n")):
+			skip = 1
+			continue
+		case inChannel && typeAttr.MatchString(strings.TrimRight(line, "\n")):
+			line = typeAttr.ReplaceAllString(strings.TrimRight(line, "\n"), `${1}type = "sandbox"`) + "\n"
+			n++
+		case inChannel && trimmed == "}":
+			inChannel = false
+		}
+		out.WriteString(line)
+	}
+	return out.String(), n
+}
+
+// benchEnv is the environment the benchmarks run the CLI in.
+func benchEnv(stdout, stderr io.Writer) Env {
+	return Env{
+		Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr,
+		LookupEnv: func(string) (string, bool) { return "", false },
+		Now:       time.Now,
+	}
+}
+
+// runCLI runs accord in-process and returns its exit code and output.
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = Run(args, benchEnv(&out, &errOut))
+	return code, out.String(), errOut.String()
+}
+
+// applyAll applies the spec in dir to its sandbox channels, past the
+// guards, and fails unless the apply succeeds. It returns apply's output.
+func applyAll(b *testing.B, dir string) string {
+	b.Helper()
+	code, out, errOut := runCLI("apply", "--dir", dir, "--auto-approve", "--force", "--at", benchAt)
+	if code != ExitOK {
+		b.Fatalf("apply exited %d\nstdout:\n%s\nstderr:\n%s", code, clipOutput(out), clipOutput(errOut))
+	}
+	return out
+}
+
+// clipOutput keeps failure messages readable.
+func clipOutput(s string) string {
+	const most = 20000
+	if len(s) > most {
+		return s[:most] + fmt.Sprintf("\n… (%d more bytes)", len(s)-most)
+	}
+	return s
+}
+
+// appliedLine matches the line apply ends with: "Applied N of M."
+var appliedLine = regexp.MustCompile(`(?m)^Applied (\d+) of (\d+)\b`)
+
+// applied returns N and M of apply's "Applied N of M" line.
+func applied(b *testing.B, out string) (done, total int) {
+	b.Helper()
+	m := appliedLine.FindStringSubmatch(out)
+	if m == nil {
+		b.Fatalf("no \"Applied N of M\" line in apply's output:\n%s", clipOutput(out))
+	}
+	done, _ = strconv.Atoi(m[1])
+	total, _ = strconv.Atoi(m[2])
+	return done, total
+}
+
+// benchDir is a fresh directory for a benchmark's spec: b.TempDir, or,
+// when ACCORD_BENCH_DIR is set, that directory (emptied first and kept
+// afterwards), so that the synced spec can be planned from a shell too.
+func benchDir(b *testing.B, name string) string {
+	b.Helper()
+	root := os.Getenv("ACCORD_BENCH_DIR")
+	if root == "" {
+		return b.TempDir()
+	}
+	dir := filepath.Join(root, name)
+	if err := os.RemoveAll(dir); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("spec directory (kept): %s", dir)
+	return dir
+}
+
+// BenchmarkPlanInSync100k measures `accord plan` on the 100k-SKU x
+// 6-channel spec against sandbox channels that already hold exactly what
+// it asks for: observe 600k listings, derive 600k, diff them with the
+// store's history and find nothing to do. The first apply, which creates
+// every listing, is setup. Run it alone, for its peak-RSS figure:
+//
+//	go test -run '^$' -bench 'PlanInSync100k$' -benchmem -benchtime 1x -timeout 60m ./cmd/accord/cli
+//
+// With ACCORD_BENCH_DIR=/some/dir the synced spec is kept in
+// /some/dir/plan-in-sync, for timing the built binary on it.
+func BenchmarkPlanInSync100k(b *testing.B) {
+	if testing.Short() {
+		b.Skip("creates 600k sandbox listings; not in -short")
+	}
+	dir := benchDir(b, "plan-in-sync")
+	sandboxSpec(b, dir)
+	start := time.Now()
+	out := applyAll(b, dir)
+	done, total := applied(b, out)
+	b.Logf("setup: applied %d of %d changes in %s", done, total, time.Since(start).Round(time.Millisecond))
+	if done != total || total < 500_000 {
+		b.Fatalf("setup apply: applied %d of %d, want every one of about 600k", done, total)
+	}
+	var stdout, stderr bytes.Buffer
+	env := benchEnv(&stdout, &stderr)
+	args := []string{"plan", "--dir", dir, "--at", benchAt, "--detailed-exitcode"}
+	b.ResetTimer()
+	for b.Loop() {
+		stdout.Reset()
+		stderr.Reset()
+		if code := Run(args, env); code != ExitOK {
+			b.Fatalf("plan right after a full apply exited %d, want 0 (in sync)\nstdout:\n%s\nstderr:\n%s",
+				code, clipOutput(stdout.String()), clipOutput(stderr.String()))
+		}
+	}
+	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+}
+
+// BenchmarkApply600k measures `accord apply` pushing a stock change to
+// every listing of the 100k-SKU x 6-channel spec on sandbox channels: the
+// listings are created in setup, then every on-hand figure of stock.csv is
+// moved so that every quantity derived from it moves too (x < 20 becomes
+// x+100, x >= 20 becomes x mod 20: no channel's buffer, reserve, cap or
+// low-stock rule can map the old and the new figure to the same
+// quantity). The timed part plans and applies, as `accord apply` does.
+//
+//	go test -run '^$' -bench 'Apply600k$' -benchmem -benchtime 1x -timeout 60m ./cmd/accord/cli
+func BenchmarkApply600k(b *testing.B) {
+	if testing.Short() {
+		b.Skip("creates and updates 600k sandbox listings; not in -short")
+	}
+	dir := benchDir(b, "apply-600k")
+	sandboxSpec(b, dir)
+	start := time.Now()
+	out := applyAll(b, dir)
+	done, total := applied(b, out)
+	b.Logf("setup: applied %d of %d changes in %s", done, total, time.Since(start).Round(time.Millisecond))
+	if done != total {
+		b.Fatalf("setup apply: applied %d of %d", done, total)
+	}
+	b.ResetTimer()
+	changes := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		moved, err := moveStock(filepath.Join(dir, "stock.csv"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		out := applyAll(b, dir)
+		b.StopTimer()
+		done, total := applied(b, out)
+		if done != total {
+			b.Fatalf("applied %d of %d:\n%s", done, total, clipOutput(out))
+		}
+		if i == 0 {
+			b.Logf("moved the stock of %d SKUs; apply: %s", moved, strings.TrimSpace(appliedLine.FindString(out)))
+		}
+		changes = done
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(changes), "changes")
+	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+}
+
+// moveStock rewrites a sku,on_hand stock file with every figure moved (see
+// BenchmarkApply600k) and returns how many it moved.
+func moveStock(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	var out bytes.Buffer
+	out.Grow(len(data) + len(data)/8)
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 0; sc.Scan(); line++ {
+		text := sc.Text()
+		sku, qty, ok := strings.Cut(text, ",")
+		if line == 0 || !ok {
+			out.WriteString(text + "\n")
+			continue
+		}
+		x, err := strconv.Atoi(qty)
+		if err != nil {
+			return 0, fmt.Errorf("%s:%d: %w", path, line+1, err)
+		}
+		if x < 20 {
+			x += 100
+		} else {
+			x %= 20
+		}
+		fmt.Fprintf(&out, "%s,%d\n", sku, x)
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return n, os.WriteFile(path, out.Bytes(), 0o644)
 }
