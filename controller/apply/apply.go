@@ -274,6 +274,17 @@ func (w *worker) batch(ctx context.Context, items []*item) error {
 		if len(items) == 0 {
 			return nil
 		}
+		onlyConflicts := true
+		for _, it := range items {
+			var conf *adapters.ConflictError
+			if !errors.As(it.lastErr, &conf) {
+				onlyConflicts = false
+			}
+		}
+		if onlyConflicts {
+			// Observed again and recomputed: nothing to wait for.
+			continue
+		}
 		d := bo.NextBackOff()
 		if wait > d {
 			d = wait

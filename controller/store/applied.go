@@ -26,10 +26,10 @@ const keysPerQuery = 500
 
 // lookupApplied is the query for n keys: the keys as a VALUES table
 // (channel, sku, field, index into the chunk) driving primary-key lookups of
-// applied, and of the run that set each value.
+// applied.
 func lookupApplied(n int) string {
 	var b strings.Builder
-	b.WriteString(`SELECT k.column4, a.value, r.revision, a.applied_at FROM (VALUES `)
+	b.WriteString(`SELECT k.column4, a.value, a.run_id, a.applied_at FROM (VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
@@ -37,9 +37,17 @@ func lookupApplied(n int) string {
 		b.WriteString(`(?, ?, ?, ?)`)
 	}
 	// CROSS JOIN keeps the keys the outer loop.
-	b.WriteString(`) AS k CROSS JOIN applied AS a CROSS JOIN runs AS r
-		ON a.channel = k.column1 AND a.sku = k.column2 AND a.field = k.column3 AND r.id = a.run_id`)
+	b.WriteString(`) AS k CROSS JOIN applied AS a
+		ON a.channel = k.column1 AND a.sku = k.column2 AND a.field = k.column3`)
 	return b.String()
+}
+
+// found is a row of lookupApplied.
+type found struct {
+	key   int
+	value sql.NullString
+	run   int64
+	at    int64
 }
 
 // LastApplied returns the last applied value of each key that has one; keys
@@ -51,8 +59,8 @@ func (s *Store) LastApplied(ctx context.Context, keys []FieldKey) (map[FieldKey]
 		return out, nil
 	}
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		// Revisions are few and shared by many rows: keep one copy of each.
-		revisions := map[string]string{}
+		// Revisions are few and shared by many rows: each is read once.
+		revisions := map[int64]string{}
 		var full *sql.Stmt
 		defer func() {
 			if full != nil {
@@ -60,6 +68,7 @@ func (s *Store) LastApplied(ctx context.Context, keys []FieldKey) (map[FieldKey]
 			}
 		}()
 		args := make([]any, 0, min(len(keys), keysPerQuery)*4)
+		var rows []found
 		for start := 0; start < len(keys); start += keysPerQuery {
 			chunk := keys[start:min(start+keysPerQuery, len(keys))]
 			args = args[:0]
@@ -67,25 +76,34 @@ func (s *Store) LastApplied(ctx context.Context, keys []FieldKey) (map[FieldKey]
 				args = append(args, k.Channel, k.SKU, k.Field, i)
 			}
 			var (
-				rows *sql.Rows
-				err  error
+				rs  *sql.Rows
+				err error
 			)
 			if len(chunk) < keysPerQuery {
-				rows, err = tx.QueryContext(ctx, lookupApplied(len(chunk)), args...)
+				rs, err = tx.QueryContext(ctx, lookupApplied(len(chunk)), args...)
 			} else {
 				if full == nil {
 					if full, err = tx.PrepareContext(ctx, lookupApplied(keysPerQuery)); err != nil {
 						return err
 					}
 				}
-				rows, err = full.QueryContext(ctx, args...)
+				rs, err = full.QueryContext(ctx, args...)
 			}
 			if err != nil {
 				return err
 			}
-			err = scanApplied(rows, chunk, out, revisions)
-			if err != nil {
+			if rows, err = scanFound(rs, rows[:0], len(chunk)); err != nil {
 				return err
+			}
+			for _, f := range rows {
+				rev, ok := revisions[f.run]
+				if !ok {
+					if err := tx.QueryRowContext(ctx, `SELECT revision FROM runs WHERE id = ?`, f.run).Scan(&rev); err != nil {
+						return fmt.Errorf("run %d: %w", f.run, err)
+					}
+					revisions[f.run] = rev
+				}
+				out[chunk[f.key]] = Applied{Value: valueOf(f.value), Revision: rev, At: timeOf(f.at)}
 			}
 		}
 		return nil
@@ -96,27 +114,18 @@ func (s *Store) LastApplied(ctx context.Context, keys []FieldKey) (map[FieldKey]
 	return out, nil
 }
 
-func scanApplied(rows *sql.Rows, chunk []FieldKey, out map[FieldKey]Applied, revisions map[string]string) error {
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			i     int
-			value sql.NullString
-			rev   sql.RawBytes
-			at    int64
-		)
-		if err := rows.Scan(&i, &value, &rev, &at); err != nil {
-			return err
+// scanFound appends the rows of lookupApplied for a chunk of n keys to dst.
+func scanFound(rs *sql.Rows, dst []found, n int) ([]found, error) {
+	defer rs.Close()
+	for rs.Next() {
+		var f found
+		if err := rs.Scan(&f.key, &f.value, &f.run, &f.at); err != nil {
+			return dst, err
 		}
-		if i < 0 || i >= len(chunk) {
-			return fmt.Errorf("key index %d out of range", i)
+		if f.key < 0 || f.key >= n {
+			return dst, fmt.Errorf("key index %d out of range", f.key)
 		}
-		r, ok := revisions[string(rev)]
-		if !ok {
-			r = string(rev)
-			revisions[r] = r
-		}
-		out[chunk[i]] = Applied{Value: valueOf(value), Revision: r, At: timeOf(at)}
+		dst = append(dst, f)
 	}
-	return rows.Err()
+	return dst, rs.Err()
 }

@@ -230,10 +230,17 @@ func summaryRows(s *spec.Spec, p *plan.Plan) [][]string {
 		}
 		qty := "-"
 		if cs.QuantityUp+cs.QuantityDown > 0 {
-			qty = fmt.Sprintf("%d up, %d down", cs.QuantityUp, cs.QuantityDown)
-			if cs.Zeroed > 0 {
-				qty += fmt.Sprintf(", %d to zero", cs.Zeroed)
+			var parts []string
+			if cs.QuantityUp > 0 {
+				parts = append(parts, fmt.Sprintf("%d up", cs.QuantityUp))
 			}
+			if cs.QuantityDown > 0 {
+				parts = append(parts, fmt.Sprintf("%d down", cs.QuantityDown))
+			}
+			if cs.Zeroed > 0 {
+				parts = append(parts, fmt.Sprintf("%d to zero", cs.Zeroed))
+			}
+			qty = strings.Join(parts, ", ")
 		}
 		rows = append(rows, []string{cs.Channel, fmt.Sprint(cs.Changes), prices, qty, dash(cs.Created), dash(cs.CompareAt), dash(cs.Fields), dash(cs.Drift), ex})
 	}
@@ -289,7 +296,6 @@ func quoteValue(v adapters.Value) string {
 	}
 	return fmt.Sprintf("%q", clip(v.Text, 40))
 }
-
 
 func writePlanText(w io.Writer, s *spec.Spec, p *plan.Plan, color bool) error {
 	green, yellow, red, bold, reset := "", "", "", "", ""
