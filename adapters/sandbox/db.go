@@ -58,9 +58,11 @@ func openDB(ctx context.Context, dir string) (*sql.DB, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	q := url.Values{}
+	// busy_timeout first: switching to WAL needs a lock that another
+	// connection opening at the same moment may hold.
+	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "busy_timeout(10000)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?"+q.Encode())
 	if err != nil {

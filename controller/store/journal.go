@@ -106,11 +106,13 @@ func encodeChanges(channel string, changes []JournalChange) (string, error) {
 		}
 		js[i] = journaled{SKU: c.SKU, Field: c.Field, From: jsonValue(c.From), To: jsonValue(c.To), Reason: c.Reason}
 	}
-	b, err := json.Marshal(js)
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // listing fields hold HTML; keep it legible
+	if err := enc.Encode(js); err != nil {
 		return "", err
 	}
-	return string(b), nil
+	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
 func decodeChanges(channel, data string) ([]JournalChange, error) {

@@ -54,7 +54,9 @@ func TestLastApplied(t *testing.T) {
 	c.advance(time.Hour)
 	t2 := c.now()
 	apply(t, s, "rev2", "shop", []JournalChange{
-		{Channel: "shop", SKU: "A", Field: adapters.FieldQuantity, From: val("5"), To: val("4"), Reason: "spec"},
+		{Channel: "shop", SKU: "A", Field: adapters.FieldQuantity, From: val("5"), To: val("7"), Reason: "spec"},
+		// The later of two changes to one field in a batch wins.
+		{Channel: "shop", SKU: "A", Field: adapters.FieldQuantity, From: val("7"), To: val("4"), Reason: "spec"},
 	}, nil)
 
 	got, err := s.LastApplied(ctx, []FieldKey{
@@ -232,7 +234,7 @@ func TestPendingRecover(t *testing.T) {
 	}
 	first := []JournalChange{
 		{SKU: "A", Field: adapters.FieldQuantity, From: adapters.Null, To: val("0"), Reason: "spec"},
-		{SKU: "A", Field: "title", From: val(`Mug "large" ☕`), To: val("Mug\\large"), Reason: "drift"},
+		{SKU: "A", Field: "title", From: val(`Mug "large" ☕`), To: val("<b>Mug</b> \\ & co"), Reason: "drift"},
 		{SKU: "", Field: "", Reason: ""},
 	}
 	second := []JournalChange{{SKU: "B", Field: adapters.FieldPrice, From: val("1.00"), To: val("2.00"), Reason: "spec"}}
@@ -293,7 +295,7 @@ func TestPendingRecover(t *testing.T) {
 	recovered := c.now().UTC()
 	wantAudit := []AuditEntry{{
 		ID: audit[0].ID, RunID: run, Revision: "rev1", Channel: "shop", SKU: "A", Field: "title",
-		From: val(`Mug "large" ☕`), To: val("Mug\\large"), Reason: "drift", At: recovered,
+		From: val(`Mug "large" ☕`), To: val("<b>Mug</b> \\ & co"), Reason: "drift", At: recovered,
 	}}
 	if d := cmp.Diff(wantAudit, audit); d != "" {
 		t.Errorf("audit (-want +got):\n%s", d)
@@ -302,7 +304,7 @@ func TestPendingRecover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(map[FieldKey]Applied{{"shop", "A", "title"}: {val("Mug\\large"), "rev1", recovered}}, applied); d != "" {
+	if d := cmp.Diff(map[FieldKey]Applied{{"shop", "A", "title"}: {val("<b>Mug</b> \\ & co"), "rev1", recovered}}, applied); d != "" {
 		t.Errorf("last applied (-want +got):\n%s", d)
 	}
 	var state string
@@ -427,5 +429,47 @@ func TestConcurrent(t *testing.T) {
 	}
 	if pending, err := s.PendingBatches(ctx); err != nil || len(pending) != 0 {
 		t.Errorf("PendingBatches = %d, %v", len(pending), err)
+	}
+}
+
+// TestManyOpenBatches journals more batches than the Store keeps in memory
+// before completing any: the ones it let go are read back from the journal.
+func TestManyOpenBatches(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, _ := open(t, c)
+	run, err := s.StartRun(ctx, "rev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i := range maxSentBatches + 5 {
+		id, err := s.JournalBatch(ctx, run, "shop", []JournalChange{
+			{SKU: fmt.Sprint(i), Field: adapters.FieldQuantity, From: adapters.Null, To: adapters.Units(int64(i)), Reason: "spec"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		if err := s.CompleteBatch(ctx, id, []bool{true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := s.Audit(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(ids) {
+		t.Fatalf("%d audit entries, want %d", len(entries), len(ids))
+	}
+	for i, e := range entries {
+		if e.SKU != fmt.Sprint(i) || e.To != adapters.Units(int64(i)) || e.From.Set {
+			t.Errorf("entry %d = %+v", i, e)
+		}
+	}
+	if n := len(s.sent.changes); n != 0 {
+		t.Errorf("%d batches still held in memory", n)
 	}
 }

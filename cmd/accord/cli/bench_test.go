@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -83,6 +85,28 @@ func BenchmarkDesiredJSON100k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// resetPeakRSS returns the heap left from a benchmark's setup to the OS
+// and resets the process's peak RSS (Linux: clear_refs 5), so that the
+// peak read afterwards is the timed part's. It returns the peak before the
+// reset.
+func resetPeakRSS(b *testing.B) float64 {
+	b.Helper()
+	before := peakRSSMiB()
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Logf("cannot reset the peak RSS (%v); it includes the setup's", err)
+	}
+	return before
+}
+
+// timed runs accord labelled bench=timed, it and every goroutine it starts,
+// so that a -cpuprofile of a benchmark whose setup also runs accord can be
+// read for the timed part alone: go tool pprof -tagfocus bench=timed.
+func timed(args []string, env Env) (code int) {
+	pprof.Do(context.Background(), pprof.Labels("bench", "timed"), func(context.Context) { code = Run(args, env) })
+	return code
 }
 
 // benchAt is the instant the 100k benchmarks derive for, as --at.
@@ -222,12 +246,14 @@ func benchDir(b *testing.B, name string) string {
 // 6-channel spec against sandbox channels that already hold exactly what
 // it asks for: observe 600k listings, derive 600k, diff them with the
 // store's history and find nothing to do. The first apply, which creates
-// every listing, is setup. Run it alone, for its peak-RSS figure:
+// every listing, is setup; peak-RSS-MiB is the plans' alone (the setup's
+// is setup-peak-RSS-MiB). Run it alone:
 //
 //	go test -run '^$' -bench 'PlanInSync100k$' -benchmem -benchtime 1x -timeout 60m ./cmd/accord/cli
 //
 // With ACCORD_BENCH_DIR=/some/dir the synced spec is kept in
-// /some/dir/plan-in-sync, for timing the built binary on it.
+// /some/dir/plan-in-sync, for timing the built binary on it. With
+// -cpuprofile, go tool pprof -tagfocus bench=timed shows the plans alone.
 func BenchmarkPlanInSync100k(b *testing.B) {
 	if testing.Short() {
 		b.Skip("creates 600k sandbox listings; not in -short")
@@ -241,6 +267,7 @@ func BenchmarkPlanInSync100k(b *testing.B) {
 	if done != total || total < 500_000 {
 		b.Fatalf("setup apply: applied %d of %d, want every one of about 600k", done, total)
 	}
+	b.ReportMetric(resetPeakRSS(b), "setup-peak-RSS-MiB")
 	var stdout, stderr bytes.Buffer
 	env := benchEnv(&stdout, &stderr)
 	args := []string{"plan", "--dir", dir, "--at", benchAt, "--detailed-exitcode"}
@@ -248,7 +275,7 @@ func BenchmarkPlanInSync100k(b *testing.B) {
 	for b.Loop() {
 		stdout.Reset()
 		stderr.Reset()
-		if code := Run(args, env); code != ExitOK {
+		if code := timed(args, env); code != ExitOK {
 			b.Fatalf("plan right after a full apply exited %d, want 0 (in sync)\nstdout:\n%s\nstderr:\n%s",
 				code, clipOutput(stdout.String()), clipOutput(stderr.String()))
 		}
@@ -262,7 +289,9 @@ func BenchmarkPlanInSync100k(b *testing.B) {
 // moved so that every quantity derived from it moves too (x < 20 becomes
 // x+100, x >= 20 becomes x mod 20: no channel's buffer, reserve, cap or
 // low-stock rule can map the old and the new figure to the same
-// quantity). The timed part plans and applies, as `accord apply` does.
+// quantity). The timed part plans and applies, as `accord apply` does;
+// peak-RSS-MiB is its alone, and -tagfocus bench=timed selects it in a
+// -cpuprofile.
 //
 //	go test -run '^$' -bench 'Apply600k$' -benchmem -benchtime 1x -timeout 60m ./cmd/accord/cli
 func BenchmarkApply600k(b *testing.B) {
@@ -286,8 +315,12 @@ func BenchmarkApply600k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if i == 0 {
+			b.ReportMetric(resetPeakRSS(b), "setup-peak-RSS-MiB")
+		}
 		b.StartTimer()
-		out := applyAll(b, dir)
+		var out string
+		pprof.Do(context.Background(), pprof.Labels("bench", "timed"), func(context.Context) { out = applyAll(b, dir) })
 		b.StopTimer()
 		done, total := applied(b, out)
 		if done != total {
