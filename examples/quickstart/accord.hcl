@@ -22,8 +22,8 @@ channel "regional" {
   type       = "file"
   sku_column = "regional_sku"
   config {
-    export = "regional-export.csv"          # the marketplace's nightly export
-    outbox = ".accord/regional-outbox.csv"  # what the next feed upload sends
+    export = "regional-export.csv"         # the marketplace's nightly export
+    outbox = ".accord/regional-outbox.csv" # what the next feed upload sends
   }
 }
 
