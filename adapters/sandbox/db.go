@@ -7,6 +7,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
@@ -68,7 +72,17 @@ func openDB(ctx context.Context, dir string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: open %s: %w", path, err)
 	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	// Several processes (and the channels of one apply) may open a new
+	// sandbox at the same moment; creating the schema or switching to WAL
+	// can then meet a lock the busy timeout does not cover. Retry briefly.
+	_, err = backoff.Retry(ctx, func() (struct{}, error) {
+		_, err := db.ExecContext(ctx, schema)
+		if err != nil && !strings.Contains(err.Error(), "SQLITE_BUSY") && !strings.Contains(err.Error(), "database is locked") {
+			return struct{}{}, backoff.Permanent(err)
+		}
+		return struct{}{}, err
+	}, backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(15*time.Second))
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sandbox: open %s: %w", path, err)
 	}

@@ -47,8 +47,12 @@ anything twice. The spec's guard block stops large or drastic plans unless
 			if r, err := c.Recover(ctx); err != nil {
 				return fmt.Errorf("settle an interrupted apply: %w", err)
 			} else if r.Batches > 0 {
+				batches := fmt.Sprintf("%d batches", r.Batches)
+				if r.Batches == 1 {
+					batches = "1 batch"
+				}
 				fmt.Fprintf(a.env.Stderr, "Settled an interrupted apply: %s journaled, %d found on the channels and recorded, %d not found (planned again).\n",
-					plural(r.Batches, "batch"), r.Landed, r.Lost)
+					batches, r.Landed, r.Lost)
 			}
 			var p *plan.Plan
 			if len(args) == 1 {

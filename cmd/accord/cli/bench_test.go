@@ -335,6 +335,10 @@ func BenchmarkApply600k(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
+	// The apply should leave every channel in accord with the spec.
+	if code, out, errOut := runCLI("plan", "--dir", dir, "--at", benchAt, "--detailed-exitcode"); code != ExitOK {
+		b.Errorf("plan after the apply exited %d, want 0 (in sync)\nstdout:\n%s\nstderr:\n%s", code, clipOutput(out), clipOutput(errOut))
+	}
 	b.ReportMetric(float64(changes), "changes")
 	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 	b.ReportMetric(setupPeak, "setup-peak-RSS-MiB")
