@@ -211,7 +211,7 @@ func classify(ctx context.Context, h History, pend []pending, p *Plan) error {
 		}
 		p.Exceptions = append(p.Exceptions, Exception{Code: CodeDrift, Channel: c.Channel, SKU: c.SKU, Field: c.Field,
 			Observed: c.From, Expected: c.To, Action: string(pc.policy),
-			Message: fmt.Sprintf("%s was changed on the channel outside accord (accord applied %s at %s, revision %s)", c.Field, a.Value, a.At.UTC().Format(time.RFC3339), shortRev(a.Revision))})
+			Message: fmt.Sprintf("%s was changed on the channel outside accord (accord applied %s at %s, revision %s)", c.Field, a.Value, a.At.UTC().Format(time.RFC3339), ShortRevision(a.Revision))})
 		if pc.policy == spec.DriftCorrect {
 			c.Reason = ReasonDrift
 			p.Changes = append(p.Changes, c)
@@ -220,7 +220,9 @@ func classify(ctx context.Context, h History, pend []pending, p *Plan) error {
 	return nil
 }
 
-func shortRev(r string) string {
+// ShortRevision shortens a revision for people: "sha256:" and 12 hex
+// digits, or a git commit's first 19 characters.
+func ShortRevision(r string) string {
 	if len(r) > 19 {
 		return r[:19]
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller/plan"
 	"github.com/accordhq/accord/controller/store"
 	"github.com/accordhq/accord/spec/derive"
 )
@@ -128,25 +130,15 @@ func (a *app) auditCommand() *cobra.Command {
 		Short: "List the changes accord applied, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			st, err := store.Open(ctx, a.statePath(), a.env.Now)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			entries, err := st.Audit(ctx, store.AuditFilter{Channel: channel, SKU: sku, Limit: limit})
-			if err != nil {
-				return err
-			}
-			w := bufio.NewWriter(a.env.Stdout)
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "WHEN\tRUN\tREVISION\tCHANNEL\tSKU\tFIELD\tFROM\tTO\tREASON")
-			for _, e := range entries {
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339), e.RunID, shortRevision(e.Revision),
-					e.Channel, e.SKU, e.Field, e.From, clip(e.To.String(), 40), e.Reason)
-			}
-			tw.Flush()
-			return w.Flush()
+			return a.storeTable(cmd.Context(), "WHEN\tRUN\tREVISION\tCHANNEL\tSKU\tFIELD\tFROM\tTO\tREASON",
+				func(ctx context.Context, st *store.Store, row func(format string, args ...any)) error {
+					entries, err := st.Audit(ctx, store.AuditFilter{Channel: channel, SKU: sku, Limit: limit})
+					for _, e := range entries {
+						row("%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", e.At.UTC().Format(time.RFC3339), e.RunID, plan.ShortRevision(e.Revision),
+							e.Channel, e.SKU, e.Field, e.From, clip(e.To.String(), 40), e.Reason)
+					}
+					return err
+				})
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
@@ -155,11 +147,22 @@ func (a *app) auditCommand() *cobra.Command {
 	return cmd
 }
 
-func shortRevision(r string) string {
-	if len(r) > 19 {
-		return r[:19]
+// storeTable opens the state store and prints the rows fill gives as a
+// table under header (tab-separated columns).
+func (a *app) storeTable(ctx context.Context, header string, fill func(context.Context, *store.Store, func(string, ...any)) error) error {
+	st, err := store.Open(ctx, a.statePath(), a.env.Now)
+	if err != nil {
+		return err
 	}
-	return r
+	defer st.Close()
+	w := bufio.NewWriter(a.env.Stdout)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	if err := fill(ctx, st, func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }); err != nil {
+		return err
+	}
+	tw.Flush()
+	return w.Flush()
 }
 
 func (a *app) exceptionsCommand() *cobra.Command {
@@ -169,24 +172,14 @@ func (a *app) exceptionsCommand() *cobra.Command {
 		Short: "List the exceptions accord recorded: drift, oversell risk, failed changes…",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			st, err := store.Open(ctx, a.statePath(), a.env.Now)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ex, err := st.Exceptions(ctx, store.ExceptionFilter{Status: status, Channel: channel, Code: code})
-			if err != nil {
-				return err
-			}
-			w := bufio.NewWriter(a.env.Stdout)
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTATUS\tCODE\tCHANNEL\tSKU\tFIELD\tMESSAGE")
-			for _, e := range ex {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Status, e.Code, e.Channel, e.SKU, e.Field, e.Message)
-			}
-			tw.Flush()
-			return w.Flush()
+			return a.storeTable(cmd.Context(), "ID\tSTATUS\tCODE\tCHANNEL\tSKU\tFIELD\tMESSAGE",
+				func(ctx context.Context, st *store.Store, row func(format string, args ...any)) error {
+					ex, err := st.Exceptions(ctx, store.ExceptionFilter{Status: status, Channel: channel, Code: code})
+					for _, e := range ex {
+						row("%d\t%s\t%s\t%s\t%s\t%s\t%s", e.ID, e.Status, e.Code, e.Channel, e.SKU, e.Field, e.Message)
+					}
+					return err
+				})
 		},
 	}
 	cmd.Flags().StringVar(&status, "status", "", "open, acknowledged, resolved or all (default: open and acknowledged)")

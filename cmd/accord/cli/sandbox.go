@@ -53,6 +53,19 @@ func (a *app) sandboxChannel(ctx context.Context, s *spec.Spec, name string) (*s
 	return sb, ch, nil
 }
 
+// openSandbox loads the spec and opens its sandbox channel of that name.
+func (a *app) openSandbox(ctx context.Context, name string) (*spec.Spec, *sandbox.Channel, *spec.Channel, error) {
+	s, err := a.loadSpec()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sb, ch, err := a.sandboxChannel(ctx, s, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return s, sb, ch, nil
+}
+
 // channelSKU maps a catalog SKU to the channel's own.
 func channelSKU(s *spec.Spec, ch *spec.Channel, sku string) (string, error) {
 	p, _, ok := s.Product(sku)
@@ -132,11 +145,7 @@ clears it. The next plan shows the difference as drift.`,
 		Args: cobra.MinimumNArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := a.loadSpec()
-			if err != nil {
-				return err
-			}
-			sb, ch, err := a.sandboxChannel(ctx, s, args[0])
+			s, sb, ch, err := a.openSandbox(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -171,11 +180,7 @@ func (a *app) sandboxSell() *cobra.Command {
 			if err != nil || units < 1 {
 				return fmt.Errorf("units %q: sell a whole number of units, at least 1", args[2])
 			}
-			s, err := a.loadSpec()
-			if err != nil {
-				return err
-			}
-			sb, ch, err := a.sandboxChannel(ctx, s, args[0])
+			s, sb, ch, err := a.openSandbox(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -213,11 +218,7 @@ apply request that writes that SKU's quantity.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := a.loadSpec()
-			if err != nil {
-				return err
-			}
-			sb, ch, err := a.sandboxChannel(ctx, s, args[0])
+			s, sb, ch, err := a.openSandbox(ctx, args[0])
 			if err != nil {
 				return err
 			}
