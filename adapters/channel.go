@@ -26,9 +26,11 @@ type Channel interface {
 	// at a time (at most Limits().PageSize listings per call). With skus
 	// empty it reads every listing on the channel, including listings
 	// accord does not manage; otherwise only those SKUs, and SKUs the
-	// channel does not list are left out. The slice passed to page is not
-	// retained by the adapter. An error from page stops the read and is
-	// returned. Observe paces itself to the channel's read limit.
+	// channel does not list are left out. The adapter may reuse the page's
+	// slice once page returns: keep the listings, not the slice. page may
+	// block (the controller holds a page until the desired state is
+	// derived). An error from page stops the read and is returned. Observe
+	// paces itself to the channel's read limit.
 	Observe(ctx context.Context, skus []string, page func([]Listing) error) error
 
 	// Apply sends one batch of at most Limits().BatchSize changes and returns

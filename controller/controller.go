@@ -134,44 +134,52 @@ func (c *Controller) ChannelSKU(channel, sku string) string {
 func (c *Controller) Observe(ctx context.Context, channels []string, skus []string) (map[string][]adapters.Listing, error) {
 	out := make(map[string][]adapters.Listing, len(channels))
 	var mu sync.Mutex
+	got := make([][]adapters.Listing, len(channels))
+	err := c.observeEach(ctx, channels, skus, func(i int, page []adapters.Listing) error {
+		got[i] = append(got[i], page...)
+		return nil
+	}, func(i int, _ adapters.Channel) error {
+		mu.Lock()
+		out[channels[i]] = got[i]
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// observeEach reads the channels in parallel, one goroutine each, and hands
+// channel i's pages to page(i, ...) and then calls done(i, its adapter);
+// both run on channel i's goroutine. A page slice is the adapter's and may
+// be reused once page returns. skus (catalog SKUs) nil reads everything.
+func (c *Controller) observeEach(ctx context.Context, channels []string, skus []string,
+	page func(i int, page []adapters.Listing) error, done func(i int, ch adapters.Channel) error) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(channels))
 	for i, name := range channels {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			ch, err := c.Channel(ctx, name)
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			sc, _, _ := c.Spec.Channel(name)
-			want := c.channelSKUs(sc, skus)
-			if skus != nil && len(want) == 0 {
-				mu.Lock()
-				out[name] = nil
-				mu.Unlock()
-				return
+			if want := c.channelSKUs(sc, skus); skus == nil || len(want) > 0 {
+				err = ch.Observe(ctx, want, func(p []adapters.Listing) error { return page(i, p) })
+				if err != nil {
+					errs[i] = fmt.Errorf("observe %s: %w", name, err)
+					return
+				}
 			}
-			var got []adapters.Listing
-			err = ch.Observe(ctx, want, func(page []adapters.Listing) error {
-				got = append(got, page...)
-				return nil
-			})
-			if err != nil {
+			if err := done(i, ch); err != nil {
 				errs[i] = fmt.Errorf("observe %s: %w", name, err)
-				return
 			}
-			mu.Lock()
-			out[name] = got
-			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return errors.Join(errs...)
 }
 
 // PlanOptions select what a plan covers.
@@ -194,7 +202,9 @@ func (c *Controller) Derive(ctx context.Context, at time.Time, skus []string) (*
 }
 
 // Plan observes the channels and derives the desired state (the two at
-// once) and diffs them into a plan.
+// once) and diffs them into a plan. Each channel's listings are compared
+// page by page as they arrive: a channel's first page waits for the
+// derivation, so that no more than a page per channel is ever held.
 func (c *Controller) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, *derive.Result, error) {
 	channels := o.Channels
 	if channels == nil {
@@ -202,44 +212,71 @@ func (c *Controller) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, *deri
 			channels = append(channels, ch.Name)
 		}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
-		observed map[string][]adapters.Listing
-		obsErr   error
-		wg       sync.WaitGroup
+		res     *derive.Result
+		err     error
+		derived = make(chan struct{})
+		differ  *plan.Differ
 	)
-	wg.Add(1)
+	start := time.Now()
 	go func() {
-		defer wg.Done()
-		observed, obsErr = c.Observe(ctx, channels, o.SKUs)
+		defer close(derived)
+		if res, err = c.Derive(ctx, o.At, o.SKUs); err != nil {
+			cancel() // no plan without desired state: stop observing
+			return
+		}
+		c.logger().Debug("derived", "listings", len(res.Listings), "findings", len(res.Findings), "duration", time.Since(start))
+		differ = plan.NewDiffer(plan.Input{
+			Spec: c.Spec, Desired: res, History: c.history(),
+			Channels: channels, SKUs: o.SKUs, Revision: c.Revision, Now: c.now(),
+		})
 	}()
-	res, err := c.Derive(ctx, o.At, o.SKUs)
-	wg.Wait()
+	// ready waits for the derivation.
+	ready := func() (*plan.Differ, error) {
+		<-derived
+		if err != nil {
+			return nil, err
+		}
+		return differ, nil
+	}
+	obsErr := c.observeEach(ctx, channels, o.SKUs, func(i int, page []adapters.Listing) error {
+		d, err := ready()
+		if err != nil {
+			return err
+		}
+		d.Page(channels[i], page)
+		return nil
+	}, func(i int, ch adapters.Channel) error {
+		d, err := ready()
+		if err != nil {
+			return err
+		}
+		d.Done(channels[i], ch.Limits().CanCreate)
+		c.logger().Debug("observed and compared", "channel", channels[i], "duration", time.Since(start))
+		return nil
+	})
+	<-derived
 	if err != nil {
 		return nil, nil, err
 	}
 	if obsErr != nil {
 		return nil, nil, obsErr
 	}
-	canCreate := map[string]bool{}
-	for _, name := range channels {
-		ch, err := c.Channel(ctx, name)
-		if err != nil {
-			return nil, nil, err
-		}
-		canCreate[name] = ch.Limits().CanCreate
-	}
-	var hist plan.History
-	if c.Store != nil {
-		hist = c.Store
-	}
-	p, err := plan.Diff(ctx, plan.Input{
-		Spec: c.Spec, Desired: res, Observed: observed, CanCreate: canCreate, History: hist,
-		Channels: channels, SKUs: o.SKUs, Revision: c.Revision, Now: c.now(),
-	})
+	p, err := differ.Plan(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	return p, res, nil
+}
+
+// history is the store as the diff's history, nil without a store.
+func (c *Controller) history() plan.History {
+	if c.Store == nil {
+		return nil
+	}
+	return c.Store
 }
 
 func (c *Controller) now() time.Time {

@@ -16,12 +16,25 @@ import (
 	"github.com/accordhq/accord/adapters"
 )
 
-// decodeFields reads a fields object, sorted by name.
-func decodeFields(b []byte) ([]adapters.Field, error) {
+// fieldDecoder reads the fields objects of listing rows, one decoder
+// reused for every row of a query.
+type fieldDecoder struct {
+	r   bytes.Reader
+	dec *jsontext.Decoder
+}
+
+// decode reads a fields object, sorted by name.
+func (fd *fieldDecoder) decode(b []byte) ([]adapters.Field, error) {
 	if len(b) <= 2 { // "{}"
 		return nil, nil
 	}
-	dec := jsontext.NewDecoder(bytes.NewReader(b))
+	fd.r.Reset(b)
+	if fd.dec == nil {
+		fd.dec = jsontext.NewDecoder(&fd.r)
+	} else {
+		fd.dec.Reset(&fd.r)
+	}
+	dec := fd.dec
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return nil, fmt.Errorf("not a JSON object")
 	}
@@ -41,6 +54,9 @@ func decodeFields(b []byte) ([]adapters.Field, error) {
 		}
 		if val.Kind() != '"' {
 			return nil, fmt.Errorf("field %s is not a string", name)
+		}
+		if out == nil {
+			out = make([]adapters.Field, 0, 4)
 		}
 		out = append(out, adapters.Field{Name: name, Value: val.String()})
 	}

@@ -256,13 +256,16 @@ func (c *Channel) query(ctx context.Context, q string, args []any, into []adapte
 		return nil, fmt.Errorf("sandbox: observe %s: %w", c.name, err)
 	}
 	defer rows.Close()
+	var (
+		fd                       fieldDecoder
+		currency, status, fields sql.RawBytes
+		lastCurrency, lastStatus string
+	)
 	for rows.Next() {
 		var (
 			l                adapters.Listing
 			qty              sql.NullInt64
 			price, compareAt sql.NullString
-			currency, status string
-			fields           []byte
 		)
 		if err := rows.Scan(&l.SKU, &qty, &price, &compareAt, &currency, &status, &fields); err != nil {
 			return nil, fmt.Errorf("sandbox: observe %s: %w", c.name, err)
@@ -275,9 +278,9 @@ func (c *Channel) query(ctx context.Context, q string, args []any, into []adapte
 		if l.CompareAt, err = nullDecimal(compareAt); err != nil {
 			return nil, fmt.Errorf("sandbox: observe %s %s: compare_at: %w", c.name, l.SKU, err)
 		}
-		l.Currency = currency
-		l.Status = status
-		if l.Fields, err = decodeFields(fields); err != nil {
+		l.Currency = reuse(&lastCurrency, currency)
+		l.Status = reuse(&lastStatus, status)
+		if l.Fields, err = fd.decode(fields); err != nil {
 			return nil, fmt.Errorf("sandbox: observe %s %s: fields: %w", c.name, l.SKU, err)
 		}
 		into = append(into, l)
@@ -286,6 +289,16 @@ func (c *Channel) query(ctx context.Context, q string, args []any, into []adapte
 		return nil, fmt.Errorf("sandbox: observe %s: %w", c.name, err)
 	}
 	return into, nil
+}
+
+// reuse returns b as a string, the previous row's when it is the same:
+// every row of a channel has the same currency and nearly every one the
+// same status.
+func reuse(last *string, b []byte) string {
+	if string(b) != *last {
+		*last = string(b)
+	}
+	return *last
 }
 
 func nullDecimal(s sql.NullString) (decimal.NullDecimal, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -21,17 +22,12 @@ type History interface {
 	LastApplied(ctx context.Context, keys []store.FieldKey) (map[store.FieldKey]store.Applied, error)
 }
 
-// Input is everything a diff compares.
+// Input is what every channel's comparison shares.
 type Input struct {
 	Spec *spec.Spec
-	// Desired is the derivation; its listings are sorted by channel, SKU.
+	// Desired is the derivation.
 	Desired *derive.Result
-	// Observed holds each channel's listings by the channel's own SKU. A
-	// channel in Channels without an entry was not observed.
-	Observed map[string][]adapters.Listing
-	// CanCreate says which channels create missing listings.
-	CanCreate map[string]bool
-	History   History
+	History History
 	// Channels are the channels in scope, and SKUs the catalog SKUs (nil:
 	// all, and listings on a channel that are not in the catalog are
 	// reported as unmanaged).
@@ -41,6 +37,62 @@ type Input struct {
 	Now      time.Time
 }
 
+// Diff compares desired, observed and history into a plan. observed holds
+// each channel's listings by the channel's own SKU; a channel in
+// in.Channels without an entry was not observed and gets no changes.
+// canCreate says which channels create missing listings. The channels are
+// compared in parallel.
+func Diff(ctx context.Context, in Input, observed map[string][]adapters.Listing, canCreate map[string]bool) (*Plan, error) {
+	d := NewDiffer(in)
+	var wg sync.WaitGroup
+	for _, c := range in.Channels {
+		obs, ok := observed[c]
+		if !ok {
+			continue
+		}
+		wg.Go(func() {
+			d.Page(c, obs)
+			d.Done(c, canCreate[c])
+		})
+	}
+	wg.Wait()
+	return d.Plan(ctx)
+}
+
+// Differ compares the channels a page of observed listings at a time, so
+// that a channel's listings can be compared while they arrive and need
+// not all be held at once. For each observed channel call Page for every
+// page and then Done; then Plan. Page and Done of one channel must not run
+// at the same time; different channels may.
+type Differ struct {
+	in       Input
+	channels map[string]*channelDiff
+	names    []string // sorted
+}
+
+// channelDiff is one channel's part of a plan.
+type channelDiff struct {
+	name string
+	spec *spec.Channel
+	// desired are the channel's desired listings; products[i] is
+	// desired[i]'s product, nil when the listing is not on this channel
+	// (its product has no SKU here).
+	desired  []*derive.Listing
+	products []*spec.Product
+	// index maps a channel SKU to its listing in desired; built by the
+	// first Page or Done, on the channel's goroutine.
+	index    map[string]int32
+	seen     []bool
+	observed bool
+
+	changes    []Change
+	pend       []pending
+	exceptions []Exception
+	// prices holds observed prices in the catalog currency by catalog SKU,
+	// for channels that a parity rule compares (nil otherwise).
+	prices map[string]decimal.Decimal
+}
+
 // pending is a field that differs and whose reason depends on history.
 type pending struct {
 	change Change
@@ -48,134 +100,230 @@ type pending struct {
 	policy spec.DriftAction
 }
 
-// Diff compares desired, observed and history into a plan.
-func Diff(ctx context.Context, in Input) (*Plan, error) {
-	s := in.Spec
-	p := &Plan{Revision: in.Revision, At: in.Desired.At, Created: in.Now, Currencies: map[string]string{}}
-	inScope := map[string]bool{}
+// NewDiffer prepares the comparison of in's channels.
+func NewDiffer(in Input) *Differ {
+	d := &Differ{in: in, channels: make(map[string]*channelDiff, len(in.Channels))}
+	parity := map[string]bool{}
+	for _, par := range in.Spec.Parities {
+		parity[par.Channel] = true
+		for _, a := range par.Against {
+			parity[a] = true
+		}
+	}
 	for _, c := range in.Channels {
-		inScope[c] = true
-		p.Channels = append(p.Channels, c)
-		if ch, _, ok := s.Channel(c); ok {
-			p.Currencies[c] = ch.Currency
-		}
-	}
-	sort.Strings(p.Channels)
-
-	// Observed listings by channel SKU, and which of them the catalog knows.
-	index := map[string]map[string]int{}
-	matched := map[string][]bool{}
-	for _, c := range p.Channels {
-		obs := in.Observed[c]
-		idx := make(map[string]int, len(obs))
-		for i := range obs {
-			idx[obs[i].SKU] = i
-		}
-		index[c] = idx
-		matched[c] = make([]bool, len(obs))
-	}
-	// Observed prices in the catalog currency, for the parity check.
-	var pend []pending
-	chIdx := map[string]*spec.Channel{}
-	for _, c := range p.Channels {
-		if ch, _, ok := s.Channel(c); ok {
-			chIdx[c] = ch
-		}
-	}
-	observedPrice := map[adapters.Key]decimal.Decimal{}
-
-	for i := range in.Desired.Listings {
-		d := &in.Desired.Listings[i]
-		ch := chIdx[d.Channel]
-		if ch == nil || !inScope[d.Channel] {
+		if _, dup := d.channels[c]; dup {
 			continue
 		}
-		prod, _, ok := s.Product(d.SKU)
+		d.names = append(d.names, c)
+		cd := &channelDiff{name: c}
+		if ch, _, ok := in.Spec.Channel(c); ok {
+			cd.spec = ch
+		}
+		if parity[c] {
+			cd.prices = map[string]decimal.Decimal{}
+		}
+		d.channels[c] = cd
+	}
+	sort.Strings(d.names)
+	for i := range in.Desired.Listings {
+		l := &in.Desired.Listings[i]
+		if cd := d.channels[l.Channel]; cd != nil && cd.spec != nil {
+			cd.desired = append(cd.desired, l)
+		}
+	}
+	return d
+}
+
+// prepare indexes the channel's desired listings by channel SKU.
+func (d *Differ) prepare(cd *channelDiff) {
+	if cd.index != nil {
+		return
+	}
+	cd.observed = true
+	cd.index = make(map[string]int32, len(cd.desired))
+	cd.products = make([]*spec.Product, len(cd.desired))
+	cd.seen = make([]bool, len(cd.desired))
+	for i, l := range cd.desired {
+		prod, _, ok := d.in.Spec.Product(l.SKU)
 		if !ok {
 			continue
 		}
-		chSKU, listed := ch.ChannelSKU(prod)
+		chSKU, listed := cd.spec.ChannelSKU(prod)
 		if !listed {
 			continue
 		}
-		if _, observed := in.Observed[d.Channel]; !observed {
-			continue
-		}
-		oi, ok := index[d.Channel][chSKU]
+		cd.products[i] = prod
+		cd.index[chSKU] = int32(i)
+	}
+}
+
+// Page compares a page of a channel's observed listings (by the channel's
+// SKU) with what the spec asks of them. The page is not retained.
+func (d *Differ) Page(channel string, page []adapters.Listing) {
+	cd := d.channels[channel]
+	if cd == nil || cd.spec == nil {
+		return
+	}
+	d.prepare(cd)
+	for i := range page {
+		o := &page[i]
+		j, ok := cd.index[o.SKU]
 		if !ok {
-			if in.CanCreate[d.Channel] {
-				l := d.Listing
-				p.Changes = append(p.Changes, Change{Channel: d.Channel, SKU: d.SKU, Field: adapters.FieldListing, Reason: ReasonSpec, Listing: &l})
-			} else {
-				p.Exceptions = append(p.Exceptions, Exception{Code: CodeMissingListing, Channel: d.Channel, SKU: d.SKU, Action: "report",
-					Message: fmt.Sprintf("%s does not list %s (its SKU there: %s) and cannot create listings; add it on the channel", d.Channel, d.SKU, chSKU)})
+			if d.in.SKUs == nil {
+				cd.exceptions = append(cd.exceptions, Exception{Code: CodeUnmanagedListing, Channel: channel, SKU: o.SKU, Action: "report",
+					Message: fmt.Sprintf("%s lists SKU %s, which is not in the catalog", channel, o.SKU)})
 			}
 			continue
 		}
-		matched[d.Channel][oi] = true
-		o := &in.Observed[d.Channel][oi]
-		scale := ch.Scale
-		diff := func(field string, want, have adapters.Value, policy spec.DriftAction) {
-			if want == have {
-				return
-			}
-			pend = append(pend, pending{
-				change: Change{Channel: d.Channel, SKU: d.SKU, Field: field, From: have, To: want},
-				key:    store.FieldKey{Channel: d.Channel, SKU: d.SKU, Field: field},
-				policy: policy,
-			})
+		if cd.seen[j] {
+			continue // the channel returned the listing twice
 		}
-		if d.Quantity.Valid {
-			diff(adapters.FieldQuantity, adapters.QuantityValue(d.Quantity), adapters.QuantityValue(o.Quantity), ch.Drift.Quantity)
-			if o.Quantity.Valid && o.Quantity.Units > d.Quantity.Units {
-				msg := fmt.Sprintf("lists %d; its allocation is %d", o.Quantity.Units, d.Quantity.Units)
-				if d.Quantity.Units == 0 {
-					msg = fmt.Sprintf("lists %d while its pool has nothing to sell", o.Quantity.Units)
-				}
-				p.Exceptions = append(p.Exceptions, Exception{Code: CodeOversellRisk, Channel: d.Channel, SKU: d.SKU, Field: adapters.FieldQuantity,
-					Observed: adapters.QuantityValue(o.Quantity), Expected: adapters.QuantityValue(d.Quantity), Message: msg})
-			}
+		cd.seen[j] = true
+		cd.compare(cd.desired[j], cd.products[j], o)
+	}
+}
+
+// Done ends a channel's observation: the desired listings it did not
+// return are missing, and created when the channel can create them.
+func (d *Differ) Done(channel string, canCreate bool) {
+	cd := d.channels[channel]
+	if cd == nil || cd.spec == nil {
+		return
+	}
+	d.prepare(cd)
+	for i, l := range cd.desired {
+		if cd.products[i] == nil || cd.seen[i] {
+			continue
 		}
-		if d.Price.Valid {
-			diff(adapters.FieldPrice, adapters.Money(d.Price, scale), adapters.Money(o.Price, scale), ch.Drift.Price)
-			diff(adapters.FieldCompareAt, adapters.Money(d.CompareAt, scale), adapters.Money(o.CompareAt, scale), ch.Drift.Price)
-			if o.Price.Valid {
-				observedPrice[d.Key] = o.Price.Decimal.Div(ch.FXRate)
-				if prod.MAP.Valid {
-					floor := prod.MAP.Decimal.Mul(ch.FXRate)
-					if o.Price.Decimal.LessThan(floor) {
-						p.Exceptions = append(p.Exceptions, Exception{Code: CodeMAPViolation, Channel: d.Channel, SKU: d.SKU, Field: adapters.FieldPrice,
-							Observed: adapters.Money(o.Price, scale), Expected: adapters.Money(decimal.NullDecimal{Decimal: floor, Valid: true}, scale),
-							Message: fmt.Sprintf("listed at %s %s, under the minimum advertised price %s", o.Price.Decimal.StringFixed(scale), ch.Currency, floor.StringFixed(scale))})
-					}
-				}
-			}
+		if canCreate {
+			created := l.Listing
+			cd.changes = append(cd.changes, Change{Channel: channel, SKU: l.SKU, Field: adapters.FieldListing, Reason: ReasonSpec, Listing: &created})
+			continue
 		}
-		for _, f := range d.Fields {
-			have := adapters.Null
-			if v, ok := o.Field(f.Name); ok {
-				have = adapters.Text(v)
+		chSKU, _ := cd.spec.ChannelSKU(cd.products[i])
+		cd.exceptions = append(cd.exceptions, Exception{Code: CodeMissingListing, Channel: channel, SKU: l.SKU, Action: "report",
+			Message: fmt.Sprintf("%s does not list %s (its SKU there: %s) and cannot create listings; add it on the channel", channel, l.SKU, chSKU)})
+	}
+}
+
+// compare diffs one desired listing with what the channel shows. Values
+// are compared as they are first and put in canonical text only when they
+// differ there: nearly every field of a plan is in sync.
+func (cd *channelDiff) compare(d *derive.Listing, prod *spec.Product, o *adapters.Listing) {
+	ch := cd.spec
+	scale := ch.Scale
+	differs := func(field string, want, have adapters.Value, policy spec.DriftAction) {
+		if want == have {
+			return
+		}
+		cd.pend = append(cd.pend, pending{
+			change: Change{Channel: cd.name, SKU: d.SKU, Field: field, From: have, To: want},
+			key:    store.FieldKey{Channel: cd.name, SKU: d.SKU, Field: field},
+			policy: policy,
+		})
+	}
+	if d.Quantity.Valid {
+		if d.Quantity != o.Quantity {
+			differs(adapters.FieldQuantity, adapters.QuantityValue(d.Quantity), adapters.QuantityValue(o.Quantity), ch.Drift.Quantity)
+		}
+		if o.Quantity.Valid && o.Quantity.Units > d.Quantity.Units {
+			msg := fmt.Sprintf("lists %d; its allocation is %d", o.Quantity.Units, d.Quantity.Units)
+			if d.Quantity.Units == 0 {
+				msg = fmt.Sprintf("lists %d while its pool has nothing to sell", o.Quantity.Units)
 			}
-			diff(f.Name, adapters.Text(f.Value), have, ch.Drift.Fields)
+			cd.exceptions = append(cd.exceptions, Exception{Code: CodeOversellRisk, Channel: cd.name, SKU: d.SKU, Field: adapters.FieldQuantity,
+				Observed: adapters.QuantityValue(o.Quantity), Expected: adapters.QuantityValue(d.Quantity), Message: msg})
 		}
 	}
+	if d.Price.Valid {
+		if !sameAmount(d.Price, o.Price) {
+			differs(adapters.FieldPrice, adapters.Money(d.Price, scale), adapters.Money(o.Price, scale), ch.Drift.Price)
+		}
+		if !sameAmount(d.CompareAt, o.CompareAt) {
+			differs(adapters.FieldCompareAt, adapters.Money(d.CompareAt, scale), adapters.Money(o.CompareAt, scale), ch.Drift.Price)
+		}
+		if o.Price.Valid {
+			if cd.prices != nil {
+				cd.prices[d.SKU] = inCatalogCurrency(o.Price.Decimal, ch.FXRate)
+			}
+			if prod.MAP.Valid {
+				floor := prod.MAP.Decimal
+				if !isOne(ch.FXRate) {
+					floor = floor.Mul(ch.FXRate)
+				}
+				if o.Price.Decimal.LessThan(floor) {
+					cd.exceptions = append(cd.exceptions, Exception{Code: CodeMAPViolation, Channel: cd.name, SKU: d.SKU, Field: adapters.FieldPrice,
+						Observed: adapters.Money(o.Price, scale), Expected: adapters.Money(decimal.NullDecimal{Decimal: floor, Valid: true}, scale),
+						Message: fmt.Sprintf("listed at %s %s, under the minimum advertised price %s", o.Price.Decimal.StringFixed(scale), ch.Currency, floor.StringFixed(scale))})
+				}
+			}
+		}
+	}
+	for _, f := range d.Fields {
+		v, ok := o.Field(f.Name)
+		if ok && v == f.Value {
+			continue
+		}
+		have := adapters.Null
+		if ok {
+			have = adapters.Text(v)
+		}
+		differs(f.Name, adapters.Text(f.Value), have, ch.Drift.Fields)
+	}
+}
 
-	if err := classify(ctx, in.History, pend, p); err != nil {
+// sameAmount reports whether two amounts are equal (so that their
+// canonical text is too) without rendering them.
+func sameAmount(a, b decimal.NullDecimal) bool {
+	if a.Valid != b.Valid {
+		return false
+	}
+	return !a.Valid || a.Decimal.Equal(b.Decimal)
+}
+
+var one = decimal.NewFromInt(1)
+
+func isOne(d decimal.Decimal) bool { return d.IsZero() || d.Equal(one) }
+
+// inCatalogCurrency converts a channel's amount at its fx rate (units of the
+// channel's currency per catalog unit).
+func inCatalogCurrency(amount, fx decimal.Decimal) decimal.Decimal {
+	if isOne(fx) {
+		return amount
+	}
+	return amount.Div(fx)
+}
+
+// Plan gathers every channel's comparison into a plan, reading the history
+// for the fields that differ.
+func (d *Differ) Plan(ctx context.Context) (*Plan, error) {
+	s := d.in.Spec
+	p := &Plan{Revision: d.in.Revision, At: d.in.Desired.At, Created: d.in.Now, Currencies: map[string]string{}}
+	var pend []pending
+	nChanges, nExceptions, nPend := 0, 0, 0
+	for _, c := range d.names {
+		cd := d.channels[c]
+		nChanges += len(cd.changes)
+		nExceptions += len(cd.exceptions)
+		nPend += len(cd.pend)
+	}
+	p.Changes = make([]Change, 0, nChanges+nPend)
+	p.Exceptions = make([]Exception, 0, nExceptions)
+	pend = make([]pending, 0, nPend)
+	for _, c := range d.names {
+		cd := d.channels[c]
+		p.Channels = append(p.Channels, c)
+		if cd.spec != nil {
+			p.Currencies[c] = cd.spec.Currency
+		}
+		p.Changes = append(p.Changes, cd.changes...)
+		p.Exceptions = append(p.Exceptions, cd.exceptions...)
+		pend = append(pend, cd.pend...)
+	}
+	if err := classify(ctx, d.in.History, pend, p); err != nil {
 		return nil, err
 	}
-	p.Exceptions = append(p.Exceptions, parityExceptions(s, inScope, observedPrice, in.Desired)...)
-
-	if in.SKUs == nil {
-		for _, c := range p.Channels {
-			obs := in.Observed[c]
-			for i := range obs {
-				if !matched[c][i] {
-					p.Exceptions = append(p.Exceptions, Exception{Code: CodeUnmanagedListing, Channel: c, SKU: obs[i].SKU, Action: "report",
-						Message: fmt.Sprintf("%s lists SKU %s, which is not in the catalog", c, obs[i].SKU)})
-				}
-			}
-		}
-	}
+	p.Exceptions = append(p.Exceptions, d.parityExceptions()...)
 	sortPlan(p)
 	p.Blocked = guards(s, p)
 	return p, nil
@@ -231,42 +379,37 @@ func ShortRevision(r string) string {
 
 // parityExceptions checks the spec's parity rules against the prices the
 // channels show now (converted to the catalog currency).
-func parityExceptions(s *spec.Spec, inScope map[string]bool, observed map[adapters.Key]decimal.Decimal, res *derive.Result) []Exception {
+func (d *Differ) parityExceptions() []Exception {
+	s := d.in.Spec
 	var out []Exception
-	if len(s.Parities) == 0 || len(observed) == 0 {
-		return nil
-	}
-	skus := map[string]bool{}
-	for k := range observed {
-		skus[k.SKU] = true
-	}
-	sorted := make([]string, 0, len(skus))
-	for sku := range skus {
-		sorted = append(sorted, sku)
-	}
-	sort.Strings(sorted)
-	one := decimal.NewFromInt(1)
 	for _, par := range s.Parities {
-		if !inScope[par.Channel] {
+		cd := d.channels[par.Channel]
+		if cd == nil || cd.spec == nil || len(cd.prices) == 0 {
 			continue
 		}
-		ch, _, _ := s.Channel(par.Channel)
-		for _, sku := range sorted {
-			price, ok := observed[adapters.Key{Channel: par.Channel, SKU: sku}]
-			if !ok {
-				continue
+		ch := cd.spec
+		var against []map[string]decimal.Decimal
+		for _, a := range par.Against {
+			if ad := d.channels[a]; ad != nil && len(ad.prices) > 0 {
+				against = append(against, ad.prices)
 			}
+		}
+		if len(against) == 0 {
+			continue
+		}
+		gap := one.Add(par.MaxGap)
+		for sku, price := range cd.prices {
 			var limit decimal.Decimal
 			found := false
-			for _, a := range par.Against {
-				if v, ok := observed[adapters.Key{Channel: a, SKU: sku}]; ok && (!found || v.LessThan(limit)) {
+			for _, prices := range against {
+				if v, ok := prices[sku]; ok && (!found || v.LessThan(limit)) {
 					limit, found = v, true
 				}
 			}
 			if !found {
 				continue
 			}
-			limit = limit.Mul(one.Add(par.MaxGap))
+			limit = limit.Mul(gap)
 			if price.GreaterThan(limit) {
 				shown := price.Mul(ch.FXRate)
 				out = append(out, Exception{Code: CodePriceParity, Channel: par.Channel, SKU: sku, Field: adapters.FieldPrice,
