@@ -16,16 +16,22 @@ import (
 	"github.com/accordhq/accord/adapters"
 )
 
-// fieldDecoder reads the fields objects of listing rows, one decoder
-// reused for every row of a query.
+// fieldDecoder reads the fields objects of listing rows with one decoder
+// for every row of a query. A row's values share one string allocation,
+// and names equal to the previous row's reuse its strings: a channel's
+// listings nearly all carry the same fields.
 type fieldDecoder struct {
-	r   bytes.Reader
-	dec *jsontext.Decoder
+	r     bytes.Reader
+	dec   *jsontext.Decoder
+	names []string // the previous row's names, in order
+	name  []byte   // scratch for a name
+	buf   []byte   // the row's values, unquoted, back to back
+	ends  []int    // where each value ends in buf
 }
 
 // decode reads a fields object, sorted by name.
 func (fd *fieldDecoder) decode(b []byte) ([]adapters.Field, error) {
-	if len(b) <= 2 { // "{}"
+	if len(b) == 0 || string(b) == "{}" {
 		return nil, nil
 	}
 	fd.r.Reset(b)
@@ -38,30 +44,49 @@ func (fd *fieldDecoder) decode(b []byte) ([]adapters.Field, error) {
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return nil, fmt.Errorf("not a JSON object")
 	}
-	var out []adapters.Field
-	for {
-		tok, err := dec.ReadToken()
+	fd.buf, fd.ends = fd.buf[:0], fd.ends[:0]
+	n := 0
+	for ; dec.PeekKind() != '}'; n++ {
+		name, err := dec.ReadValue()
 		if err != nil {
 			return nil, err
 		}
-		if tok.Kind() == '}' {
-			break
+		if fd.name, err = jsontext.AppendUnquote(fd.name[:0], name); err != nil {
+			return nil, err
 		}
-		name := tok.String()
-		val, err := dec.ReadToken()
+		if n == len(fd.names) {
+			fd.names = append(fd.names, "")
+		}
+		if fd.names[n] != string(fd.name) {
+			fd.names[n] = string(fd.name)
+		}
+		val, err := dec.ReadValue()
 		if err != nil {
 			return nil, err
 		}
 		if val.Kind() != '"' {
-			return nil, fmt.Errorf("field %s is not a string", name)
+			return nil, fmt.Errorf("field %s is not a string", fd.names[n])
 		}
-		if out == nil {
-			out = make([]adapters.Field, 0, 4)
+		if fd.buf, err = jsontext.AppendUnquote(fd.buf, val); err != nil {
+			return nil, err
 		}
-		out = append(out, adapters.Field{Name: name, Value: val.String()})
+		fd.ends = append(fd.ends, len(fd.buf))
+	}
+	if _, err := dec.ReadToken(); err != nil { // the closing brace
+		return nil, err
 	}
 	if _, err := dec.ReadToken(); err != io.EOF {
 		return nil, fmt.Errorf("trailing data after the fields object")
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	values := string(fd.buf)
+	out := make([]adapters.Field, n)
+	start := 0
+	for i := range n {
+		out[i] = adapters.Field{Name: fd.names[i], Value: values[start:fd.ends[i]]}
+		start = fd.ends[i]
 	}
 	if !sort.SliceIsSorted(out, func(i, j int) bool { return out[i].Name < out[j].Name }) {
 		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

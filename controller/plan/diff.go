@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/accordhq/accord/controller/store"
 	"github.com/accordhq/accord/spec"
 	"github.com/accordhq/accord/spec/derive"
+	"github.com/accordhq/accord/spec/money"
 )
 
 // History is what Diff needs of the store: the value accord last applied
@@ -68,6 +70,14 @@ type Differ struct {
 	in       Input
 	channels map[string]*channelDiff
 	names    []string // sorted
+
+	// Each parity rule is checked by the Done of the last channel it
+	// compares, or by Plan for rules some of whose channels were not
+	// observed.
+	parityMu   sync.Mutex
+	parityLeft []int         // per rule: its channels not yet done
+	parityOut  [][]Exception // per rule, once checked
+	parityDone []bool
 }
 
 // channelDiff is one channel's part of a plan.
@@ -75,15 +85,23 @@ type channelDiff struct {
 	name string
 	spec *spec.Channel
 	// desired are the channel's desired listings; products[i] is
-	// desired[i]'s product, nil when the listing is not on this channel
-	// (its product has no SKU here).
+	// desired[i]'s product and skus[i] its SKU on the channel, nil and ""
+	// when the listing is not on this channel (its product has no SKU
+	// here). Set by the first Page or Done, on the channel's goroutine.
 	desired  []*derive.Listing
 	products []*spec.Product
-	// index maps a channel SKU to its listing in desired; built by the
-	// first Page or Done, on the channel's goroutine.
-	index    map[string]int32
-	seen     []bool
-	observed bool
+	skus     []string
+	prepared bool
+	// While walking is set, observed listings are matched by walking skus
+	// in step with them: skus ascend and the channel has returned its
+	// listings in SKU order so far (last is the latest SKU, next the
+	// position reached). Otherwise index maps a channel SKU to its
+	// position, built on first need.
+	walking bool
+	last    string
+	next    int
+	index   map[string]int32
+	seen    []bool
 
 	changes    []Change
 	pend       []pending
@@ -125,6 +143,16 @@ func NewDiffer(in Input) *Differ {
 		d.channels[c] = cd
 	}
 	sort.Strings(d.names)
+	d.parityLeft = make([]int, len(in.Spec.Parities))
+	d.parityOut = make([][]Exception, len(in.Spec.Parities))
+	d.parityDone = make([]bool, len(in.Spec.Parities))
+	for r, par := range in.Spec.Parities {
+		for _, c := range parityChannels(par) {
+			if cd := d.channels[c]; cd != nil && cd.spec != nil {
+				d.parityLeft[r]++
+			}
+		}
+	}
 	for i := range in.Desired.Listings {
 		l := &in.Desired.Listings[i]
 		if cd := d.channels[l.Channel]; cd != nil && cd.spec != nil {
@@ -134,15 +162,19 @@ func NewDiffer(in Input) *Differ {
 	return d
 }
 
-// prepare indexes the channel's desired listings by channel SKU.
+// prepare finds each desired listing's product and SKU on the channel.
 func (d *Differ) prepare(cd *channelDiff) {
-	if cd.index != nil {
+	if cd.prepared {
 		return
 	}
-	cd.observed = true
-	cd.index = make(map[string]int32, len(cd.desired))
+	cd.prepared = true
 	cd.products = make([]*spec.Product, len(cd.desired))
+	cd.skus = make([]string, len(cd.desired))
 	cd.seen = make([]bool, len(cd.desired))
+	cd.walking = true
+	if cd.prices != nil {
+		cd.prices = make(map[string]decimal.Decimal, len(cd.desired))
+	}
 	for i, l := range cd.desired {
 		prod, _, ok := d.in.Spec.Product(l.SKU)
 		if !ok {
@@ -152,9 +184,45 @@ func (d *Differ) prepare(cd *channelDiff) {
 		if !listed {
 			continue
 		}
-		cd.products[i] = prod
-		cd.index[chSKU] = int32(i)
+		if cd.walking && chSKU <= cd.last {
+			cd.walking = false
+		}
+		cd.products[i], cd.skus[i], cd.last = prod, chSKU, chSKU
 	}
+	cd.last = ""
+}
+
+// lookup finds the desired listing of a channel SKU. A channel that
+// returns its listings in SKU order (as most APIs page) is matched by
+// walking both lists in step, without a map of its 100k SKUs; a channel
+// whose order differs is matched through an index.
+func (cd *channelDiff) lookup(sku string) (int, bool) {
+	if sku == "" {
+		return -1, false
+	}
+	if cd.walking {
+		if sku >= cd.last {
+			cd.last = sku
+			for cd.next < len(cd.skus) && cd.skus[cd.next] < sku {
+				cd.next++
+			}
+			if cd.next < len(cd.skus) && cd.skus[cd.next] == sku {
+				return cd.next, true
+			}
+			return -1, false
+		}
+		cd.walking = false // the channel went back: use an index from here on
+	}
+	if cd.index == nil {
+		cd.index = make(map[string]int32, len(cd.skus))
+		for i, s := range cd.skus {
+			if s != "" {
+				cd.index[s] = int32(i)
+			}
+		}
+	}
+	j, ok := cd.index[sku]
+	return int(j), ok
 }
 
 // Page compares a page of a channel's observed listings (by the channel's
@@ -167,7 +235,7 @@ func (d *Differ) Page(channel string, page []adapters.Listing) {
 	d.prepare(cd)
 	for i := range page {
 		o := &page[i]
-		j, ok := cd.index[o.SKU]
+		j, ok := cd.lookup(o.SKU)
 		if !ok {
 			if d.in.SKUs == nil {
 				cd.exceptions = append(cd.exceptions, Exception{Code: CodeUnmanagedListing, Channel: channel, SKU: o.SKU, Action: "report",
@@ -203,6 +271,40 @@ func (d *Differ) Done(channel string, canCreate bool) {
 		chSKU, _ := cd.spec.ChannelSKU(cd.products[i])
 		cd.exceptions = append(cd.exceptions, Exception{Code: CodeMissingListing, Channel: channel, SKU: l.SKU, Action: "report",
 			Message: fmt.Sprintf("%s does not list %s (its SKU there: %s) and cannot create listings; add it on the channel", channel, l.SKU, chSKU)})
+	}
+	d.parityReady(channel)
+}
+
+// parityChannels are the channels a parity rule compares, each once.
+func parityChannels(par *spec.Parity) []string {
+	out := []string{par.Channel}
+	for _, a := range par.Against {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// parityReady checks, on the caller's goroutine, the parity rules whose
+// last channel was just done.
+func (d *Differ) parityReady(channel string) {
+	var ready []int
+	d.parityMu.Lock()
+	for r, par := range d.in.Spec.Parities {
+		if slices.Contains(parityChannels(par), channel) {
+			if d.parityLeft[r]--; d.parityLeft[r] == 0 && !d.parityDone[r] {
+				d.parityDone[r] = true
+				ready = append(ready, r)
+			}
+		}
+	}
+	d.parityMu.Unlock()
+	for _, r := range ready {
+		out := d.parityExceptions(d.in.Spec.Parities[r])
+		d.parityMu.Lock()
+		d.parityOut[r] = out
+		d.parityMu.Unlock()
 	}
 }
 
@@ -278,7 +380,7 @@ func sameAmount(a, b decimal.NullDecimal) bool {
 	if a.Valid != b.Valid {
 		return false
 	}
-	return !a.Valid || a.Decimal.Equal(b.Decimal)
+	return !a.Valid || money.Equal(a.Decimal, b.Decimal)
 }
 
 var one = decimal.NewFromInt(1)
@@ -323,7 +425,15 @@ func (d *Differ) Plan(ctx context.Context) (*Plan, error) {
 	if err := classify(ctx, d.in.History, pend, p); err != nil {
 		return nil, err
 	}
-	p.Exceptions = append(p.Exceptions, d.parityExceptions()...)
+	d.parityMu.Lock()
+	for r, par := range s.Parities {
+		if !d.parityDone[r] {
+			d.parityDone[r] = true
+			d.parityOut[r] = d.parityExceptions(par)
+		}
+		p.Exceptions = append(p.Exceptions, d.parityOut[r]...)
+	}
+	d.parityMu.Unlock()
 	sortPlan(p)
 	p.Blocked = guards(s, p)
 	return p, nil
@@ -377,46 +487,43 @@ func ShortRevision(r string) string {
 	return r
 }
 
-// parityExceptions checks the spec's parity rules against the prices the
-// channels show now (converted to the catalog currency).
-func (d *Differ) parityExceptions() []Exception {
-	s := d.in.Spec
+// parityExceptions checks a parity rule against the prices the channels
+// show now (converted to the catalog currency).
+func (d *Differ) parityExceptions(par *spec.Parity) []Exception {
+	cd := d.channels[par.Channel]
+	if cd == nil || cd.spec == nil || len(cd.prices) == 0 {
+		return nil
+	}
+	ch := cd.spec
+	var against []map[string]decimal.Decimal
+	for _, a := range par.Against {
+		if ad := d.channels[a]; ad != nil && len(ad.prices) > 0 {
+			against = append(against, ad.prices)
+		}
+	}
+	if len(against) == 0 {
+		return nil
+	}
 	var out []Exception
-	for _, par := range s.Parities {
-		cd := d.channels[par.Channel]
-		if cd == nil || cd.spec == nil || len(cd.prices) == 0 {
+	gap := one.Add(par.MaxGap)
+	for sku, price := range cd.prices {
+		var limit decimal.Decimal
+		found := false
+		for _, prices := range against {
+			if v, ok := prices[sku]; ok && (!found || v.LessThan(limit)) {
+				limit, found = v, true
+			}
+		}
+		if !found {
 			continue
 		}
-		ch := cd.spec
-		var against []map[string]decimal.Decimal
-		for _, a := range par.Against {
-			if ad := d.channels[a]; ad != nil && len(ad.prices) > 0 {
-				against = append(against, ad.prices)
-			}
-		}
-		if len(against) == 0 {
-			continue
-		}
-		gap := one.Add(par.MaxGap)
-		for sku, price := range cd.prices {
-			var limit decimal.Decimal
-			found := false
-			for _, prices := range against {
-				if v, ok := prices[sku]; ok && (!found || v.LessThan(limit)) {
-					limit, found = v, true
-				}
-			}
-			if !found {
-				continue
-			}
-			limit = limit.Mul(gap)
-			if price.GreaterThan(limit) {
-				shown := price.Mul(ch.FXRate)
-				out = append(out, Exception{Code: CodePriceParity, Channel: par.Channel, SKU: sku, Field: adapters.FieldPrice,
-					Observed: adapters.Money(decimal.NullDecimal{Decimal: shown, Valid: true}, ch.Scale),
-					Message: fmt.Sprintf("listed at %s %s, above parity %q's limit of %s %s (%s + %s)", shown.StringFixed(ch.Scale), ch.Currency, par.Name,
-						limit.Mul(ch.FXRate).StringFixed(ch.Scale), ch.Currency, strings.Join(par.Against, ", "), par.MaxGap.Shift(2).String()+"%")})
-			}
+		limit = limit.Mul(gap)
+		if price.GreaterThan(limit) {
+			shown := price.Mul(ch.FXRate)
+			out = append(out, Exception{Code: CodePriceParity, Channel: par.Channel, SKU: sku, Field: adapters.FieldPrice,
+				Observed: adapters.Money(decimal.NullDecimal{Decimal: shown, Valid: true}, ch.Scale),
+				Message: fmt.Sprintf("listed at %s %s, above parity %q's limit of %s %s (%s + %s)", shown.StringFixed(ch.Scale), ch.Currency, par.Name,
+					limit.Mul(ch.FXRate).StringFixed(ch.Scale), ch.Currency, strings.Join(par.Against, ", "), par.MaxGap.Shift(2).String()+"%")})
 		}
 	}
 	return out

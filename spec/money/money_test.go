@@ -259,3 +259,37 @@ func FuzzRoundingFastPath(f *testing.F) {
 		}
 	})
 }
+
+func TestEqual(t *testing.T) {
+	big := "123456789012345678901234567890"
+	cases := []struct {
+		a, b string
+		want bool
+	}{
+		{"43.90", "43.90", true},
+		{"43.9", "43.90", true},
+		{"43.9", "43.91", false},
+		{"43.90", "43.9000", true},
+		{"0", "0.00", true},
+		{"-1.5", "-1.50", true},
+		{"-1.5", "1.50", false},
+		{"100", "1E2", true},
+		{"1E2", "1E3", false},
+		{"0.001", "0.00100000", true},
+		{big, big + ".0", true},                                // past int64: the decimal path
+		{big, big + ".1", false},                               // past int64: the decimal path
+		{"9223372036854775807", "9223372036854775807.0", true}, // overflows at the finer scale
+	}
+	for _, c := range cases {
+		a, b := decimal.RequireFromString(c.a), decimal.RequireFromString(c.b)
+		if got := Equal(a, b); got != c.want {
+			t.Errorf("Equal(%s, %s) = %v, want %v", c.a, c.b, got, c.want)
+		}
+		if got := Equal(b, a); got != c.want {
+			t.Errorf("Equal(%s, %s) = %v, want %v", c.b, c.a, got, c.want)
+		}
+		if got := a.Equal(b); got != c.want {
+			t.Errorf("case %s %s: decimal.Equal says %v", c.a, c.b, got)
+		}
+	}
+}

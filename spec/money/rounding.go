@@ -265,3 +265,20 @@ func abs64(n int64) int64 {
 	}
 	return n
 }
+
+// Equal reports whether a and b are the same amount. decimal.Equal rescales
+// through big integers when the two have different exponents (a derived
+// 43.9 against an observed 43.90); amounts that fit an int64 at the finer
+// of the two scales compare as integers instead.
+func Equal(a, b decimal.Decimal) bool {
+	ea, eb := a.Exponent(), b.Exponent()
+	if ea != eb {
+		scale := -min(ea, eb)
+		if ma, ok := exactMinor(a, scale); ok {
+			if mb, ok := exactMinor(b, scale); ok {
+				return ma == mb
+			}
+		}
+	}
+	return a.Equal(b)
+}

@@ -1,0 +1,92 @@
+package plan
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/accordhq/accord/adapters"
+)
+
+// A plan written and read back is the same plan.
+func TestJSONRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	f.drop("shop", "A-2")
+	f.listing(t, "shop", "A-1").Quantity = adapters.Quantity{Units: 1, Valid: true}
+	f.listing(t, "shop", "A-3").Price = amount("29.5")
+	f.listing(t, "market", "M-2").Quantity = adapters.Quantity{Units: 11, Valid: true}
+	p := f.diff(t, history{key("shop", "A-3", "price"): "30.00"}, nil)
+	if len(p.Changes) != 4 || len(p.Exceptions) == 0 {
+		t.Fatalf("fixture plan: %q", lines(p))
+	}
+	var buf bytes.Buffer
+	if err := p.WriteJSON(&buf, map[string]int32{"shop": 2, "market": 2}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !back.At.Equal(p.At) || !back.Created.Equal(p.Created) || back.Revision != p.Revision {
+		t.Errorf("header: %s %s %s, want %s %s %s", back.Revision, back.At, back.Created, p.Revision, p.At, p.Created)
+	}
+	if got, want := lines(back), lines(p); !reflect.DeepEqual(got, want) {
+		t.Errorf("read back:\n%q\nwant:\n%q", got, want)
+	}
+	created := back.Changes[slicesIndex(back.Changes, adapters.FieldListing)].Listing
+	if created == nil || created.SKU != "A-2" || created.Quantity.Units != 7 || created.Price.Decimal.String() != "20" {
+		t.Errorf("created listing read back as %+v", created)
+	}
+}
+
+func slicesIndex(cs []Change, field string) int {
+	for i := range cs {
+		if cs[i].Field == field {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestReadJSONRefuses(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`{`, "read plan: unexpected EOF"},
+		{`{"format_version": 2, "revision": "sha256:1"}`, "format_version 2; this build of accord reads version 1"},
+		{`{"format_version": 1}`, "no revision"},
+		{`{"format_version": 1, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": "1.00", "to": "2.00", "reason": "whim"}]}`,
+			"change 1: channel, sku, field and reason (spec or drift) are required"},
+		{`{"format_version": 1, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": {}, "to": "2.00", "reason": "spec"}]}`,
+			"change 1: from:"},
+	}
+	for _, c := range cases {
+		_, err := ReadJSON(strings.NewReader(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ReadJSON(%s): %v, want an error containing %q", c.in, err, c.want)
+		}
+	}
+}
+
+// FuzzReadJSON feeds saved plan files, which are outside input: reading
+// never panics, and what reads writes back to a file that reads the same.
+func FuzzReadJSON(f *testing.F) {
+	f.Add(`{"format_version": 1, "revision": "sha256:1", "changes": [{"channel": "shop", "sku": "A", "field": "quantity", "from": 1, "to": 2, "reason": "spec"}]}`)
+	f.Add(`{"format_version": 1, "revision": "r", "changes": [{"channel": "s", "sku": "A", "field": "listing", "from": null, "to": {"quantity": 3, "price": "9.99", "fields": {"title": "x"}}, "reason": "spec"}], "exceptions": [{"code": "drift", "channel": "s", "sku": "A", "field": "price", "observed": "1.00", "expected": "2.00"}]}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		p, err := ReadJSON(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		if err := p.WriteJSON(&buf, nil); err != nil {
+			t.Fatalf("write back: %v", err)
+		}
+		again, err := ReadJSON(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatalf("read back %s: %v", buf.Bytes(), err)
+		}
+		if got, want := lines(again), lines(p); !reflect.DeepEqual(got, want) {
+			t.Fatalf("round trip of %s:\n%q\nwant\n%q", in, got, want)
+		}
+	})
+}
