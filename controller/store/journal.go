@@ -220,7 +220,10 @@ func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, stat
 			return fmt.Errorf("%d outcomes for %d changes", len(landed), len(changes))
 		}
 		now := s.stamp()
-		if _, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, completed_at = ? WHERE id = ?`, state, now, batchID); err != nil {
+		// The payload is cleared: what landed is in the audit log from here
+		// on, and a full apply's payloads would otherwise grow the database
+		// by a third.
+		if _, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, completed_at = ?, changes = '[]' WHERE id = ?`, state, now, batchID); err != nil {
 			return err
 		}
 		rows := make([]int, 0, len(changes))

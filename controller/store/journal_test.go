@@ -192,13 +192,16 @@ func TestJournalComplete(t *testing.T) {
 	if err != nil || len(pending) != 0 {
 		t.Errorf("PendingBatches = %v, %v; want none", pending, err)
 	}
-	var state string
+	var state, payload string
 	var completed int64
-	if err := s.db.QueryRowContext(ctx, `SELECT state, completed_at FROM batches WHERE id = ?`, batch).Scan(&state, &completed); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT state, completed_at, changes FROM batches WHERE id = ?`, batch).Scan(&state, &completed, &payload); err != nil {
 		t.Fatal(err)
 	}
 	if state != "done" || !timeOf(completed).Equal(done) {
 		t.Errorf("batch is %s, completed %v", state, timeOf(completed))
+	}
+	if payload != "[]" {
+		t.Errorf("a completed batch keeps its payload %s; the audit log holds it", payload)
 	}
 }
 

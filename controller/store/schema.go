@@ -22,7 +22,9 @@ CREATE TABLE runs (
 -- One row per batch sent to a channel: journaled as 'sent' before it goes,
 -- 'done' once the channel answered, 'recovered' when a crash cut it short
 -- and a later apply observed what landed. changes is a JSON array of
--- {"sku", "field", "from", "to", "reason"}, values as strings or null.
+-- {"sku", "field", "from", "to", "reason"}, values as strings or null;
+-- once a batch is done or recovered it is emptied ('[]'), the audit log
+-- holding what landed.
 CREATE TABLE batches (
 	id           INTEGER PRIMARY KEY,
 	run_id       INTEGER NOT NULL REFERENCES runs (id),

@@ -58,6 +58,13 @@ type Store struct {
 	// before it takes, instead of sleeping and polling, and gives up when
 	// its context ends.
 	write chan struct{}
+	// wconn is the connection every write transaction runs on, taken while
+	// write is held. SQLite drops a connection's page cache whenever
+	// another connection has written since its last transaction; on one
+	// writing connection the cache stays warm from batch to batch, so an
+	// apply of 600k changes reads its indexes' pages once instead of at
+	// every batch.
+	wconn *sql.Conn
 	// sent holds the changes of batches journaled and not yet completed.
 	sent sentBatches
 }
@@ -113,12 +120,20 @@ func dsn(abs string) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	// Statement journals and sorts in memory, not in temporary files.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
 }
 
 // Close closes the database. Calls in progress fail.
 func (s *Store) Close() error {
+	s.write <- struct{}{} // wait for a write in progress
+	if s.wconn != nil {
+		_ = s.wconn.Close()
+		s.wconn = nil
+	}
+	<-s.write
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -199,7 +214,7 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return ctx.Err()
 	}
 	defer func() { <-s.write }()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
@@ -208,6 +223,48 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// writeCacheKiB is the page cache of the writing connection: enough for the
+// inner pages and the recently written leaves of every index an apply
+// writes.
+const writeCacheKiB = 64 << 10
+
+// checkpointPages is how long the write-ahead log grows (in 4 KiB pages)
+// before a commit copies it into the database. SQLite's default, 1000, means
+// a checkpoint every other batch of an apply, each copying the same index
+// pages again; at 16k pages (64 MiB) a page written by many batches is
+// copied once.
+const checkpointPages = 16384
+
+// beginWrite begins a transaction on the writing connection, opening it
+// first (and again, should it have failed). The caller holds s.write.
+func (s *Store) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	for attempt := 0; ; attempt++ {
+		if s.wconn == nil {
+			conn, err := s.db.Conn(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, pragma := range []string{
+				fmt.Sprintf("PRAGMA cache_size = -%d", writeCacheKiB),
+				fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", checkpointPages),
+			} {
+				if _, err := conn.ExecContext(ctx, pragma); err != nil {
+					_ = conn.Close()
+					return nil, err
+				}
+			}
+			s.wconn = conn
+		}
+		tx, err := s.wconn.BeginTx(ctx, nil)
+		if err == nil || attempt > 0 || ctx.Err() != nil {
+			return tx, err
+		}
+		// A connection that broke is dropped and another one opened.
+		_ = s.wconn.Close()
+		s.wconn = nil
+	}
 }
 
 // readTx runs fn in a read-only transaction: one snapshot of the database
