@@ -150,7 +150,8 @@ func Apply(ctx context.Context, p *plan.Plan, o Options) (*Report, error) {
 		}
 		workers[name] = w
 	}
-	for _, ph := range Order(o.Spec, p) {
+	phases := Order(o.Spec, p)
+	for n, ph := range phases {
 		var channels []string
 		for c := range ph.Changes {
 			channels = append(channels, c)
@@ -161,13 +162,18 @@ func Apply(ctx context.Context, p *plan.Plan, o Options) (*Report, error) {
 			wg.Add(1)
 			go func(lane []string) {
 				defer wg.Done()
-				for _, c := range lane {
+				for i, c := range lane {
 					w := workers[c]
 					if w == nil {
 						errs <- fmt.Errorf("apply: channel %s was not opened", c)
 						return
 					}
 					if err := w.run(ctx, ph.Changes[c]); err != nil {
+						for _, later := range lane[i+1:] {
+							if lw := workers[later]; lw != nil {
+								lw.cancel(ph.Changes[later], err)
+							}
+						}
 						errs <- err
 						return
 					}
@@ -181,8 +187,16 @@ func Apply(ctx context.Context, p *plan.Plan, o Options) (*Report, error) {
 			all = append(all, err)
 		}
 		if len(all) > 0 {
+			err := errors.Join(all...)
+			for _, later := range phases[n+1:] {
+				for c, cs := range later.Changes {
+					if w := workers[c]; w != nil {
+						w.cancel(cs, err)
+					}
+				}
+			}
 			collect(rep, workers)
-			return rep, errors.Join(all...)
+			return rep, err
 		}
 	}
 	collect(rep, workers)
@@ -232,10 +246,18 @@ func (w *worker) run(ctx context.Context, changes []plan.Change) error {
 			batch = append(batch, &item{c: c})
 		}
 		if err := w.batch(ctx, batch); err != nil {
+			w.cancel(changes[min(start+size, len(changes)):], err)
 			return err
 		}
 	}
 	return nil
+}
+
+// cancel reports changes that were never sent because the apply stopped.
+func (w *worker) cancel(changes []plan.Change, err error) {
+	for _, c := range changes {
+		w.fail([]*item{{c: c}}, "cancelled", err)
+	}
 }
 
 // batch sends items until each has landed, failed for good or run out of
