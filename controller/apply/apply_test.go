@@ -75,8 +75,8 @@ func TestOrder(t *testing.T) {
 	s := loadSpec(t)
 	p := &plan.Plan{Changes: []plan.Change{
 		change("market", "A", "quantity", "5", "9"),
-		change("market", "A", "price", "11.00", "10.50"),  // a cut where parity holds: first
-		change("market", "B", "price", "20.00", "22.00"),  // a rise where parity holds: last
+		change("market", "A", "price", "11.00", "10.50"), // a cut where parity holds: first
+		change("market", "B", "price", "20.00", "22.00"), // a rise where parity holds: last
 		change("market", "B", "compare_at", "", "25.00"), // goes with its price
 		change("shop", "A", "quantity", "7", "2"),
 		change("shop", "A", "price", "10.00", "9.00"),
@@ -263,7 +263,7 @@ func TestApplyRetriesAndFailures(t *testing.T) {
 		Refresh: func(_ context.Context, channel string, skus []string) (map[string]Refreshed, error) {
 			refreshed = append(refreshed, skus...)
 			return map[string]Refreshed{
-				"S5": {Observed: v("8"), Desired: v("23")}, // sold 2 since: 25 becomes 23
+				"S5": {Observed: v("8"), Desired: v("23")},  // sold 2 since: 25 becomes 23
 				"S6": {Observed: v("26"), Desired: v("26")}, // a timed-out write that landed
 			}, nil
 		},
@@ -320,7 +320,7 @@ func TestApplyCancelled(t *testing.T) {
 		rep, err = Apply(ctx, &plan.Plan{Changes: []plan.Change{
 			change("shop", "A", "quantity", "0", "1"), change("shop", "B", "quantity", "0", "2"),
 		}}, Options{Spec: s, Journal: j, MaxAttempts: 100, InitialBackoff: time.Hour, MaxBackoff: time.Hour,
-			Targets:  map[string]Target{"shop": {Channel: ch, ChannelSKU: func(sku string) string { return sku }}},
+			Targets: map[string]Target{"shop": {Channel: ch, ChannelSKU: func(sku string) string { return sku }}},
 			Progress: func(int) {
 				ch.mu.Lock()
 				defer ch.mu.Unlock()
