@@ -106,9 +106,12 @@ type channelDiff struct {
 	changes    []Change
 	pend       []pending
 	exceptions []Exception
-	// prices holds observed prices in the catalog currency by catalog SKU,
-	// for channels that a parity rule compares (nil otherwise).
-	prices map[string]decimal.Decimal
+	// parity is set on channels a parity rule compares; prices then holds
+	// their observed prices in the catalog currency by the product's index
+	// in the catalog, and pidx[i] is desired[i]'s product index.
+	parity bool
+	prices []decimal.NullDecimal
+	pidx   []int32
 }
 
 // pending is a field that differs and whose reason depends on history.
@@ -137,9 +140,7 @@ func NewDiffer(in Input) *Differ {
 		if ch, _, ok := in.Spec.Channel(c); ok {
 			cd.spec = ch
 		}
-		if parity[c] {
-			cd.prices = map[string]decimal.Decimal{}
-		}
+		cd.parity = parity[c]
 		d.channels[c] = cd
 	}
 	sort.Strings(d.names)
@@ -172,13 +173,17 @@ func (d *Differ) prepare(cd *channelDiff) {
 	cd.skus = make([]string, len(cd.desired))
 	cd.seen = make([]bool, len(cd.desired))
 	cd.walking = true
-	if cd.prices != nil {
-		cd.prices = make(map[string]decimal.Decimal, len(cd.desired))
+	if cd.parity {
+		cd.prices = make([]decimal.NullDecimal, len(d.in.Spec.Products))
+		cd.pidx = make([]int32, len(cd.desired))
 	}
 	for i, l := range cd.desired {
-		prod, _, ok := d.in.Spec.Product(l.SKU)
+		prod, pi, ok := d.in.Spec.Product(l.SKU)
 		if !ok {
 			continue
+		}
+		if cd.parity {
+			cd.pidx[i] = int32(pi)
 		}
 		chSKU, listed := cd.spec.ChannelSKU(prod)
 		if !listed {
@@ -247,7 +252,7 @@ func (d *Differ) Page(channel string, page []adapters.Listing) {
 			continue // the channel returned the listing twice
 		}
 		cd.seen[j] = true
-		cd.compare(cd.desired[j], cd.products[j], o)
+		cd.compare(j, o)
 	}
 }
 
@@ -311,8 +316,8 @@ func (d *Differ) parityReady(channel string) {
 // compare diffs one desired listing with what the channel shows. Values
 // are compared as they are first and put in canonical text only when they
 // differ there: nearly every field of a plan is in sync.
-func (cd *channelDiff) compare(d *derive.Listing, prod *spec.Product, o *adapters.Listing) {
-	ch := cd.spec
+func (cd *channelDiff) compare(i int, o *adapters.Listing) {
+	d, prod, ch := cd.desired[i], cd.products[i], cd.spec
 	scale := ch.Scale
 	differs := func(field string, want, have adapters.Value, policy spec.DriftAction) {
 		if want == have {
@@ -345,8 +350,8 @@ func (cd *channelDiff) compare(d *derive.Listing, prod *spec.Product, o *adapter
 			differs(adapters.FieldCompareAt, adapters.Money(d.CompareAt, scale), adapters.Money(o.CompareAt, scale), ch.Drift.Price)
 		}
 		if o.Price.Valid {
-			if cd.prices != nil {
-				cd.prices[d.SKU] = inCatalogCurrency(o.Price.Decimal, ch.FXRate)
+			if cd.parity {
+				cd.prices[cd.pidx[i]] = decimal.NullDecimal{Decimal: inCatalogCurrency(o.Price.Decimal, ch.FXRate), Valid: true}
 			}
 			if prod.MAP.Valid {
 				floor := prod.MAP.Decimal
@@ -491,13 +496,13 @@ func ShortRevision(r string) string {
 // show now (converted to the catalog currency).
 func (d *Differ) parityExceptions(par *spec.Parity) []Exception {
 	cd := d.channels[par.Channel]
-	if cd == nil || cd.spec == nil || len(cd.prices) == 0 {
+	if cd == nil || cd.spec == nil || cd.prices == nil {
 		return nil
 	}
 	ch := cd.spec
-	var against []map[string]decimal.Decimal
+	var against [][]decimal.NullDecimal
 	for _, a := range par.Against {
-		if ad := d.channels[a]; ad != nil && len(ad.prices) > 0 {
+		if ad := d.channels[a]; ad != nil && ad.prices != nil {
 			against = append(against, ad.prices)
 		}
 	}
@@ -506,21 +511,24 @@ func (d *Differ) parityExceptions(par *spec.Parity) []Exception {
 	}
 	var out []Exception
 	gap := one.Add(par.MaxGap)
-	for sku, price := range cd.prices {
+	for i, price := range cd.prices {
+		if !price.Valid {
+			continue
+		}
 		var limit decimal.Decimal
 		found := false
 		for _, prices := range against {
-			if v, ok := prices[sku]; ok && (!found || v.LessThan(limit)) {
-				limit, found = v, true
+			if v := prices[i]; v.Valid && (!found || v.Decimal.LessThan(limit)) {
+				limit, found = v.Decimal, true
 			}
 		}
 		if !found {
 			continue
 		}
 		limit = limit.Mul(gap)
-		if price.GreaterThan(limit) {
-			shown := price.Mul(ch.FXRate)
-			out = append(out, Exception{Code: CodePriceParity, Channel: par.Channel, SKU: sku, Field: adapters.FieldPrice,
+		if price.Decimal.GreaterThan(limit) {
+			shown := price.Decimal.Mul(ch.FXRate)
+			out = append(out, Exception{Code: CodePriceParity, Channel: par.Channel, SKU: d.in.Spec.Products[i].SKU, Field: adapters.FieldPrice,
 				Observed: adapters.Money(decimal.NullDecimal{Decimal: shown, Valid: true}, ch.Scale),
 				Message: fmt.Sprintf("listed at %s %s, above parity %q's limit of %s %s (%s + %s)", shown.StringFixed(ch.Scale), ch.Currency, par.Name,
 					limit.Mul(ch.FXRate).StringFixed(ch.Scale), ch.Currency, strings.Join(par.Against, ", "), par.MaxGap.Shift(2).String()+"%")})
