@@ -252,9 +252,18 @@ func (d *Differ) Page(channel string, page []adapters.Listing) {
 			continue // the channel returned the listing twice
 		}
 		cd.seen[j] = true
+		if !slices.IsSortedFunc(o.Fields, byName) {
+			// The contract has fields sorted by name; an adapter that
+			// returns them in the channel's order is not drift.
+			sorted := *o
+			sorted.Fields = slices.SortedFunc(slices.Values(o.Fields), byName)
+			o = &sorted
+		}
 		cd.compare(j, o)
 	}
 }
+
+func byName(a, b adapters.Field) int { return strings.Compare(a.Name, b.Name) }
 
 // Done ends a channel's observation: the desired listings it did not
 // return are missing, and created when the channel can create them.

@@ -191,6 +191,10 @@ func TestDiff(t *testing.T) {
 				f.listing(t, "shop", "A-1").Price = amount("10.000")
 				f.listing(t, "shop", "A-2").Fields[0].Value = "  Chair\n"
 				f.listing(t, "market", "M-1").Fields[0].Value = "Lamp\u00a0"
+				// A channel that returns fields in its own order.
+				l := f.listing(t, "shop", "A-3")
+				l.Fields = append([]adapters.Field{{Name: "vendor", Value: "Acme"}}, l.Fields...)
+				l.Fields = append(l.Fields, adapters.Field{Name: "color", Value: "red"})
 			},
 		},
 		{
