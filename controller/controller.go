@@ -215,15 +215,15 @@ func (c *Controller) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, *deri
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		res     *derive.Result
-		err     error
-		derived = make(chan struct{})
-		differ  *plan.Differ
+		res       *derive.Result
+		deriveErr error
+		derived   = make(chan struct{}) // closed when res and differ are set, or deriveErr
+		differ    *plan.Differ
 	)
 	start := time.Now()
 	go func() {
 		defer close(derived)
-		if res, err = c.Derive(ctx, o.At, o.SKUs); err != nil {
+		if res, deriveErr = c.Derive(ctx, o.At, o.SKUs); deriveErr != nil {
 			cancel() // no plan without desired state: stop observing
 			return
 		}
@@ -236,10 +236,7 @@ func (c *Controller) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, *deri
 	// ready waits for the derivation.
 	ready := func() (*plan.Differ, error) {
 		<-derived
-		if err != nil {
-			return nil, err
-		}
-		return differ, nil
+		return differ, deriveErr
 	}
 	obsErr := c.observeEach(ctx, channels, o.SKUs, func(i int, page []adapters.Listing) error {
 		d, err := ready()
@@ -258,8 +255,8 @@ func (c *Controller) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, *deri
 		return nil
 	})
 	<-derived
-	if err != nil {
-		return nil, nil, err
+	if deriveErr != nil {
+		return nil, nil, deriveErr
 	}
 	if obsErr != nil {
 		return nil, nil, obsErr
