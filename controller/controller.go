@@ -54,7 +54,8 @@ func Revision(s *spec.Spec) string {
 	sort.Strings(names)
 	h := sha256.New()
 	for _, n := range names {
-		fmt.Fprintf(h, "%s\x00%d\x00", n, len(s.Sources[n]))
+		// A hash.Hash never returns an error from Write.
+		_, _ = fmt.Fprintf(h, "%s\x00%d\x00", n, len(s.Sources[n]))
 		h.Write(s.Sources[n])
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
@@ -227,7 +228,7 @@ func (c *Controller) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, *deri
 			cancel() // no plan without desired state: stop observing
 			return
 		}
-		c.logger().Debug("derived", "listings", len(res.Listings), "findings", len(res.Findings), "duration", time.Since(start))
+		c.logger().Debug("derived", slog.Int("listings", len(res.Listings)), slog.Int("findings", len(res.Findings)), slog.Duration("duration", time.Since(start)))
 		differ = plan.NewDiffer(plan.Input{
 			Spec: c.Spec, Desired: res, History: c.history(),
 			Channels: channels, SKUs: o.SKUs, Revision: c.Revision, Now: c.now(),
@@ -251,7 +252,7 @@ func (c *Controller) Plan(ctx context.Context, o PlanOptions) (*plan.Plan, *deri
 			return err
 		}
 		d.Done(channels[i], ch.Limits().CanCreate)
-		c.logger().Debug("observed and compared", "channel", channels[i], "duration", time.Since(start))
+		c.logger().Debug("observed and compared", slog.String("channel", channels[i]), slog.Duration("duration", time.Since(start)))
 		return nil
 	})
 	<-derived

@@ -11,10 +11,7 @@ import (
 	"github.com/accordhq/accord/spec/money"
 )
 
-var (
-	one     = decimal.NewFromInt(1)
-	hundred = decimal.NewFromInt(100)
-)
+var one = decimal.NewFromInt(1)
 
 func (l *loader) decodeSettings(b *hcl.Block) {
 	l.spec.Settings = Settings{Currency: "USD", CurrencyScale: 2, Timezone: time.UTC}

@@ -244,13 +244,13 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 				vals[name] = cty.DynamicVal
 				continue
 			}
-			if cv, err := convert.Convert(v, ty); err != nil {
+			cv, err := convert.Convert(v, ty)
+			if err != nil {
 				l.errAt(a.Expr.Range(), "Invalid default value", fmt.Sprintf("The default of %q does not match its type: %s.", name, err))
 				vals[name] = cty.DynamicVal
 				continue
-			} else {
-				def = cv
 			}
+			def = cv
 		}
 		v := Variable{Name: name, Range: b.DefRange, Source: "default"}
 		raw, src := l.opts.Vars[name], "--var"

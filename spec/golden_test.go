@@ -37,7 +37,7 @@ func loadCase(t *testing.T, dir string) (*spec.Spec, hcl.Diagnostics) {
 	s, diags := spec.Load(os.DirFS(dir), spec.Options{
 		Dir:   filepath.Base(dir),
 		Types: builtin.Registry(),
-		LookupEnv: func(name string) (string, bool) {
+		LookupEnv: func(string) (string, bool) {
 			return "", false
 		},
 	})

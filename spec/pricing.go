@@ -157,13 +157,14 @@ func (l *loader) decodeMatrixChannel(m *PriceMatrix, b *hcl.Block) bool {
 		mc.AdjustRange = a.Expr.Range()
 		if s, good := l.str(a); good {
 			adj, err := money.ParseAdjustment(s)
-			if err != nil {
+			switch {
+			case err != nil:
 				l.errAt(a.Expr.Range(), "Invalid adjustment", capitalize(err.Error())+".")
 				ok = false
-			} else if adj.Percent && !adj.Value.GreaterThan(one.Neg()) {
+			case adj.Percent && !adj.Value.GreaterThan(one.Neg()):
 				l.errAt(a.Expr.Range(), "Invalid adjustment", fmt.Sprintf("%s would take every price to zero or below.", s))
 				ok = false
-			} else {
+			default:
 				mc.Adjust = adj
 			}
 		} else {

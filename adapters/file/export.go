@@ -218,7 +218,7 @@ func parseCSV(src source, data []byte) ([]adapters.Listing, error) {
 func csvSyntaxError(name string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s:%d:%d: %v", name, pe.Line, pe.Column, pe.Err)
+		return fmt.Errorf("%s:%d:%d: %w", name, pe.Line, pe.Column, pe.Err)
 	}
 	return fmt.Errorf("%s: %w", name, err)
 }
@@ -430,7 +430,7 @@ func jsonSyntaxError(name string, data []byte, base, end int64, err error) error
 		if errors.Is(se.Err, jsontext.ErrDuplicateName) {
 			return fmt.Errorf("%s:%d: key %q appears twice", name, lineAt(data, base+se.ByteOffset), se.JSONPointer.LastToken())
 		}
-		return fmt.Errorf("%s:%d: malformed JSON: %v", name, lineAt(data, base+se.ByteOffset), se.Err)
+		return fmt.Errorf("%s:%d: malformed JSON: %w", name, lineAt(data, base+se.ByteOffset), se.Err)
 	}
 	return fmt.Errorf("%s: malformed JSON: %w", name, err)
 }

@@ -66,7 +66,7 @@ var _ adapters.Channel = (*channel)(nil)
 // hcldec against the adapter's own schema, evaluated in setup.Eval; unknown
 // attributes or bad values give an *adapters.ConfigError whose Diags point at
 // the attribute. Open touches no file: the export may not exist yet.
-func Open(ctx context.Context, setup adapters.Setup) (adapters.Channel, error) {
+func Open(_ context.Context, setup adapters.Setup) (adapters.Channel, error) {
 	cfg, diags := decodeConfig(setup)
 	if diags.HasErrors() {
 		return nil, &adapters.ConfigError{Channel: setup.Name, Diags: diags}
@@ -246,7 +246,7 @@ func readExport(path string) ([]byte, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: Close cannot lose data
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, time.Time{}, err

@@ -124,10 +124,12 @@ func (c *channel) appendOutbox(rows []outboxRow) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	dir := filepath.Dir(c.outbox)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// The outbox is read by the merchant's import job, often as another
+	// user of the same group: the directory and file are group-readable.
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(c.outbox, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(c.outbox, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o640) //nolint:gosec // G302: group-readable on purpose, see above
 	if err != nil {
 		return err
 	}
@@ -171,10 +173,14 @@ func (c *channel) appendOutbox(rows []outboxRow) (err error) {
 // syncDir makes a new file's directory entry durable, where the system
 // allows it.
 func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
+	d, err := os.Open(dir)
+	if err != nil {
+		return
 	}
+	// Best effort: some file systems cannot sync a directory, and the file
+	// itself is synced already; a read-only handle loses nothing on Close.
+	_ = d.Sync()
+	_ = d.Close()
 }
 
 func encodeCSV(buf *bytes.Buffer, rows []outboxRow, header bool) error {

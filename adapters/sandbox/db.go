@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -57,7 +58,7 @@ CREATE TABLE IF NOT EXISTS meta (
 
 // openDB opens (creating) the sandbox database in dir.
 func openDB(ctx context.Context, dir string) (*sql.DB, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
@@ -83,8 +84,7 @@ func openDB(ctx context.Context, dir string) (*sql.DB, error) {
 		return struct{}{}, err
 	}, backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(15*time.Second))
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sandbox: open %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("sandbox: open %s: %w", path, err), db.Close())
 	}
 	return db, nil
 }

@@ -372,7 +372,7 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 		case r.Err == nil:
 			landedItem[i] = true
 			w.applied++
-			w.progress(1)
+			w.advance()
 		case errors.As(r.Err, &conf):
 			conflicts = append(conflicts, it)
 		case errors.As(r.Err, &te):
@@ -447,10 +447,10 @@ func (w *worker) resolve(ctx context.Context, conflicts []*item) ([]*item, error
 		case f.Observed == it.c.To:
 			landed = append(landed, journalChanges(&it.c, w.scale)...)
 			w.applied++
-			w.progress(1)
+			w.advance()
 		case f.Observed == f.Desired:
 			w.unneeded++
-			w.progress(1)
+			w.advance()
 		default:
 			w.o.Log.Info("quantity moved on the channel; recomputed", slog.String("channel", w.name), slog.String("sku", it.c.SKU),
 				slog.String("planned_from", it.c.From.Text), slog.String("observed", f.Observed.Text), slog.String("to", f.Desired.Text))
@@ -488,13 +488,14 @@ func (w *worker) fail(items []*item, kind string, err error) {
 			reason = rej.Reason
 		}
 		w.failed = append(w.failed, Failure{Change: it.c, Kind: kind, Reason: reason})
-		w.progress(1)
+		w.advance()
 	}
 }
 
-func (w *worker) progress(n int) {
+// advance reports one more change settled, landed or failed.
+func (w *worker) advance() {
 	if w.o.Progress != nil {
-		w.o.Progress(n)
+		w.o.Progress(1)
 	}
 }
 

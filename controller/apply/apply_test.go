@@ -206,7 +206,7 @@ type journal struct {
 	completed []string
 }
 
-func (j *journal) JournalBatch(_ context.Context, _ int64, channel string, changes []store.JournalChange) (int64, error) {
+func (j *journal) JournalBatch(_ context.Context, _ int64, _ string, changes []store.JournalChange) (int64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.open == nil {
@@ -260,7 +260,7 @@ func TestApplyRetriesAndFailures(t *testing.T) {
 	rep, err := Apply(context.Background(), &plan.Plan{Changes: changes}, Options{
 		Spec: s, Journal: j, RunID: 1, MaxAttempts: 3, InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond,
 		Targets: map[string]Target{"shop": {Channel: ch, ChannelSKU: func(sku string) string { return sku }}},
-		Refresh: func(_ context.Context, channel string, skus []string) (map[string]Refreshed, error) {
+		Refresh: func(_ context.Context, _ string, skus []string) (map[string]Refreshed, error) {
 			refreshed = append(refreshed, skus...)
 			return map[string]Refreshed{
 				"S5": {Observed: v("8"), Desired: v("23")},  // sold 2 since: 25 becomes 23

@@ -183,7 +183,7 @@ func (d *Differ) prepare(cd *channelDiff) {
 			continue
 		}
 		if cd.parity {
-			cd.pidx[i] = int32(pi)
+			cd.pidx[i] = int32(pi) //nolint:gosec // G115: a catalog position; 2^31 products do not fit in memory
 		}
 		chSKU, listed := cd.spec.ChannelSKU(prod)
 		if !listed {

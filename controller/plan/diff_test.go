@@ -187,7 +187,7 @@ func TestDiff(t *testing.T) {
 		{name: "in sync", edit: func(*testing.T, *fixture, history) {}},
 		{
 			name: "values equal in canonical form are no change",
-			edit: func(t *testing.T, f *fixture, h history) {
+			edit: func(t *testing.T, f *fixture, _ history) {
 				f.listing(t, "shop", "A-1").Price = amount("10.000")
 				f.listing(t, "shop", "A-2").Fields[0].Value = "  Chair\n"
 				f.listing(t, "market", "M-1").Fields[0].Value = "Lamp\u00a0"
@@ -199,7 +199,7 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name: "a value accord never set is a spec change",
-			edit: func(t *testing.T, f *fixture, h history) {
+			edit: func(t *testing.T, f *fixture, _ history) {
 				f.listing(t, "shop", "A-1").Quantity = adapters.Quantity{Units: 2, Valid: true}
 				f.listing(t, "shop", "A-2").Price = amount("19.5")
 				f.listing(t, "shop", "A-3").Fields[0].Value = "Writing desk"
@@ -241,7 +241,7 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name: "missing listings are created where the channel can, reported where not",
-			edit: func(t *testing.T, f *fixture, h history) {
+			edit: func(_ *testing.T, f *fixture, _ history) {
 				f.drop("shop", "A-2")
 				f.drop("market", "M-1")
 			},
@@ -252,7 +252,7 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name: "a listing outside the catalog is unmanaged",
-			edit: func(t *testing.T, f *fixture, h history) {
+			edit: func(_ *testing.T, f *fixture, _ history) {
 				f.observed["shop"] = append(f.observed["shop"], adapters.Listing{Key: adapters.Key{Channel: "shop", SKU: "ZZ-9"}})
 				// A-3 is not on market: its listing there is unmanaged too.
 				f.observed["market"] = append(f.observed["market"], adapters.Listing{Key: adapters.Key{Channel: "market", SKU: "A-3"}})
@@ -264,7 +264,7 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name: "a plan for some SKUs says nothing of listings outside them",
-			edit: func(t *testing.T, f *fixture, h history) {
+			edit: func(t *testing.T, f *fixture, _ history) {
 				f.observed["shop"] = append(f.observed["shop"], adapters.Listing{Key: adapters.Key{Channel: "shop", SKU: "ZZ-9"}})
 				f.listing(t, "shop", "A-2").Quantity = adapters.Quantity{Units: 1, Valid: true}
 			},
@@ -273,7 +273,7 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name: "listing more than the allocation is an oversell risk",
-			edit: func(t *testing.T, f *fixture, h history) {
+			edit: func(t *testing.T, f *fixture, _ history) {
 				f.listing(t, "market", "M-2").Quantity = adapters.Quantity{Units: 12, Valid: true}
 			},
 			want: []string{

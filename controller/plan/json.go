@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/shopspring/decimal"
 
 	"github.com/accordhq/accord/adapters"
@@ -92,7 +93,9 @@ func valueJSON(field string, v adapters.Value) json.RawMessage {
 			return json.RawMessage(v.Text)
 		}
 	}
-	b, _ := json.Marshal(v.Text)
+	// Quoting a string cannot fail: invalid UTF-8, the one error it
+	// reports, is written as U+FFFD, as encoding/json does.
+	b, _ := jsontext.AppendQuote(nil, v.Text)
 	return b
 }
 
@@ -114,7 +117,7 @@ func parseValue(raw json.RawMessage) (adapters.Value, error) {
 	return adapters.Value{Text: string(raw), Set: true}, nil
 }
 
-func listingJSON(l *adapters.Listing, scale int32) json.RawMessage {
+func listingJSON(l *adapters.Listing, scale int32) (json.RawMessage, error) {
 	w := wireListing{Currency: l.Currency, Fields: map[string]string{}}
 	if l.Quantity.Valid {
 		n := l.Quantity.Units
@@ -131,8 +134,7 @@ func listingJSON(l *adapters.Listing, scale int32) json.RawMessage {
 	for _, f := range l.Fields {
 		w.Fields[f.Name] = f.Value
 	}
-	b, _ := json.Marshal(w)
-	return b
+	return json.Marshal(w)
 }
 
 func parseListing(raw json.RawMessage, key adapters.Key) (*adapters.Listing, error) {
@@ -189,7 +191,10 @@ func (p *Plan) WriteJSON(w io.Writer, scales map[string]int32) error {
 		c := &p.Changes[i]
 		wc := wireChange{Channel: c.Channel, SKU: c.SKU, Field: c.Field, From: valueJSON(c.Field, c.From), To: valueJSON(c.Field, c.To), Reason: c.Reason}
 		if c.Listing != nil {
-			wc.To = listingJSON(c.Listing, scales[c.Channel])
+			var err error
+			if wc.To, err = listingJSON(c.Listing, scales[c.Channel]); err != nil {
+				return fmt.Errorf("plan: new listing %s on %s: %w", c.SKU, c.Channel, err)
+			}
 		}
 		wp.Changes[i] = wc
 	}

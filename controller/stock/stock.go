@@ -106,7 +106,7 @@ func readSandbox(ctx context.Context, src *spec.StockSource, dir string, sources
 	if err != nil {
 		return fail(err)
 	}
-	defer w.Close()
+	defer w.Close() //nolint:errcheck // read-only use: Close cannot lose data
 	levels, stocked, err := w.Levels(ctx)
 	if err != nil {
 		return fail(err)

@@ -65,7 +65,7 @@ func BenchmarkLastApplied100k(b *testing.B) {
 	s, _ := open(b, newClock())
 	const n, applied = 100_000, 90_000
 	for from := 0; from < applied; from += 1000 {
-		apply(b, s, fmt.Sprintf("rev%d", from/30_000), "shop", batchOf(from, 1000), nil)
+		apply(b, s, fmt.Sprintf("rev%d", from/30_000), "shop", batchOf(from, 1000))
 	}
 	keys := make([]FieldKey, 0, n)
 	for _, c := range batchOf(0, n) {

@@ -67,26 +67,13 @@ func (s *Store) SyncExceptions(ctx context.Context, revision string, scope []str
 		}
 		var stale []int64
 		for _, channel := range scope {
-			rows, err := tx.QueryContext(ctx, `SELECT id, code FROM exceptions WHERE channel = ? AND status <> 'resolved'`, channel)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var (
-					id   int64
-					code string
-				)
-				if err := rows.Scan(&id, &code); err != nil {
-					rows.Close()
-					return err
-				}
+			err := eachOpen(ctx, tx, channel, func(id int64, code string) {
 				if !touched[id] && !kept[code] {
 					stale = append(stale, id)
 					touched[id] = true // a channel listed twice in scope
 				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			})
+			if err != nil {
 				return err
 			}
 		}
@@ -208,7 +195,7 @@ func (s *Store) Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception,
 	q := `SELECT id, code, channel, sku, field, observed, expected, action, message, status, revision,
 		first_seen, last_seen, resolved_at FROM exceptions`
 	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
+		q += ` WHERE ` + strings.Join(where, ` AND `) //nolint:gosec // G202: constant conditions joined; values are bound as parameters
 	}
 	q += ` ORDER BY channel, sku, field, code, id`
 	var out []Exception
@@ -266,4 +253,25 @@ func (s *Store) Acknowledge(ctx context.Context, id int64) error {
 		return fmt.Errorf("store: acknowledge exception %d: %w", id, err)
 	}
 	return nil
+}
+
+// eachOpen calls fn with the ID and code of every exception of channel that
+// is not resolved.
+func eachOpen(ctx context.Context, tx *sql.Tx, channel string, fn func(id int64, code string)) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, code FROM exceptions WHERE channel = ? AND status <> 'resolved'`, channel)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id   int64
+			code string
+		)
+		if err := rows.Scan(&id, &code); err != nil {
+			return err
+		}
+		fn(id, code)
+	}
+	return rows.Err()
 }

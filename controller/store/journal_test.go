@@ -14,8 +14,8 @@ import (
 )
 
 // apply journals changes on channel in a new run of revision and completes
-// the batch with landed (all landed when nil).
-func apply(t testing.TB, s *Store, revision, channel string, changes []JournalChange, landed []bool) (run, batch int64) {
+// the batch with every change landed.
+func apply(t testing.TB, s *Store, revision, channel string, changes []JournalChange) (run, batch int64) {
 	t.Helper()
 	ctx := context.Background()
 	run, err := s.StartRun(ctx, revision)
@@ -26,11 +26,9 @@ func apply(t testing.TB, s *Store, revision, channel string, changes []JournalCh
 	if err != nil {
 		t.Fatal(err)
 	}
-	if landed == nil {
-		landed = make([]bool, len(changes))
-		for i := range landed {
-			landed[i] = true
-		}
+	landed := make([]bool, len(changes))
+	for i := range landed {
+		landed[i] = true
 	}
 	if err := s.CompleteBatch(ctx, batch, landed); err != nil {
 		t.Fatal(err)
@@ -50,14 +48,14 @@ func TestLastApplied(t *testing.T) {
 		{SKU: "A", Field: adapters.FieldQuantity, From: val("3"), To: val("5"), Reason: "spec"},
 		{SKU: "A", Field: adapters.FieldCompareAt, From: val("49.90"), To: adapters.Null, Reason: "spec"},
 		{SKU: "B", Field: "title", From: adapters.Null, To: val("Blue mug"), Reason: "drift"},
-	}, nil)
+	})
 	c.advance(time.Hour)
 	t2 := c.now()
 	apply(t, s, "rev2", "shop", []JournalChange{
 		{Channel: "shop", SKU: "A", Field: adapters.FieldQuantity, From: val("5"), To: val("7"), Reason: "spec"},
 		// The later of two changes to one field in a batch wins.
 		{Channel: "shop", SKU: "A", Field: adapters.FieldQuantity, From: val("7"), To: val("4"), Reason: "spec"},
-	}, nil)
+	})
 
 	got, err := s.LastApplied(ctx, []FieldKey{
 		{"shop", "A", adapters.FieldQuantity},
@@ -101,7 +99,7 @@ func TestLastAppliedChunks(t *testing.T) {
 			changes = append(changes, JournalChange{SKU: k.SKU, Field: k.Field, To: val(fmt.Sprintf("%d.00", i)), Reason: "spec"})
 		}
 	}
-	apply(t, s, "rev", "shop", changes, nil)
+	apply(t, s, "rev", "shop", changes)
 	got, err := s.LastApplied(ctx, keys)
 	if err != nil {
 		t.Fatal(err)
@@ -323,9 +321,9 @@ func TestAuditFilter(t *testing.T) {
 	ch := func(sku, to string) JournalChange {
 		return JournalChange{SKU: sku, Field: adapters.FieldQuantity, To: val(to), Reason: "spec"}
 	}
-	r1, _ := apply(t, s, "rev1", "shop", []JournalChange{ch("A", "1"), ch("B", "2")}, nil)
-	r2, _ := apply(t, s, "rev2", "amazon", []JournalChange{ch("A", "3"), ch("C", "4")}, nil)
-	apply(t, s, "rev3", "shop", []JournalChange{ch("A", "5")}, nil)
+	r1, _ := apply(t, s, "rev1", "shop", []JournalChange{ch("A", "1"), ch("B", "2")})
+	r2, _ := apply(t, s, "rev2", "amazon", []JournalChange{ch("A", "3"), ch("C", "4")})
+	apply(t, s, "rev3", "shop", []JournalChange{ch("A", "5")})
 
 	tests := []struct {
 		name   string

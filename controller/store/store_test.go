@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -125,9 +126,9 @@ func TestOpenUpgrades(t *testing.T) {
 
 	orig := migrations
 	t.Cleanup(func() { migrations = orig })
-	migrations = append(orig[:len(orig):len(orig)],
+	migrations = slices.Concat(orig, []string{
 		`CREATE TABLE extra (x TEXT); INSERT INTO extra VALUES ('a')`,
-		`INSERT INTO extra VALUES ('b')`)
+		`INSERT INTO extra VALUES ('b')`})
 	for range 2 { // the second open applies nothing
 		s = openAt(t, path, c)
 		if v, err := s.SchemaVersion(ctx); err != nil || v != len(orig)+2 {

@@ -160,7 +160,7 @@ func (r *skuRun) discountText(d money.Discount, ch *spec.Channel) string {
 // and more only where an unrounded value has them: 34.55136, 34.99, 35.00.
 func money2(d decimal.Decimal, scale int32) string {
 	s := d.String()
-	if i := strings.IndexByte(s, '.'); i < 0 || int32(len(s)-i-1) < scale {
+	if i := strings.IndexByte(s, '.'); i < 0 || len(s)-i-1 < int(scale) {
 		return d.StringFixed(scale)
 	}
 	return s

@@ -397,7 +397,7 @@ pool "main" {
   source   = "wh"
   channels = ["shop"]
 }`), quantityCSV)
-	stock := stockFunc(func(source, sku string) (int64, bool) {
+	stock := stockFunc(func(_, sku string) (int64, bool) {
 		if sku == "A-1" {
 			return 8, true
 		}

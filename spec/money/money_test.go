@@ -188,6 +188,7 @@ func TestParseRoundingErrors(t *testing.T) {
 		{".99", 2, "not a rounding rule"},
 		{"-0.99", 2, "not a rounding rule"},
 		{"ninety-nine", 2, "not a rounding rule"},
+		{"1234567890123456.99", 2, "more whole digits than any price"},
 	} {
 		_, err := ParseRounding(tt.in, tt.scale)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -31,6 +31,10 @@ type Rounding struct {
 	endMinor, periodMinor int64
 }
 
+// maxEndingDigits bounds the whole digits of a price ending: no price in
+// any currency has more.
+const maxEndingDigits = 15
+
 // ParseRounding reads a rounding rule for a currency with the given
 // minor-unit places.
 func ParseRounding(s string, scale int32) (Rounding, error) {
@@ -44,14 +48,17 @@ func ParseRounding(s string, scale int32) (Rounding, error) {
 	if err != nil {
 		return Rounding{}, err
 	}
-	places := int32(0)
+	places := 0
 	if i := strings.IndexByte(s, '.'); i >= 0 {
-		places = int32(len(s) - i - 1)
+		places = len(s) - i - 1
 	}
-	if places > scale {
+	if places > int(scale) {
 		return Rounding{}, fmt.Errorf("price ending %q has %d decimal places, more than the currency's %d", s, places, scale)
 	}
 	intDigits := len(strings.TrimLeft(strings.SplitN(s, ".", 2)[0], "0"))
+	if intDigits > maxEndingDigits {
+		return Rounding{}, fmt.Errorf("price ending %q has more whole digits than any price (at most %d)", s, maxEndingDigits)
+	}
 	r := Rounding{
 		Scale:     scale,
 		ending:    e,
@@ -244,7 +251,12 @@ func ceilDiv(a, b int64) (int64, bool) {
 
 // mulAdd returns n*p + e, reporting an overflow.
 func mulAdd(n, p, e int64) (int64, bool) {
-	hi, lo := bits.Mul64(uint64(abs64(n)), uint64(p))
+	if p < 0 {
+		return 0, false
+	}
+	// abs64 of math.MinInt64 stays negative, and its conversion to uint64 is
+	// exactly its magnitude, 2^63; p is not negative.
+	hi, lo := bits.Mul64(uint64(abs64(n)), uint64(p)) //nolint:gosec // G115: see above
 	if hi != 0 || lo > math.MaxInt64 {
 		return 0, false
 	}

@@ -51,7 +51,7 @@ anything twice. The spec's guard block stops large or drastic plans unless
 				if r.Batches == 1 {
 					batches = "1 batch"
 				}
-				fmt.Fprintf(a.env.Stderr, "Settled an interrupted apply: %s journaled, %d found on the channels and recorded, %d not found (planned again).\n",
+				a.note("Settled an interrupted apply: %s journaled, %d found on the channels and recorded, %d not found (planned again).\n",
 					batches, r.Landed, r.Lost)
 			}
 			var p *plan.Plan
@@ -64,8 +64,7 @@ anything twice. The spec's guard block stops large or drastic plans unless
 					return err
 				}
 				p, err = plan.ReadJSON(f)
-				f.Close()
-				if err != nil {
+				if err = errors.Join(err, f.Close()); err != nil {
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
 				if err := c.CheckSaved(ctx, p); err != nil {
@@ -80,7 +79,9 @@ anything twice. The spec's guard block stops large or drastic plans unless
 			if err := writePlanText(out, c.Spec, p, a.colorOn(a.env.Stdout)); err != nil {
 				return err
 			}
-			out.Flush()
+			if err := out.Flush(); err != nil {
+				return err
+			}
 			if p.Empty() {
 				return c.RecordExceptions(ctx, p)
 			}
@@ -93,7 +94,9 @@ anything twice. The spec's guard block stops large or drastic plans unless
 					return err
 				}
 				if !ok {
-					fmt.Fprintln(a.env.Stdout, "Apply cancelled.")
+					if _, err := fmt.Fprintln(a.env.Stdout, "Apply cancelled."); err != nil {
+						return err
+					}
 					return exitError{ExitError}
 				}
 			}
@@ -101,14 +104,16 @@ anything twice. The spec's guard block stops large or drastic plans unless
 			rep, err := c.Apply(ctx, p, controller.ApplyOptions{Force: force, Progress: progress, MaxAttempts: maxAttempts, InitialBackoff: backoff})
 			finish()
 			if rep != nil {
-				fmt.Fprintf(a.env.Stdout, "\n%s%s.\n", strings.ToUpper(rep.Summary()[:1]), rep.Summary()[1:])
+				pr := newPrinter(a.env.Stdout)
+				pr.printf("\n%s%s.\n", strings.ToUpper(rep.Summary()[:1]), rep.Summary()[1:])
 				for i, f := range rep.Failed {
 					if i == 10 {
-						fmt.Fprintf(a.env.Stdout, "  … and %d more (accord exceptions lists them as apply_failed)\n", len(rep.Failed)-10)
+						pr.printf("  … and %d more (accord exceptions lists them as apply_failed)\n", len(rep.Failed)-10)
 						break
 					}
-					fmt.Fprintf(a.env.Stdout, "  ! %s %s %s: %s: %s\n", f.Change.Channel, f.Change.SKU, f.Change.Field, f.Kind, f.Reason)
+					pr.printf("  ! %s %s %s: %s: %s\n", f.Change.Channel, f.Change.SKU, f.Change.Field, f.Kind, f.Reason)
 				}
+				err = errors.Join(err, pr.err)
 			}
 			if err != nil {
 				return err
@@ -135,7 +140,9 @@ func (a *app) confirm() (bool, error) {
 	if !ok || !isTerminal(in) {
 		return false, errors.New("apply asks for confirmation on a terminal; pass --auto-approve to apply without one")
 	}
-	fmt.Fprint(a.env.Stdout, "\nApply these changes? Only 'yes' is accepted: ")
+	if _, err := fmt.Fprint(a.env.Stdout, "\nApply these changes? Only 'yes' is accepted: "); err != nil {
+		return false, err
+	}
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && line == "" {
 		return false, nil

@@ -105,7 +105,7 @@ func resetPeakRSS(b *testing.B) float64 {
 // so that a -cpuprofile of a benchmark whose setup also runs accord can be
 // read for the timed part alone: go tool pprof -tagfocus bench=timed.
 func timed(args []string, env Env) (code int) {
-	pprof.Do(context.Background(), pprof.Labels("bench", "timed"), func(context.Context) { code = Run(args, env) })
+	pprof.Do(context.Background(), pprof.Labels("bench", "timed"), func(ctx context.Context) { code = Run(ctx, args, env) })
 	return code
 }
 
@@ -183,7 +183,7 @@ func benchEnv(stdout, stderr io.Writer) Env {
 // runCLI runs accord in-process and returns its exit code and output.
 func runCLI(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = Run(args, benchEnv(&out, &errOut))
+	code = Run(context.Background(), args, benchEnv(&out, &errOut))
 	return code, out.String(), errOut.String()
 }
 

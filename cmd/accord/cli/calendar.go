@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
@@ -76,6 +75,7 @@ that overlap on a channel and SKU, with the one that wins or the conflict.
 const calTime = "2006-01-02 15:04 MST"
 
 func writeCalendarText(w io.Writer, cal *calendar.Calendar, tz *time.Location, scale int32) error {
+	pr := newPrinter(w)
 	window := "all promotions"
 	switch {
 	case !cal.From.IsZero() && !cal.To.IsZero():
@@ -85,26 +85,24 @@ func writeCalendarText(w io.Writer, cal *calendar.Calendar, tz *time.Location, s
 	case !cal.To.IsZero():
 		window = "until " + cal.To.In(tz).Format(calTime)
 	}
-	fmt.Fprintf(w, "Promotion calendar, %s (%s)\n\n", window, tz)
+	pr.printf("Promotion calendar, %s (%s)\n\n", window, tz)
 	if len(cal.Entries) == 0 {
-		fmt.Fprintln(w, "No promotions in this window.")
-		return nil
+		pr.println("No promotions in this window.")
+		return pr.err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROMOTION\tSTARTS\tENDS\tCHANNELS\tPARTNER\tSKUS\tDISCOUNT\tPRIORITY\tSTATUS")
+	t := pr.table()
+	t.println("PROMOTION\tSTARTS\tENDS\tCHANNELS\tPARTNER\tSKUS\tDISCOUNT\tPRIORITY\tSTATUS")
 	for _, e := range cal.Entries {
 		p := e.Promotion
 		partner := p.Partner
 		if partner == "" {
 			partner = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", p.Name, p.Starts.In(tz).Format(calTime), p.Ends.In(tz).Format(calTime),
+		t.printf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", p.Name, p.Starts.In(tz).Format(calTime), p.Ends.In(tz).Format(calTime),
 			strings.Join(e.Channels, ","), partner, e.SKUs, p.Discount.Format(scale), p.Priority, e.Status)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "\nPrices change at")
+	t.flush()
+	pr.println("\nPrices change at")
 	for _, c := range cal.Changes {
 		var parts []string
 		if len(c.Starts) > 0 {
@@ -113,22 +111,22 @@ func writeCalendarText(w io.Writer, cal *calendar.Calendar, tz *time.Location, s
 		if len(c.Ends) > 0 {
 			parts = append(parts, "ends "+strings.Join(c.Ends, ", "))
 		}
-		fmt.Fprintf(w, "  %s  %s\n", c.At.In(tz).Format(calTime), strings.Join(parts, "; "))
+		pr.printf("  %s  %s\n", c.At.In(tz).Format(calTime), strings.Join(parts, "; "))
 	}
 	if len(cal.Overlaps) == 0 {
-		fmt.Fprintln(w, "\nNo overlaps.")
-		return nil
+		pr.println("\nNo overlaps.")
+		return pr.err
 	}
-	fmt.Fprintln(w, "\nOverlaps")
+	pr.println("\nOverlaps")
 	for _, o := range cal.Overlaps {
 		outcome := o.Winner + " wins"
 		if o.Conflict {
 			outcome = "CONFLICT: same priority, neither applies (promotion_conflict)"
 		}
-		fmt.Fprintf(w, "  %s and %s, %s to %s, on %s for %s: %s\n", o.A, o.B, o.From.In(tz).Format(calTime), o.To.In(tz).Format(calTime),
+		pr.printf("  %s and %s, %s to %s, on %s for %s: %s\n", o.A, o.B, o.From.In(tz).Format(calTime), o.To.In(tz).Format(calTime),
 			strings.Join(o.Channels, ","), plural(o.SKUs, "SKU"), outcome)
 	}
-	return nil
+	return pr.err
 }
 
 type calendarJSON struct {

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +41,7 @@ func SystemEnv() Env {
 }
 
 // Main runs accord with the process's arguments and returns the exit code.
-func Main() int { return Run(os.Args[1:], SystemEnv()) }
+func Main() int { return Run(context.Background(), os.Args[1:], SystemEnv()) }
 
 // exitError ends a command with a code after the command has already said
 // why (diagnostics, a plan), so nothing more is printed.
@@ -48,15 +49,15 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
-// Run runs accord with the given arguments.
-func Run(args []string, env Env) int {
+// Run runs accord with the given arguments; cancelling ctx stops the command.
+func Run(ctx context.Context, args []string, env Env) int {
 	app := &app{env: env}
 	root := app.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -64,8 +65,17 @@ func Run(args []string, env Env) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintf(env.Stderr, "Error: %s\n", err)
+	// An error that cannot be written to stderr has nowhere left to go;
+	// the exit status still says it.
+	_, _ = fmt.Fprintf(env.Stderr, "Error: %s\n", err)
 	return ExitError
+}
+
+// note writes a line for the person at the terminal on stderr, where it does
+// not mix with output a script reads. Like the final error line, a note that
+// cannot be written is dropped: stderr is the last place to report to.
+func (a *app) note(format string, args ...any) {
+	_, _ = fmt.Fprintf(a.env.Stderr, format, args...)
 }
 
 // app holds the global flags and what they set up.
@@ -126,10 +136,10 @@ func (a *app) setup() error {
 	case "json":
 		h = slog.NewJSONHandler(a.env.Stderr, &slog.HandlerOptions{Level: level})
 	case "text":
-		h = tint.NewHandler(a.env.Stderr, &tint.Options{Level: level, NoColor: !a.colorOn(a.env.Stderr), TimeFormat: time.TimeOnly})
+		h = tint.NewTextHandler(a.env.Stderr, &tint.Options{Level: level, NoColor: !a.colorOn(a.env.Stderr), TimeFormat: time.TimeOnly})
 	case "auto":
 		if isTerminal(a.env.Stderr) {
-			h = tint.NewHandler(a.env.Stderr, &tint.Options{Level: level, NoColor: !a.colorOn(a.env.Stderr), TimeFormat: time.TimeOnly})
+			h = tint.NewTextHandler(a.env.Stderr, &tint.Options{Level: level, NoColor: !a.colorOn(a.env.Stderr), TimeFormat: time.TimeOnly})
 		} else {
 			h = slog.NewJSONHandler(a.env.Stderr, &slog.HandlerOptions{Level: level})
 		}

@@ -7,9 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -97,7 +97,7 @@ fields, together with the findings (warnings and errors) of the derivation.`,
 			// The findings are part of the document and desired exits 0;
 			// a script reading only stdout should still hear of errors.
 			if n := countErrors(res.Findings); n > 0 && format == "json" {
-				fmt.Fprintf(a.env.Stderr, "%s in the derivation (see \"findings\"); accord validate shows them with their spec lines.\n", plural(n, "error"))
+				a.note("%s in the derivation (see \"findings\"); accord validate shows them with their spec lines.\n", plural(n, "error"))
 			}
 			return nil
 		},
@@ -111,9 +111,6 @@ fields, together with the findings (warnings and errors) of the derivation.`,
 // derive loads the spec and stock and derives at --at, keeping the listings
 // and findings the filter selects.
 func (a *app) derive(ctx context.Context, at string, sel filter, trace bool) (*derive.Result, *spec.Spec, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	s, err := a.loadSpec()
 	if err != nil {
 		return nil, nil, err
@@ -135,7 +132,7 @@ func (a *app) derive(ctx context.Context, at string, sel filter, trace bool) (*d
 		opts.SKUs = sel.skus
 	}
 	res := derive.Derive(s, opts)
-	a.log.Debug("derived", "listings", len(res.Listings), "findings", len(res.Findings), "duration", time.Since(start))
+	a.log.Debug("derived", slog.Int("listings", len(res.Listings)), slog.Int("findings", len(res.Findings)), slog.Duration("duration", time.Since(start)))
 	if len(sel.channels) > 0 {
 		kept := res.Listings[:0]
 		for _, l := range res.Listings {
@@ -249,7 +246,7 @@ func findingsJSON(fs []derive.Finding) []findingJSON {
 // writeDesiredJSON writes the contract's shape, one listing per line so
 // that two runs diff line by line.
 func writeDesiredJSON(w io.Writer, s *spec.Spec, res *derive.Result) error {
-	bw := &errWriter{w: w}
+	bw := newPrinter(w)
 	bw.printf("{\"at\": %s,\n \"listings\": [", appendQuote(nil, res.At.UTC().Format(time.RFC3339)))
 	var buf []byte
 	for i := range res.Listings {
@@ -280,46 +277,12 @@ func (w *buffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// errWriter keeps the first write error, so a long document is written
-// without a check per line.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (b *errWriter) printf(format string, args ...any) {
-	if b.err == nil {
-		_, b.err = fmt.Fprintf(b.w, format, args...)
-	}
-}
-
-// item writes one element of a JSON array on its own line.
-func (b *errWriter) item(i int, data []byte) {
-	if b.err != nil {
-		return
-	}
-	sep := ",\n  "
-	if i == 0 {
-		sep = "\n  "
-	}
-	if _, b.err = io.WriteString(b.w, sep); b.err == nil {
-		_, b.err = b.w.Write(data)
-	}
-}
-
-// close ends an array of n elements.
-func (b *errWriter) close(n int) {
-	if n > 0 {
-		b.printf("\n ")
-	}
-	b.printf("]")
-}
-
 // writeDesiredText writes an aligned table, then the findings.
 func writeDesiredText(w io.Writer, s *spec.Spec, res *derive.Result) error {
-	fmt.Fprintf(w, "Desired state at %s\n\n", res.At.In(s.Settings.Timezone).Format(time.RFC3339))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHANNEL\tSKU\tQTY\tPRICE\tCOMPARE AT\tCUR\tPROMOTION\tFIELDS")
+	pr := newPrinter(w)
+	pr.printf("Desired state at %s\n\n", res.At.In(s.Settings.Timezone).Format(time.RFC3339))
+	t := pr.table()
+	t.println("CHANNEL\tSKU\tQTY\tPRICE\tCOMPARE AT\tCUR\tPROMOTION\tFIELDS")
 	for i := range res.Listings {
 		l := &res.Listings[i]
 		qty, price, compare, promo := "-", "-", "-", "-"
@@ -339,19 +302,17 @@ func writeDesiredText(w io.Writer, s *spec.Spec, res *derive.Result) error {
 		for _, f := range l.Fields {
 			fields = append(fields, fmt.Sprintf("%s=%q", f.Name, clip(f.Value, 48)))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Channel, l.SKU, qty, price, compare, l.Currency, promo, strings.Join(fields, " "))
+		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Channel, l.SKU, qty, price, compare, l.Currency, promo, strings.Join(fields, " "))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\n%s", plural(len(res.Listings), "listing"))
+	t.flush()
+	pr.printf("\n%s", plural(len(res.Listings), "listing"))
 	if len(res.Findings) == 0 {
-		fmt.Fprintln(w, ", no findings.")
-		return nil
+		pr.println(", no findings.")
+		return pr.err
 	}
 	errs := countErrors(res.Findings)
-	fmt.Fprintf(w, "; %s, %s:\n", plural(errs, "error"), plural(len(res.Findings)-errs, "warning"))
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	pr.printf("; %s, %s:\n", plural(errs, "error"), plural(len(res.Findings)-errs, "warning"))
+	t = pr.table()
 	for _, f := range res.Findings {
 		src := ""
 		if f.Range.Filename != "" {
@@ -361,9 +322,10 @@ func writeDesiredText(w io.Writer, s *spec.Spec, res *derive.Result) error {
 		if ch == "" {
 			ch = "*"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s%s\n", f.Severity, f.Code, ch, f.SKU, f.Message, src)
+		t.printf("  %s\t%s\t%s\t%s\t%s%s\n", f.Severity, f.Code, ch, f.SKU, f.Message, src)
 	}
-	return tw.Flush()
+	t.flush()
+	return pr.err
 }
 
 // clip shortens s to n characters with an ellipsis.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -47,18 +46,19 @@ func where(r hcl.Range) string {
 }
 
 func writeExplain(w io.Writer, s *spec.Spec, res *derive.Result, sku string) error {
+	pr := newPrinter(w)
 	p, _, _ := s.Product(sku)
-	fmt.Fprintf(w, "%s", sku)
+	pr.printf("%s", sku)
 	if p.Title != "" {
-		fmt.Fprintf(w, " %q", p.Title)
+		pr.printf(" %q", p.Title)
 	}
-	fmt.Fprintf(w, " at %s  (%s)\n", res.At.In(s.Settings.Timezone).Format(time.RFC3339), where(p.Range))
+	pr.printf(" at %s  (%s)\n", res.At.In(s.Settings.Timezone).Format(time.RFC3339), where(p.Range))
 	if len(res.Listings) == 0 {
-		fmt.Fprintln(w, "\naccord manages nothing of this SKU on the selected channels: it is in no pool and no price matrix, and no listing block applies.")
+		pr.println("\naccord manages nothing of this SKU on the selected channels: it is in no pool and no price matrix, and no listing block applies.")
 	}
 	for _, l := range res.Listings {
 		ch, _, _ := s.Channel(l.Channel)
-		fmt.Fprintf(w, "\n%s (%s, %s)\n", ch.Name, ch.Type, ch.Currency)
+		pr.printf("\n%s (%s, %s)\n", ch.Name, ch.Type, ch.Currency)
 		// Each topic is its own table, so a long title does not push the
 		// price arithmetic off the screen.
 		for _, topic := range []string{"price", "quantity", "fields"} {
@@ -71,18 +71,16 @@ func writeExplain(w io.Writer, s *spec.Spec, res *derive.Result, sku string) err
 			if len(steps) == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "  %s\n", topic)
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			pr.printf("  %s\n", topic)
+			t := pr.table()
 			for _, st := range steps {
 				line := "    " + st.Label + "\t" + st.Value + "\t" + st.Detail
 				if src := where(st.Range); src != "" {
 					line += "\t" + src
 				}
-				fmt.Fprintln(tw, strings.TrimRight(line, "\t"))
+				t.println(strings.TrimRight(line, "\t"))
 			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
+			t.flush()
 		}
 		first := true
 		for _, f := range res.Findings {
@@ -90,11 +88,11 @@ func writeExplain(w io.Writer, s *spec.Spec, res *derive.Result, sku string) err
 				continue
 			}
 			if first {
-				fmt.Fprintln(w, "  findings")
+				pr.println("  findings")
 				first = false
 			}
-			fmt.Fprintf(w, "    %s %s: %s  (%s)\n", f.Severity, f.Code, f.Message, where(f.Range))
+			pr.printf("    %s %s: %s  (%s)\n", f.Severity, f.Code, f.Message, where(f.Range))
 		}
 	}
-	return nil
+	return pr.err
 }

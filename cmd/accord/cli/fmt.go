@@ -69,8 +69,12 @@ for CI.`,
 				}
 			}
 			a.printDiags(diags, sources)
+			pr := newPrinter(a.env.Stdout)
 			for _, p := range unformatted {
-				fmt.Fprintln(a.env.Stdout, p)
+				pr.println(p)
+			}
+			if pr.err != nil {
+				return pr.err
 			}
 			if diags.HasErrors() || (check && len(unformatted) > 0) {
 				return exitError{ExitError}

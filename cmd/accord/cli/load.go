@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ func (a *app) load() (*spec.Spec, hcl.Diagnostics, error) {
 	start := time.Now()
 	s, diags := spec.LoadDir(a.dir, spec.Options{Types: a.registry(), Vars: vars, LookupEnv: a.env.LookupEnv})
 	if s != nil {
-		a.log.Debug("spec loaded", "dir", a.dir, "products", len(s.Products), "channels", len(s.Channels), "duration", time.Since(start))
+		a.log.Debug("spec loaded", slog.String("dir", a.dir), slog.Int("products", len(s.Products)), slog.Int("channels", len(s.Channels)), slog.Duration("duration", time.Since(start)))
 	}
 	return s, diags, nil
 }
@@ -57,7 +58,7 @@ func (a *app) readStock(ctx context.Context, s *spec.Spec) (stock.Levels, error)
 	if diags.HasErrors() {
 		return nil, exitError{ExitError}
 	}
-	a.log.Debug("stock read", "sources", len(levels), "duration", time.Since(start))
+	a.log.Debug("stock read", slog.Int("sources", len(levels)), slog.Duration("duration", time.Since(start)))
 	return levels, nil
 }
 
@@ -67,15 +68,18 @@ func (a *app) printDiags(diags hcl.Diagnostics, sources map[string][]byte) {
 	if len(diags) == 0 {
 		return
 	}
-	writeDiags(a.env.Stderr, diags, sources, termWidth(a.env.Stderr), a.colorOn(a.env.Stderr))
+	// Diagnostics that cannot be written to stderr have nowhere left to go;
+	// the command's exit status still reports the errors.
+	_ = writeDiags(a.env.Stderr, diags, sources, termWidth(a.env.Stderr), a.colorOn(a.env.Stderr))
 }
 
-func writeDiags(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, width uint, color bool) {
+func writeDiags(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, width uint, color bool) error {
+	pr := newPrinter(w)
 	files := make(map[string]*hcl.File, len(sources))
 	for name, data := range sources {
 		files[name] = &hcl.File{Bytes: data}
 	}
-	wr := hcl.NewDiagnosticTextWriter(w, files, width, color)
+	wr := hcl.NewDiagnosticTextWriter(pr, files, width, color)
 	for _, d := range diags {
 		if d.Subject != nil && len(sources[d.Subject.Filename]) > condenseAbove {
 			// HCL's writer scans a file from its first byte to find the
@@ -84,10 +88,10 @@ func writeDiags(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, w
 			file, rng := condensed(sources[d.Subject.Filename], *d.Subject)
 			one := *d
 			one.Subject, one.Context = &rng, nil
-			_ = hcl.NewDiagnosticTextWriter(w, map[string]*hcl.File{rng.Filename: file}, width, color).WriteDiagnostic(&one)
+			pr.fail(hcl.NewDiagnosticTextWriter(pr, map[string]*hcl.File{rng.Filename: file}, width, color).WriteDiagnostic(&one))
 			continue
 		}
-		_ = wr.WriteDiagnostic(d)
+		pr.fail(wr.WriteDiagnostic(d))
 	}
 	errs, warns := 0, 0
 	for _, d := range diags {
@@ -98,9 +102,9 @@ func writeDiags(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, w
 		}
 	}
 	if errs == 0 {
-		return
+		return pr.err
 	}
-	fmt.Fprintf(w, "%s, %s:\n", plural(errs, "error"), plural(warns, "warning"))
+	pr.printf("%s, %s:\n", plural(errs, "error"), plural(warns, "warning"))
 	for _, d := range diags {
 		sev := "error"
 		if d.Severity != hcl.DiagError {
@@ -110,8 +114,9 @@ func writeDiags(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, w
 		if d.Subject != nil {
 			loc = fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
 		}
-		fmt.Fprintf(w, "  %s: %s: %s\n", loc, sev, d.Summary)
+		pr.printf("  %s: %s: %s\n", loc, sev, d.Summary)
 	}
+	return pr.err
 }
 
 // condenseAbove is the source size past which a snippet is cut out of the

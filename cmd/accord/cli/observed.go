@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -77,6 +76,7 @@ catalog does not know keeps the channel's SKU.`,
 				return out[i].SKU < out[j].SKU
 			})
 			w := bufio.NewWriterSize(a.env.Stdout, 1<<16)
+			pr := newPrinter(w)
 			if format == "json" {
 				b := []byte(`{"at":`)
 				b = appendQuote(b, a.env.Now().UTC().Format(time.RFC3339))
@@ -88,24 +88,27 @@ catalog does not know keeps the channel's SKU.`,
 					b = append(b, '\n')
 					b = appendListingJSON(b, c.Spec, &out[i])
 					if len(b) > 1<<16 {
-						w.Write(b)
+						pr.printf("%s", b)
 						b = b[:0]
 					}
 				}
 				b = append(b, "]}\n"...)
-				w.Write(b)
+				pr.printf("%s", b)
 			} else {
-				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "CHANNEL\tSKU\tQUANTITY\tPRICE\tCOMPARE AT\tSTATUS\tTITLE")
+				t := pr.table()
+				t.println("CHANNEL\tSKU\tQUANTITY\tPRICE\tCOMPARE AT\tSTATUS\tTITLE")
 				for i := range out {
 					l := &out[i]
 					ch, _, _ := c.Spec.Channel(l.Channel)
 					title, _ := l.Field("title")
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Channel, l.SKU, qtyText(l.Quantity),
+					t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Channel, l.SKU, qtyText(l.Quantity),
 						adapters.Money(l.Price, ch.Scale), adapters.Money(l.CompareAt, ch.Scale),
 						l.Status, clip(title, 50))
 				}
-				tw.Flush()
+				t.flush()
+			}
+			if pr.err != nil {
+				return pr.err
 			}
 			return w.Flush()
 		},
@@ -149,19 +152,23 @@ func (a *app) auditCommand() *cobra.Command {
 
 // storeTable opens the state store and prints the rows fill gives as a
 // table under header (tab-separated columns).
-func (a *app) storeTable(ctx context.Context, header string, fill func(context.Context, *store.Store, func(string, ...any)) error) error {
+func (a *app) storeTable(ctx context.Context, header string, fill func(context.Context, *store.Store, func(string, ...any)) error) (err error) {
 	st, err := store.Open(ctx, a.statePath(), a.env.Now)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeWith(&err, st)
 	w := bufio.NewWriter(a.env.Stdout)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, header)
-	if err := fill(ctx, st, func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }); err != nil {
+	pr := newPrinter(w)
+	t := pr.table()
+	t.println(header)
+	if err := fill(ctx, st, func(format string, args ...any) { t.printf(format+"\n", args...) }); err != nil {
 		return err
 	}
-	tw.Flush()
+	t.flush()
+	if pr.err != nil {
+		return pr.err
+	}
 	return w.Flush()
 }
 

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,10 +52,10 @@ func (a *app) controller(ctx context.Context) (*controller.Controller, func(), e
 	}
 	closeAll := func() {
 		if err := c.Close(); err != nil {
-			a.log.Warn("closing channels", "err", err)
+			a.log.Warn("closing channels", slog.Any("err", err))
 		}
 		if err := st.Close(); err != nil {
-			a.log.Warn("closing the state store", "err", err)
+			a.log.Warn("closing the state store", slog.Any("err", err))
 		}
 	}
 	return c, closeAll, nil
@@ -81,7 +83,7 @@ func (a *app) makePlan(ctx context.Context, c *controller.Controller, at string,
 	if err != nil {
 		return nil, err
 	}
-	a.log.Debug("planned", "changes", len(p.Changes), "exceptions", len(p.Exceptions), "duration", time.Since(start))
+	a.log.Debug("planned", slog.Int("changes", len(p.Changes)), slog.Int("exceptions", len(p.Exceptions)), slog.Duration("duration", time.Since(start)))
 	var errs []derive.TimedFinding
 	for _, f := range res.Findings {
 		if f.Severity == derive.Error && (f.Channel == "" || sel.keepChannel(f.Channel)) {
@@ -150,7 +152,7 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 2 when there are chan
 			default:
 				err = writePlanText(w, c.Spec, p, a.colorOn(a.env.Stdout))
 				if err == nil && out != "" {
-					fmt.Fprintf(w, "\nSaved the plan to %s; accord apply %s applies exactly these changes.\n", out, out)
+					_, err = fmt.Fprintf(w, "\nSaved the plan to %s; accord apply %s applies exactly these changes.\n", out, out)
 				}
 			}
 			if err != nil {
@@ -176,9 +178,9 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 2 when there are chan
 }
 
 // writeFileAtomic writes a file through a temporary file and a rename.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return err
 		}
 	}
@@ -186,15 +188,19 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer func() {
+		// After a successful rename the temporary name is gone; before it,
+		// the partial file is removed so a failed write leaves nothing.
+		if rerr := os.Remove(tmp.Name()); err == nil && rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = rerr
+		}
+	}()
 	bw := bufio.NewWriter(tmp)
 	if err := write(bw); err != nil {
-		tmp.Close()
-		return err
+		return errors.Join(err, tmp.Close())
 	}
 	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return err
+		return errors.Join(err, tmp.Close())
 	}
 	if err := tmp.Close(); err != nil {
 		return err
@@ -206,7 +212,7 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 // summarised.
 const maxDetail = 25
 
-func summaryRows(s *spec.Spec, p *plan.Plan) [][]string {
+func summaryRows(p *plan.Plan) [][]string {
 	var rows [][]string
 	for _, cs := range p.Summarize() {
 		ex := "-"
@@ -298,17 +304,18 @@ func quoteValue(v adapters.Value) string {
 }
 
 func writePlanText(w io.Writer, s *spec.Spec, p *plan.Plan, color bool) error {
+	pr := newPrinter(w)
 	green, yellow, red, bold, reset := "", "", "", "", ""
 	if color {
 		green, yellow, red, bold, reset = "\x1b[32m", "\x1b[33m", "\x1b[31m", "\x1b[1m", "\x1b[0m"
 	}
-	fmt.Fprintf(w, "%saccord plan%s for spec revision %s, at %s\n\n", bold, reset, p.Revision, p.At.In(s.Settings.Timezone).Format(time.RFC3339))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(summaryHeader, "\t"))
-	for _, r := range summaryRows(s, p) {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	pr.printf("%saccord plan%s for spec revision %s, at %s\n\n", bold, reset, p.Revision, p.At.In(s.Settings.Timezone).Format(time.RFC3339))
+	t := pr.table()
+	t.println(strings.Join(summaryHeader, "\t"))
+	for _, r := range summaryRows(p) {
+		t.println(strings.Join(r, "\t"))
 	}
-	tw.Flush()
+	t.flush()
 
 	byChannel := map[string][]int{}
 	for i := range p.Changes {
@@ -319,11 +326,11 @@ func writePlanText(w io.Writer, s *spec.Spec, p *plan.Plan, color bool) error {
 		if len(idx) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s%s%s: %s\n", bold, ch, reset, plural(len(idx), "change"))
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		pr.printf("\n%s%s%s: %s\n", bold, ch, reset, plural(len(idx), "change"))
+		t := pr.table()
 		for n, i := range idx {
 			if n == maxDetail {
-				fmt.Fprintf(tw, "  …\tand %d more\t(accord plan --channel %s --format json lists them all)\n", len(idx)-maxDetail, ch)
+				t.printf("  …\tand %d more\t(accord plan --channel %s --format json lists them all)\n", len(idx)-maxDetail, ch)
 				break
 			}
 			sign, text := changeLine(s, &p.Changes[i])
@@ -331,13 +338,13 @@ func writePlanText(w io.Writer, s *spec.Spec, p *plan.Plan, color bool) error {
 			if sign == "+" {
 				col = green
 			}
-			fmt.Fprintf(tw, "  %s%s%s %s\n", col, sign, reset, text)
+			t.printf("  %s%s%s %s\n", col, sign, reset, text)
 		}
-		tw.Flush()
+		t.flush()
 	}
 	if len(p.Exceptions) > 0 {
-		fmt.Fprintf(w, "\n%sExceptions%s: %d\n", bold, reset, len(p.Exceptions))
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		pr.printf("\n%sExceptions%s: %d\n", bold, reset, len(p.Exceptions))
+		t := pr.table()
 		shown := map[string]int{}
 		hidden := map[string]int{}
 		for i := range p.Exceptions {
@@ -356,31 +363,31 @@ func writePlanText(w io.Writer, s *spec.Spec, p *plan.Plan, color bool) error {
 			if e.Action != "" {
 				action = " [" + e.Action + "]"
 			}
-			fmt.Fprintf(tw, "  %s!%s %s\t%s\t%s\t%s%s\n", red, reset, e.Code, e.Channel, where, e.Message, action)
+			t.printf("  %s!%s %s\t%s\t%s\t%s%s\n", red, reset, e.Code, e.Channel, where, e.Message, action)
 		}
 		for _, ch := range p.Channels {
 			for _, code := range []string{plan.CodeDrift, plan.CodeOversellRisk, plan.CodePriceParity, plan.CodeMAPViolation, plan.CodeUnmanagedListing, plan.CodeMissingListing} {
 				if n := hidden[ch+"\x00"+code]; n > 0 {
-					fmt.Fprintf(tw, "  …\t%s\t%d more %s\t(--format json lists them all)\n", ch, n, code)
+					t.printf("  …\t%s\t%d more %s\t(--format json lists them all)\n", ch, n, code)
 				}
 			}
 		}
-		tw.Flush()
+		t.flush()
 	}
 	if len(p.Blocked) > 0 {
-		fmt.Fprintf(w, "\n%sBlocked by the spec's guards%s (accord apply refuses this plan without --force):\n", red, reset)
+		pr.printf("\n%sBlocked by the spec's guards%s (accord apply refuses this plan without --force):\n", red, reset)
 		for _, b := range p.Blocked {
-			fmt.Fprintf(w, "  - %s\n", b)
+			pr.printf("  - %s\n", b)
 		}
 	}
-	fmt.Fprintln(w)
+	pr.println()
 	if p.Empty() {
-		fmt.Fprintf(w, "No changes. Every channel is in accord with the spec")
+		pr.printf("No changes. Every channel is in accord with the spec")
 		if len(p.Exceptions) > 0 {
-			fmt.Fprintf(w, " (%s to look at)", plural(len(p.Exceptions), "exception"))
+			pr.printf(" (%s to look at)", plural(len(p.Exceptions), "exception"))
 		}
-		fmt.Fprintln(w, ".")
-		return nil
+		pr.println(".")
+		return pr.err
 	}
 	chans := 0
 	for _, ch := range p.Channels {
@@ -388,30 +395,31 @@ func writePlanText(w io.Writer, s *spec.Spec, p *plan.Plan, color bool) error {
 			chans++
 		}
 	}
-	fmt.Fprintf(w, "Plan: %s on %s, %s.\n", plural(len(p.Changes), "change"), plural(chans, "channel"), plural(len(p.Exceptions), "exception"))
-	return nil
+	pr.printf("Plan: %s on %s, %s.\n", plural(len(p.Changes), "change"), plural(chans, "channel"), plural(len(p.Exceptions), "exception"))
+	return pr.err
 }
 
 func writePlanMarkdown(w io.Writer, s *spec.Spec, p *plan.Plan) error {
-	fmt.Fprintf(w, "### accord plan\n\nSpec revision `%s`, at %s.\n\n", p.Revision, p.At.In(s.Settings.Timezone).Format(time.RFC3339))
+	pr := newPrinter(w)
+	pr.printf("### accord plan\n\nSpec revision `%s`, at %s.\n\n", p.Revision, p.At.In(s.Settings.Timezone).Format(time.RFC3339))
 	if p.Empty() {
-		fmt.Fprintf(w, "**No changes.** Every channel is in accord with the spec.\n\n")
+		pr.printf("**No changes.** Every channel is in accord with the spec.\n\n")
 	} else {
-		fmt.Fprintf(w, "**%s**, %s.\n\n", plural(len(p.Changes), "change"), plural(len(p.Exceptions), "exception"))
+		pr.printf("**%s**, %s.\n\n", plural(len(p.Changes), "change"), plural(len(p.Exceptions), "exception"))
 	}
-	mdRow(w, summaryHeader)
+	mdRow(pr, summaryHeader)
 	seps := make([]string, len(summaryHeader))
 	for i := range seps {
 		seps[i] = "---"
 	}
-	mdRow(w, seps)
-	for _, r := range summaryRows(s, p) {
-		mdRow(w, r)
+	mdRow(pr, seps)
+	for _, r := range summaryRows(p) {
+		mdRow(pr, r)
 	}
 	if len(p.Blocked) > 0 {
-		fmt.Fprintf(w, "\n> [!WARNING]\n> Blocked by the spec's guards; `accord apply` refuses this plan without `--force`:\n")
+		pr.printf("\n> [!WARNING]\n> Blocked by the spec's guards; `accord apply` refuses this plan without `--force`:\n")
 		for _, b := range p.Blocked {
-			fmt.Fprintf(w, "> - %s\n", mdEscape(b))
+			pr.printf("> - %s\n", mdEscape(b))
 		}
 	}
 	byChannel := map[string][]int{}
@@ -424,42 +432,42 @@ func writePlanMarkdown(w io.Writer, s *spec.Spec, p *plan.Plan) error {
 		if len(idx) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n<details><summary><b>%s</b>: %s</summary>\n\n", ch, plural(len(idx), "change"))
-		mdRow(w, []string{"SKU", "FIELD", "FROM", "TO", "REASON"})
-		mdRow(w, []string{"---", "---", "---", "---", "---"})
+		pr.printf("\n<details><summary><b>%s</b>: %s</summary>\n\n", ch, plural(len(idx), "change"))
+		mdRow(pr, []string{"SKU", "FIELD", "FROM", "TO", "REASON"})
+		mdRow(pr, []string{"---", "---", "---", "---", "---"})
 		for n, i := range idx {
 			if n == mdMax {
-				fmt.Fprintf(w, "\n…and %d more: `accord plan --channel %s --format json` lists them all.\n", len(idx)-mdMax, ch)
+				pr.printf("\n…and %d more: `accord plan --channel %s --format json` lists them all.\n", len(idx)-mdMax, ch)
 				break
 			}
 			c := &p.Changes[i]
 			if c.Field == adapters.FieldListing {
 				_, text := changeLine(s, c)
 				parts := strings.SplitN(text, "\t", 3)
-				mdRow(w, []string{c.SKU, "*create*", "", parts[2], c.Reason})
+				mdRow(pr, []string{c.SKU, "*create*", "", parts[2], c.Reason})
 				continue
 			}
-			mdRow(w, []string{c.SKU, c.Field, c.From.String(), c.To.String(), c.Reason})
+			mdRow(pr, []string{c.SKU, c.Field, c.From.String(), c.To.String(), c.Reason})
 		}
-		fmt.Fprintf(w, "\n</details>\n")
+		pr.printf("\n</details>\n")
 	}
 	if len(p.Exceptions) > 0 {
-		fmt.Fprintf(w, "\n<details><summary><b>Exceptions</b>: %d</summary>\n\n", len(p.Exceptions))
-		mdRow(w, []string{"CODE", "CHANNEL", "SKU", "FIELD", "MESSAGE", "ACTION"})
-		mdRow(w, []string{"---", "---", "---", "---", "---", "---"})
+		pr.printf("\n<details><summary><b>Exceptions</b>: %d</summary>\n\n", len(p.Exceptions))
+		mdRow(pr, []string{"CODE", "CHANNEL", "SKU", "FIELD", "MESSAGE", "ACTION"})
+		mdRow(pr, []string{"---", "---", "---", "---", "---", "---"})
 		for i, e := range p.Exceptions {
 			if i == mdMax {
-				fmt.Fprintf(w, "\n…and %d more: `accord plan --format json` lists them all.\n", len(p.Exceptions)-mdMax)
+				pr.printf("\n…and %d more: `accord plan --format json` lists them all.\n", len(p.Exceptions)-mdMax)
 				break
 			}
-			mdRow(w, []string{e.Code, e.Channel, e.SKU, e.Field, e.Message, e.Action})
+			mdRow(pr, []string{e.Code, e.Channel, e.SKU, e.Field, e.Message, e.Action})
 		}
-		fmt.Fprintf(w, "\n</details>\n")
+		pr.printf("\n</details>\n")
 	}
-	return nil
+	return pr.err
 }
 
-func mdRow(w io.Writer, cells []string) {
+func mdRow(pr *printer, cells []string) {
 	var b bytes.Buffer
 	b.WriteString("|")
 	for _, c := range cells {
@@ -468,7 +476,7 @@ func mdRow(w io.Writer, cells []string) {
 		b.WriteString(" |")
 	}
 	b.WriteString("\n")
-	w.Write(b.Bytes())
+	pr.printf("%s", b.Bytes())
 }
 
 func mdEscape(s string) string {

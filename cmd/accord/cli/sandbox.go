@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -92,8 +92,9 @@ func (a *app) sandboxShow() *cobra.Command {
 				return err
 			}
 			w := bufio.NewWriter(a.env.Stdout)
-			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "CHANNEL\tSKU\tQUANTITY\tPRICE\tCOMPARE AT\tSTATUS\tFIELDS")
+			pr := newPrinter(w)
+			t := pr.table()
+			t.println("CHANNEL\tSKU\tQUANTITY\tPRICE\tCOMPARE AT\tSTATUS\tFIELDS")
 			for _, ch := range s.Channels {
 				if ch.Type != "sandbox" || (len(args) == 1 && args[0] != ch.Name) {
 					continue
@@ -106,8 +107,7 @@ func (a *app) sandboxShow() *cobra.Command {
 				for _, sku := range sel.skus {
 					cs, err := channelSKU(s, ch, sku)
 					if err != nil {
-						sb.Close()
-						return err
+						return errors.Join(err, sb.Close())
 					}
 					skus = append(skus, cs)
 				}
@@ -117,17 +117,19 @@ func (a *app) sandboxShow() *cobra.Command {
 						for _, f := range l.Fields {
 							fields = append(fields, fmt.Sprintf("%s=%q", f.Name, clip(f.Value, 40)))
 						}
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.Name, l.SKU, qtyText(l.Quantity),
+						t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.Name, l.SKU, qtyText(l.Quantity),
 							adapters.Money(l.Price, ch.Scale), adapters.Money(l.CompareAt, ch.Scale), l.Status, strings.Join(fields, " "))
 					}
 					return nil
 				})
-				sb.Close()
-				if err != nil {
+				if err = errors.Join(err, sb.Close()); err != nil {
 					return err
 				}
 			}
-			tw.Flush()
+			t.flush()
+			if pr.err != nil {
+				return pr.err
+			}
 			return w.Flush()
 		},
 	}
@@ -143,13 +145,13 @@ func (a *app) sandboxSet() *cobra.Command {
 compare_at, status (active or inactive) or any listing field. An empty value
 clears it. The next plan shows the difference as drift.`,
 		Args: cobra.MinimumNArgs(3),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			s, sb, ch, err := a.openSandbox(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			defer sb.Close()
+			defer closeWith(&err, sb)
 			cs, err := channelSKU(s, ch, args[1])
 			if err != nil {
 				return err
@@ -162,7 +164,9 @@ clears it. The next plan shows the difference as drift.`,
 				if err := sb.Set(ctx, cs, field, value); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.env.Stdout, "%s %s: %s set to %q\n", ch.Name, args[1], field, value)
+				if _, err := fmt.Fprintf(a.env.Stdout, "%s %s: %s set to %q\n", ch.Name, args[1], field, value); err != nil {
+					return err
+				}
 			}
 			return nil
 		},
@@ -174,7 +178,7 @@ func (a *app) sandboxSell() *cobra.Command {
 		Use:   "sell CHANNEL SKU UNITS",
 		Short: "Record an order: the channel's quantity and the sandbox warehouse both fall",
 		Args:  cobra.ExactArgs(3),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			units, err := strconv.ParseInt(args[2], 10, 64)
 			if err != nil || units < 1 {
@@ -184,7 +188,7 @@ func (a *app) sandboxSell() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer sb.Close()
+			defer closeWith(&err, sb)
 			cs, err := channelSKU(s, ch, args[1])
 			if err != nil {
 				return err
@@ -193,15 +197,15 @@ func (a *app) sandboxSell() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.env.Stdout, "%s: sold %d of %s; %d left listed there\n", ch.Name, units, args[1], left)
-			return nil
+			_, err = fmt.Fprintf(a.env.Stdout, "%s: sold %d of %s; %d left listed there\n", ch.Name, units, args[1], left)
+			return err
 		},
 	}
 }
 
 func (a *app) sandboxFaults() *cobra.Command {
 	var f sandbox.Faults
-	var clear bool
+	var clearAll bool
 	var sellOnApply []string
 	cmd := &cobra.Command{
 		Use:   "faults CHANNEL",
@@ -216,15 +220,15 @@ Two test hooks: --crash-after N kills the applying process (SIGKILL) right after
 its Nth batch lands; --sell-on-apply SKU=N lands an order just before the first
 apply request that writes that SKU's quantity.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			s, sb, ch, err := a.openSandbox(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			defer sb.Close()
+			defer closeWith(&err, sb)
 			if cmd.Flags().NFlag() > 0 {
-				if clear {
+				if clearAll {
 					f = sandbox.Faults{}
 				}
 				for _, kv := range sellOnApply {
@@ -248,12 +252,15 @@ apply request that writes that SKU's quantity.`,
 				return err
 			}
 			if cur.IsZero() {
-				fmt.Fprintf(a.env.Stdout, "%s: no faults\n", ch.Name)
-				return nil
+				_, err = fmt.Fprintf(a.env.Stdout, "%s: no faults\n", ch.Name)
+				return err
 			}
-			b, _ := json.MarshalIndent(cur, "", "  ")
-			fmt.Fprintf(a.env.Stdout, "%s: %s\n", ch.Name, b)
-			return nil
+			b, err := json.MarshalIndent(cur, "", "  ")
+			if err != nil {
+				return fmt.Errorf("faults of %s: %w", ch.Name, err)
+			}
+			_, err = fmt.Fprintf(a.env.Stdout, "%s: %s\n", ch.Name, b)
+			return err
 		},
 	}
 	fl := cmd.Flags()
@@ -266,6 +273,6 @@ apply request that writes that SKU's quantity.`,
 	fl.Uint64Var(&f.Seed, "seed", 0, "seed for reproducible faults")
 	fl.IntVar(&f.CrashAfter, "crash-after", 0, "test hook: kill the applying process after this many batches")
 	fl.StringArrayVar(&sellOnApply, "sell-on-apply", nil, "test hook: SKU=UNITS sold just before the apply writes that SKU's quantity (repeatable)")
-	fl.BoolVar(&clear, "clear", false, "remove every fault")
+	fl.BoolVar(&clearAll, "clear", false, "remove every fault")
 	return cmd
 }

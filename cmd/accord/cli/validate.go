@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -23,7 +24,7 @@ parity rule next week fails today. It needs no credentials and no stock.
 
 Exit status 1 when there is any error; warnings are printed but pass.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(_ *cobra.Command, _ []string) error {
 			now, err := a.instant(at, nil)
 			if err != nil {
 				return err
@@ -44,7 +45,7 @@ Exit status 1 when there is any error; warnings are printed but pass.`,
 				}
 				start := time.Now()
 				diags = append(diags, findingDiags(derive.Check(s, now), now, s.Settings.Timezone)...)
-				a.log.Debug("spec checked", "instants", len(derive.Boundaries(s, now))+1, "duration", time.Since(start))
+				a.log.Debug("spec checked", slog.Int("instants", len(derive.Boundaries(s, now))+1), slog.Duration("duration", time.Since(start)))
 			}
 			if format == "json" {
 				return a.validateJSON(diags)
@@ -53,10 +54,10 @@ Exit status 1 when there is any error; warnings are printed but pass.`,
 			if diags.HasErrors() {
 				return exitError{ExitError}
 			}
-			fmt.Fprintf(a.env.Stdout, "The spec is valid: %s, %s, %s, %s.\n",
+			_, err = fmt.Fprintf(a.env.Stdout, "The spec is valid: %s, %s, %s, %s.\n",
 				plural(len(s.Channels), "channel"), plural(len(s.Products), "product"),
 				plural(len(s.Pools), "pool"), plural(len(s.Promotions), "promotion"))
-			return nil
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "validate as of this time (RFC 3339); default now")

@@ -25,11 +25,10 @@ func (a *app) versionCommand() *cobra.Command {
 				}
 			}
 			if revision != "" {
-				fmt.Fprintf(a.env.Stdout, "accord %s (%s)\n", version, revision)
-			} else {
-				fmt.Fprintf(a.env.Stdout, "accord %s\n", version)
+				version += " (" + revision + ")"
 			}
-			return nil
+			_, err := fmt.Fprintf(a.env.Stdout, "accord %s\n", version)
+			return err
 		},
 	}
 }
