@@ -1,17 +1,27 @@
 package adapters
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
 
 func TestRegistry(t *testing.T) {
-	r := NewRegistry(Kind{Name: "shopify", CanCreate: true}, Kind{Name: "amazon"})
+	r := NewRegistry(Kind{Name: "shopify", Summary: "GraphQL"}, Kind{Name: "amazon"}).
+		WithStock(StockKind{Name: "file"})
 	if got := strings.Join(r.Names(), ","); got != "amazon,shopify" {
 		t.Errorf("Names = %s, want amazon,shopify", got)
 	}
-	if k, ok := r.Lookup("shopify"); !ok || !k.CanCreate {
+	if k, ok := r.Lookup("shopify"); !ok || k.Summary != "GraphQL" {
 		t.Errorf("Lookup(shopify) = %+v, %v", k, ok)
+	}
+	if got := strings.Join(r.StockNames(), ","); got != "file" {
+		t.Errorf("StockNames = %s, want file", got)
+	}
+	if _, err := r.Open(context.Background(), "shopify", Setup{Name: "shop"}); !errors.Is(err, ErrUnavailable) || ReasonOf(err) != ReasonUnavailable {
+		t.Errorf("Open of a kind without an adapter = %v, want ErrUnavailable", err)
 	}
 	if _, ok := r.Lookup("ebay"); ok {
 		t.Error("Lookup found a kind that was not registered")
@@ -32,6 +42,56 @@ func TestListingField(t *testing.T) {
 	}{{"gtin", "0123", true}, {"title", "T", true}, {"description", "d", true}, {"brand", "", false}, {"zzz", "", false}} {
 		if got, ok := l.Field(tt.name); got != tt.want || ok != tt.ok {
 			t.Errorf("Field(%q) = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestChangeKinds(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		kind ChangeKind
+	}{
+		{"quantity", KindQuantity}, {"price", KindPrice}, {"compare_at", KindCompareAt},
+		{"listing", KindCreate}, {"title", KindField}, {"status", 0},
+	} {
+		if got := KindOf(tt.name); got != tt.kind {
+			t.Errorf("KindOf(%q) = %v, want %v", tt.name, got, tt.kind)
+		}
+		if tt.kind != 0 {
+			if got := NameOf(tt.kind, tt.name); got != tt.name {
+				t.Errorf("NameOf(%v, %q) = %q", tt.kind, tt.name, got)
+			}
+		}
+		if Reserved(tt.name) != (tt.kind != KindField) {
+			t.Errorf("Reserved(%q) = %v", tt.name, Reserved(tt.name))
+		}
+	}
+	// A listing field may not take a reserved name, so a change to the
+	// field "quantity" cannot exist; a KindField change always names its
+	// field, whatever it is called.
+	c := Change{Kind: KindField, Field: "title"}
+	if c.Name() != "title" {
+		t.Errorf("Name = %q", c.Name())
+	}
+}
+
+func TestReasonOf(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want Reason
+	}{
+		{&AuthError{Message: "401"}, ReasonAuth},
+		{fmt.Errorf("observe shop: %w", &ThrottledError{}), ReasonThrottled},
+		{&TemporaryError{Message: "503"}, ReasonUnreachable},
+		{&BadResponseError{Message: "not JSON"}, ReasonBadResponse},
+		{&ConfigError{Channel: "x"}, ReasonConfig},
+		{context.Canceled, ReasonCancelled},
+		{context.DeadlineExceeded, ReasonUnreachable},
+		{errors.New("disk on fire"), ReasonFailed},
+		{nil, ""},
+	} {
+		if got := ReasonOf(tt.err); got != tt.want {
+			t.Errorf("ReasonOf(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }

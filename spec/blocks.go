@@ -3,11 +3,15 @@ package spec
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/shopspring/decimal"
+	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/accordhq/accord/spec/funcs"
 	"github.com/accordhq/accord/spec/money"
 )
 
@@ -167,6 +171,9 @@ func (l *loader) decodeChannels(blocks []*hcl.Block, drift *hcl.Block) {
 		if cfg != nil {
 			ch.Config = cfg.Body
 		}
+		if ok && !l.checkConfig(ch, b, cfg) {
+			ok = false
+		}
 		ch.Drift = l.decodeDrift(drift, l.spec.Drift)
 		if ok {
 			l.spec.Channels = append(l.spec.Channels, ch)
@@ -182,6 +189,35 @@ func (l *loader) decodeChannels(blocks []*hcl.Block, drift *hcl.Block) {
 	for name := range seen {
 		l.declaredChannels[name] = true
 	}
+}
+
+// checkConfig decodes a channel's config block against its kind's schema,
+// as the adapter will, but with env() unknown: names, types and required
+// attributes are checked with file:line and did-you-mean, and no
+// credential needs to be in the environment. A kind without a schema (its
+// adapter is not in this build) is not checked.
+func (l *loader) checkConfig(ch *Channel, b, cfg *hcl.Block) bool {
+	kind, _ := l.opts.Types.Lookup(ch.Type)
+	if kind.Config == nil {
+		return true
+	}
+	ctx := l.ctx.NewChild()
+	ctx.Functions = map[string]function.Function{"env": funcs.EnvUnknown()}
+	body := hcl.EmptyBody()
+	if cfg != nil {
+		body = cfg.Body
+	}
+	_, diags := hcldec.Decode(body, kind.Config, ctx)
+	if cfg == nil && diags.HasErrors() {
+		var missing []string
+		for _, d := range diags {
+			missing = append(missing, strings.TrimSuffix(d.Detail, "."))
+		}
+		l.errAt(b.DefRange, "Missing config block", fmt.Sprintf("Channel %q is of type %q, which needs a config block: %s.", ch.Name, ch.Type, strings.Join(missing, "; ")))
+		return false
+	}
+	l.diags = append(l.diags, diags...)
+	return !diags.HasErrors()
 }
 
 func contains(list []string, s string) bool {
@@ -248,8 +284,13 @@ func (l *loader) decodeStockSources(blocks []*hcl.Block) {
 		l.spec.sourceIdx[name] = src
 		c := l.content(b.Body, schema)
 		if a := c.Attributes["type"]; a != nil {
-			if t, ok := l.oneOf(a, "file", "sandbox"); ok {
-				src.Type = t
+			if t, ok := l.str(a); ok {
+				if _, known := l.opts.Types.LookupStock(t); !known {
+					names := l.opts.Types.StockNames()
+					l.errAt(a.Expr.Range(), "Unknown stock source type", fmt.Sprintf("%q is not a stock source type accord knows; the types are %s.%s", t, quoteList(names), didYouMean(t, names)))
+				} else {
+					src.Type = t
+				}
 			}
 		}
 		if a := c.Attributes["file"]; a != nil {

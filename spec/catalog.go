@@ -72,7 +72,7 @@ func (l *loader) decodeCatalog(catalogs, products []*hcl.Block) {
 			continue
 		}
 		display := l.displayName(name)
-		l.spec.Sources[display] = data
+		l.addSource(display, name, data)
 		rows, broken, diags := ReadCatalogCSV(display, data)
 		l.diags = append(l.diags, diags...)
 		for _, sku := range broken {

@@ -3,10 +3,13 @@ package spec
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/accordhq/accord/adapters"
 )
 
 // listingReserved are the listing block's own settings; every other
@@ -139,6 +142,11 @@ func (l *loader) decodeListingChannel(ls *Listing, blk *hclsyntax.Block) {
 
 // fieldRule checks a listing field's expression statically.
 func (l *loader) fieldRule(a *hclsyntax.Attribute) (FieldRule, bool) {
+	if adapters.Reserved(a.Name) {
+		l.errAt(a.NameRange, "Reserved field name", fmt.Sprintf("A listing field cannot be named %q: %s are not listing fields (pools set quantities, price matrices set prices, channels report status). Name the field otherwise, such as %s_text.",
+			a.Name, strings.Join(adapters.ReservedFields, ", "), a.Name))
+		return FieldRule{}, false
+	}
 	rule := FieldRule{Name: a.Name, Expr: a.Expr}
 	for _, tr := range a.Expr.Variables() {
 		switch tr.RootName() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,10 +19,13 @@ import (
 	"github.com/accordhq/accord/spec/funcs"
 )
 
-// ChannelTypes is what the loader needs of the registry of channel kinds.
-type ChannelTypes interface {
+// Kinds is what the loader needs of the registry: the channel kinds (whose
+// config schemas check config blocks) and the stock-source kinds.
+type Kinds interface {
 	Lookup(name string) (adapters.Kind, bool)
 	Names() []string
+	LookupStock(name string) (adapters.StockKind, bool)
+	StockNames() []string
 }
 
 // Options configures Load.
@@ -30,7 +34,7 @@ type Options struct {
 	// diagnostics are Dir joined with the file's name.
 	Dir string
 	// Types is the registry of channel kinds that `type` is checked against.
-	Types ChannelTypes
+	Types Kinds
 	// Vars are values given with --var NAME=VALUE.
 	Vars map[string]string
 	// LookupEnv reads the environment: ACCORD_VAR_NAME overrides and env().
@@ -91,6 +95,7 @@ func Load(fsys fs.FS, opts Options) (*Spec, hcl.Diagnostics) {
 		spec: &Spec{
 			Dir:        opts.Dir,
 			Sources:    map[string][]byte{},
+			Files:      map[string]string{},
 			channelIdx: map[string]int{},
 			productIdx: map[string]int{},
 			sourceIdx:  map[string]*StockSource{},
@@ -195,7 +200,7 @@ func (l *loader) parse() []*hcl.File {
 			continue
 		}
 		display := l.displayName(name)
-		l.spec.Sources[display] = src
+		l.addSource(display, name, src)
 		f, diags := hclsyntax.ParseConfig(src, display, hcl.InitialPos)
 		l.diags = append(l.diags, diags...)
 		if f != nil {
@@ -203,6 +208,14 @@ func (l *loader) parse() []*hcl.File {
 		}
 	}
 	return files
+}
+
+// addSource keeps a file read for its snippets (by its display name) and
+// for the spec's revision (by its path relative to the spec directory, so
+// that the revision does not depend on how the directory was named).
+func (l *loader) addSource(display, rel string, data []byte) {
+	l.spec.Sources[display] = data
+	l.spec.Files[display] = path.Clean(filepath.ToSlash(rel))
 }
 
 func (l *loader) dirName() string {

@@ -17,6 +17,10 @@ type Spec struct {
 	// Sources holds every file read (HCL and CSV) by display name, so that
 	// diagnostics can show snippets.
 	Sources map[string][]byte
+	// Files maps each name of Sources to the file's path relative to the
+	// spec directory, with forward slashes: what the spec's revision is
+	// computed from.
+	Files map[string]string
 
 	Settings Settings
 	// Variables are the resolved values of every variable block.

@@ -1,6 +1,7 @@
-// Package builtin assembles the registry of channel kinds linked into the
-// accord binary. It is the one place that names every kind; the command layer
-// calls Registry and hands the result to the spec loader and the controller.
+// Package builtin assembles the registry of channel kinds and stock-source
+// kinds linked into the accord binary. It is the one place that names every
+// kind; the command layer calls Registry and hands the result to the spec
+// loader and the controller.
 package builtin
 
 import (
@@ -9,19 +10,23 @@ import (
 	"github.com/accordhq/accord/adapters/sandbox"
 )
 
-// Registry returns a fresh registry of every channel kind accord knows.
+// Registry returns a fresh registry of every kind accord knows.
 //
-// A kind is listed here as soon as the spec language accepts it, so that a
-// team can write and validate its spec before the adapter that talks to the
-// channel is in the build.
+// A channel kind is listed here as soon as the spec language accepts it, so
+// that a team can write and validate its spec before the adapter that talks
+// to the channel is in the build; such a kind has no Open and no Config
+// schema yet, and validate accepts any config block for it.
 func Registry() *adapters.Registry {
 	return adapters.NewRegistry(
-		adapters.Kind{Name: "sandbox", Summary: "simulated marketplace kept in a local file", CanCreate: true, Open: sandbox.Open},
-		adapters.Kind{Name: "file", Summary: "export file in, outbox file out, for channels without an API", Open: file.Open},
-		adapters.Kind{Name: "shopify", Summary: "Shopify GraphQL Admin API", CanCreate: true},
+		sandbox.Kind,
+		file.Kind,
+		adapters.Kind{Name: "shopify", Summary: "Shopify GraphQL Admin API"},
 		adapters.Kind{Name: "amazon", Summary: "Amazon Selling Partner API, Listings Items"},
 		adapters.Kind{Name: "ebay", Summary: "eBay Sell Inventory API"},
 		adapters.Kind{Name: "walmart", Summary: "Walmart Marketplace API"},
 		adapters.Kind{Name: "tiktok", Summary: "TikTok Shop Open API"},
+	).WithStock(
+		file.StockKind,
+		sandbox.StockKind,
 	)
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
 )
@@ -47,7 +46,7 @@ func writeFile(t *testing.T, path, data string, mtime time.Time) {
 
 func TestLimits(t *testing.T) {
 	c := open(t, t.TempDir(), `export = "e.csv"`)
-	want := adapters.Limits{BatchSize: 10_000, PageSize: 10_000, Rate: rate.Inf, Burst: 1}
+	want := adapters.Limits{BatchSize: 10_000, PageSize: 10_000}
 	if got := c.Limits(); got != want {
 		t.Errorf("Limits() = %+v; want %+v", got, want)
 	}
@@ -162,12 +161,12 @@ func TestObserveErrors(t *testing.T) {
 func changes() []adapters.Change {
 	key := func(sku string) adapters.Key { return adapters.Key{Channel: "regional", SKU: sku} }
 	return []adapters.Change{
-		{Key: key("RG-1"), Field: adapters.FieldQuantity, From: adapters.Units(12), To: adapters.Units(9)},
-		{Key: key("RG-1"), Field: adapters.FieldPrice, From: adapters.Text("39.90"), To: adapters.Text("41.50")},
-		{Key: key("RG-2"), Field: adapters.FieldCompareAt, From: adapters.Text("1.00"), To: adapters.Null},
-		{Key: key("RG-9"), Field: adapters.FieldListing, Listing: &adapters.Listing{Key: key("RG-9")}},
-		{Key: key("RG-2"), Field: "title", From: adapters.Text("Canvas tote"), To: adapters.Text(`Canvas tote, "natural", 10 l`)},
-		{Key: key("RG-3"), Field: "description", From: adapters.Text("old"), To: adapters.Null},
+		{Key: key("RG-1"), Kind: adapters.KindQuantity, From: adapters.Units(12), To: adapters.Units(9)},
+		{Key: key("RG-1"), Kind: adapters.KindPrice, From: adapters.Text("39.90"), To: adapters.Text("41.50")},
+		{Key: key("RG-2"), Kind: adapters.KindCompareAt, From: adapters.Text("1.00"), To: adapters.Null},
+		{Key: key("RG-9"), Kind: adapters.KindCreate, Listing: &adapters.Listing{Key: key("RG-9")}},
+		{Key: key("RG-2"), Kind: adapters.KindField, Field: "title", From: adapters.Text("Canvas tote"), To: adapters.Text(`Canvas tote, "natural", 10 l`)},
+		{Key: key("RG-3"), Kind: adapters.KindField, Field: "description", From: adapters.Text("old"), To: adapters.Null},
 	}
 }
 
@@ -197,7 +196,7 @@ func TestApplyGolden(t *testing.T) {
 			checkResults(t, c.Apply(context.Background(), changes()), 6)
 			// A second batch is appended after the first, without a header.
 			c.now = func() time.Time { return fixedNow.Add(90 * time.Minute).In(time.FixedZone("CET", 3600)) }
-			second := []adapters.Change{{Key: adapters.Key{Channel: "regional", SKU: "RG-1"}, Field: adapters.FieldQuantity, To: adapters.Units(0)}}
+			second := []adapters.Change{{Key: adapters.Key{Channel: "regional", SKU: "RG-1"}, Kind: adapters.KindQuantity, To: adapters.Units(0)}}
 			if r := c.Apply(context.Background(), second); r[0].Err != nil {
 				t.Fatal(r[0].Err)
 			}
@@ -246,10 +245,10 @@ func TestApplyRejects(t *testing.T) {
 	c := open(t, dir, `export = "e.csv"`)
 	key := adapters.Key{Channel: "regional", SKU: "A"}
 	batch := []adapters.Change{
-		{Key: key, Field: adapters.FieldListing, Listing: &adapters.Listing{Key: key}},
-		{Key: key, Field: adapters.FieldQuantity, To: adapters.Value{Text: "1.5", Set: true}},
-		{Key: key, Field: adapters.FieldPrice, To: adapters.Value{Text: "12,99", Set: true}},
-		{Key: adapters.Key{Channel: "regional"}, Field: "title", To: adapters.Text("x")},
+		{Key: key, Kind: adapters.KindCreate, Listing: &adapters.Listing{Key: key}},
+		{Key: key, Kind: adapters.KindQuantity, To: adapters.Value{Text: "1.5", Set: true}},
+		{Key: key, Kind: adapters.KindPrice, To: adapters.Value{Text: "12,99", Set: true}},
+		{Key: adapters.Key{Channel: "regional"}, Kind: adapters.KindField, Field: "title", To: adapters.Text("x")},
 	}
 	results := c.Apply(context.Background(), batch)
 	for i, r := range results {

@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/zclconf/go-cty/cty"
-	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
 )
@@ -32,6 +31,14 @@ const (
 	formatJSON  = "json"
 	formatJSONL = "jsonl"
 )
+
+// Kind is the file channel kind.
+var Kind = adapters.Kind{
+	Name:    "file",
+	Summary: "export file in, outbox file out, for channels without an API",
+	Config:  configSpec,
+	Open:    Open,
+}
 
 // configSpec is the schema of a file channel's config block.
 var configSpec = hcldec.ObjectSpec{
@@ -88,8 +95,6 @@ func Open(_ context.Context, setup adapters.Setup) (adapters.Channel, error) {
 		limits: adapters.Limits{
 			BatchSize: batchSize,
 			PageSize:  pageSize,
-			Rate:      rate.Inf,
-			Burst:     1,
 		},
 	}, nil
 }
@@ -186,8 +191,9 @@ func resolve(dir, path string) string {
 	return filepath.Join(dir, path)
 }
 
-// Limits are a file channel's limits: pages and batches of 10,000, no rate
-// limit, no compare-and-set, no creation of listings.
+// Limits are a file channel's limits: pages and batches of 10,000. A file
+// channel has no rate limit (its budget is not used), no compare-and-set and
+// creates no listings: it implements none of the optional capabilities.
 func (c *channel) Limits() adapters.Limits { return c.limits }
 
 // Observe reads the export, overlays the pending rows of the outbox (see the

@@ -28,7 +28,7 @@ const queuedLayout = "2006-01-02T15:04:05.000000000Z07:00"
 // The columns of a CSV outbox, and the keys of a JSON Lines one.
 var outboxHeader = []string{"sku", "field", "value", "queued_at"}
 
-// cannotCreate is why a file channel refuses a FieldListing change.
+// cannotCreate is why a file channel refuses a KindCreate change.
 const cannotCreate = "a file channel cannot create listings; add the SKU to the marketplace's catalogue"
 
 // outboxRow is one queued change.
@@ -40,7 +40,8 @@ type outboxRow struct {
 }
 
 // Apply appends the batch to the outbox, one row per change, and syncs it to
-// disk. A FieldListing change is rejected and not written.
+// disk. A KindCreate change is rejected and not written: a file channel is
+// not an adapters.Creator.
 func (c *channel) Apply(ctx context.Context, changes []adapters.Change) []adapters.Result {
 	results := make([]adapters.Result, len(changes))
 	fail := func(err error) []adapters.Result {
@@ -63,7 +64,7 @@ func (c *channel) Apply(ctx context.Context, changes []adapters.Change) []adapte
 			results[i].Err = &adapters.RejectedError{Reason: reason}
 			continue
 		}
-		rows = append(rows, outboxRow{sku: ch.SKU, field: ch.Field, value: ch.To, queued: queued})
+		rows = append(rows, outboxRow{sku: ch.SKU, field: ch.Name(), value: ch.To, queued: queued})
 		written = append(written, i)
 	}
 	if len(rows) == 0 {
@@ -81,17 +82,21 @@ func (c *channel) Apply(ctx context.Context, changes []adapters.Change) []adapte
 // check says why a change cannot go to the outbox, or "".
 func check(ch adapters.Change) string {
 	switch {
-	case ch.Field == adapters.FieldListing:
+	case ch.Kind == adapters.KindCreate:
 		return cannotCreate
 	case ch.SKU == "":
 		return "the change has no SKU"
-	case ch.Field == "":
+	case ch.Kind == adapters.KindField && ch.Field == "":
 		return "the change names no field"
+	case ch.Kind == adapters.KindField && adapters.Reserved(ch.Field):
+		return fmt.Sprintf("%q is reserved and cannot be a listing field", ch.Field)
+	case ch.Kind < adapters.KindQuantity || ch.Kind > adapters.KindCreate:
+		return fmt.Sprintf("a change of kind %s is not something a file channel sets", ch.Kind)
 	case !utf8.ValidString(ch.SKU) || !utf8.ValidString(ch.Field) || !utf8.ValidString(ch.To.Text):
 		return "the change is not valid UTF-8"
 	}
-	if msg := checkValue(ch.Field, ch.To); msg != "" {
-		return fmt.Sprintf("%s %q %s", ch.Field, ch.To.Text, msg)
+	if msg := checkValue(ch.Name(), ch.To); msg != "" {
+		return fmt.Sprintf("%s %q %s", ch.Name(), ch.To.Text, msg)
 	}
 	return ""
 }

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS listings (
 	status     TEXT NOT NULL DEFAULT 'active',
 	fields     TEXT NOT NULL DEFAULT '{}',
 	updated_at TEXT NOT NULL,
+	ref        TEXT,
 	PRIMARY KEY (channel, sku)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS warehouse (
@@ -54,7 +55,35 @@ CREATE TABLE IF NOT EXISTS meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS feeds (
+	id           INTEGER PRIMARY KEY,
+	channel      TEXT NOT NULL,
+	changes      TEXT NOT NULL,
+	submitted_at TEXT NOT NULL,
+	results      TEXT
+);
 `
+
+// upgrades bring a sandbox made by an earlier build up to the schema above:
+// each is the column it adds and the statement that adds it.
+var upgrades = []struct{ table, column, stmt string }{
+	{"listings", "ref", `ALTER TABLE listings ADD COLUMN ref TEXT`},
+}
+
+func upgrade(ctx context.Context, db *sql.DB) error {
+	for _, u := range upgrades {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, u.table, u.column).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := db.ExecContext(ctx, u.stmt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // openDB opens (creating) the sandbox database in dir.
 func openDB(ctx context.Context, dir string) (*sql.DB, error) {
@@ -78,6 +107,9 @@ func openDB(ctx context.Context, dir string) (*sql.DB, error) {
 	// can then meet a lock the busy timeout does not cover. Retry briefly.
 	_, err = backoff.Retry(ctx, func() (struct{}, error) {
 		_, err := db.ExecContext(ctx, schema)
+		if err == nil {
+			err = upgrade(ctx, db)
+		}
 		if err != nil && !strings.Contains(err.Error(), "SQLITE_BUSY") && !strings.Contains(err.Error(), "database is locked") {
 			return struct{}{}, backoff.Permanent(err)
 		}

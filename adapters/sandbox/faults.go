@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/accordhq/accord/adapters"
 )
 
 // Faults is what can go wrong on a sandbox channel, so that every retry
@@ -154,4 +157,111 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// request is one apply request, with the faults the marketplace drew for
+// it at its front door.
+type request struct {
+	c          *Channel
+	faults     Faults
+	r          rates
+	timedOut   bool
+	landAnyway bool
+}
+
+// admit reads the channel's faults and decides a request's fate at the
+// door: refused by the server-side rate limit, throttled, or failed with a
+// 5xx (the error); otherwise let in, perhaps to time out (half of the
+// timeouts land anyway, as real ones do). A refusal for the rate pauses the
+// account's write budget for its Retry-After. c.mu is held.
+func (c *Channel) admit(ctx context.Context) (*request, error) {
+	faults, err := readFaults(ctx, c.db, c.name)
+	if err != nil {
+		return nil, &adapters.TemporaryError{Message: err.Error()}
+	}
+	r, err := faults.parse()
+	if err != nil {
+		return nil, &adapters.TemporaryError{Message: "sandbox: faults: " + err.Error()}
+	}
+	if c.limiter != nil {
+		if res := c.limiter.Reserve(); res.Delay() > 0 {
+			retry := res.Delay()
+			res.Cancel()
+			c.budget.Write.Pause(retry)
+			return nil, &adapters.ThrottledError{RetryAfter: retry, Message: "sandbox rate limit exceeded"}
+		}
+	}
+	if c.rnd == nil || c.seed != faults.Seed {
+		seed := faults.Seed
+		if seed == 0 {
+			seed = uint64(time.Now().UnixNano())
+		}
+		// A seeded generator makes a fault campaign repeatable (--seed).
+		c.rnd, c.seed = rand.New(rand.NewPCG(seed, 0x5eed)), faults.Seed //nolint:gosec // G404: fault injection, not security
+	}
+	switch {
+	case c.hit(r.throttle):
+		c.budget.Write.Pause(r.retryAfter)
+		return nil, &adapters.ThrottledError{RetryAfter: r.retryAfter, Message: "HTTP 429 Too Many Requests"}
+	case c.hit(r.serverError):
+		return nil, &adapters.TemporaryError{Message: "HTTP 503 Service Unavailable"}
+	}
+	req := &request{c: c, faults: faults, r: r}
+	req.timedOut = c.hit(r.timeout)
+	req.landAnyway = req.timedOut && c.rnd.IntN(2) == 0
+	return req, nil
+}
+
+// item draws the fate of one item of the request: rejected for good, failed
+// for a moment, or nil (written).
+func (q *request) item() error {
+	switch {
+	case q.c.hit(q.r.reject):
+		return &adapters.RejectedError{Reason: "listing is under marketplace review and cannot be edited"}
+	case q.c.hit(q.r.partial):
+		return &adapters.TemporaryError{Message: "item failed: internal error, retry"}
+	}
+	return nil
+}
+
+// hit draws whether a fault of the given rate (basis points) happens.
+func (c *Channel) hit(bp int64) bool {
+	return bp > 0 && c.rnd.Int64N(10000) < bp
+}
+
+// sellOnApply fires the sell-on-apply hooks of the SKUs whose quantity the
+// batch writes: the order lands first, in the batch's transaction, as if a
+// customer bought between accord's observe and its write.
+func (c *Channel) sellOnApply(ctx context.Context, tx *sql.Tx, changes []adapters.Change, req *request, now string) error {
+	if len(req.faults.SellOnApply) == 0 {
+		return nil
+	}
+	var left []Sale
+	for _, s := range req.faults.SellOnApply {
+		if !writesQuantity(changes, s.SKU) {
+			left = append(left, s)
+			continue
+		}
+		stockSKU := s.StockSKU
+		if stockSKU == "" {
+			stockSKU = s.SKU
+		}
+		if _, err := sell(ctx, tx, c.name, s.SKU, stockSKU, s.Units, now); err != nil {
+			return err
+		}
+	}
+	if len(left) == len(req.faults.SellOnApply) {
+		return nil
+	}
+	req.faults.SellOnApply = left
+	return writeFaults(ctx, tx, c.name, req.faults)
+}
+
+func writesQuantity(changes []adapters.Change, sku string) bool {
+	for i := range changes {
+		if changes[i].SKU == sku && (changes[i].Kind == adapters.KindQuantity || changes[i].Kind == adapters.KindCreate) {
+			return true
+		}
+	}
+	return false
 }

@@ -40,7 +40,7 @@ func listing(sku string, qty int64, price string) *adapters.Listing {
 }
 
 func create(sku string, qty int64, price string) adapters.Change {
-	return adapters.Change{Key: adapters.Key{Channel: "shop", SKU: sku}, Field: adapters.FieldListing, Listing: listing(sku, qty, price)}
+	return adapters.Change{Key: adapters.Key{Channel: "shop", SKU: sku}, Kind: adapters.KindCreate, Listing: listing(sku, qty, price)}
 }
 
 func observe(t *testing.T, c *Channel, skus ...string) map[string]adapters.Listing {
@@ -86,15 +86,15 @@ func TestApplyAndObserve(t *testing.T) {
 	}{
 		// Compare-and-set: a write from the quantity seen before the sale
 		// is refused with the quantity now.
-		{adapters.Change{Key: adapters.Key{SKU: "A"}, Field: "quantity", From: v("5"), To: v("9")}, "*adapters.ConflictError: quantity changed on the channel since it was observed (now 3)"},
-		{adapters.Change{Key: adapters.Key{SKU: "A"}, Field: "quantity", From: v("3"), To: v("9")}, "ok"},
-		{adapters.Change{Key: adapters.Key{SKU: "B"}, Field: "quantity", To: v("-1")}, "*adapters.RejectedError: rejected: quantity -1 is not a whole number of units >= 0"},
-		{adapters.Change{Key: adapters.Key{SKU: "B"}, Field: "price", From: v("20.50"), To: v("0.00")}, "*adapters.RejectedError: rejected: price 0.00 must be above zero"},
-		{adapters.Change{Key: adapters.Key{SKU: "B"}, Field: "compare_at", To: v("25.00")}, "ok"},
-		{adapters.Change{Key: adapters.Key{SKU: "B"}, Field: "title", To: v(strings.Repeat("x", 256))}, "*adapters.RejectedError: rejected: title is 256 characters; the most is 255"},
-		{adapters.Change{Key: adapters.Key{SKU: "B"}, Field: "gtin", To: v("0850")}, "ok"},
-		{adapters.Change{Key: adapters.Key{SKU: "Z"}, Field: "price", To: v("1.00")}, "*adapters.RejectedError: rejected: no such listing on the channel"},
-		{adapters.Change{Key: adapters.Key{SKU: "C"}, Field: "listing", Listing: &adapters.Listing{Currency: "EUR"}}, "*adapters.RejectedError: rejected: currency EUR; the channel sells in USD"},
+		{adapters.Change{Key: adapters.Key{SKU: "A"}, Kind: adapters.KindQuantity, From: v("5"), To: v("9")}, "*adapters.ConflictError: quantity changed on the channel since it was observed (now 3)"},
+		{adapters.Change{Key: adapters.Key{SKU: "A"}, Kind: adapters.KindQuantity, From: v("3"), To: v("9")}, "ok"},
+		{adapters.Change{Key: adapters.Key{SKU: "B"}, Kind: adapters.KindQuantity, To: v("-1")}, "*adapters.RejectedError: rejected: quantity -1 is not a whole number of units >= 0"},
+		{adapters.Change{Key: adapters.Key{SKU: "B"}, Kind: adapters.KindPrice, From: v("20.50"), To: v("0.00")}, "*adapters.RejectedError: rejected: price 0.00 must be above zero"},
+		{adapters.Change{Key: adapters.Key{SKU: "B"}, Kind: adapters.KindCompareAt, To: v("25.00")}, "ok"},
+		{adapters.Change{Key: adapters.Key{SKU: "B"}, Kind: adapters.KindField, Field: "title", To: v(strings.Repeat("x", 256))}, "*adapters.RejectedError: rejected: title is 256 characters; the most is 255"},
+		{adapters.Change{Key: adapters.Key{SKU: "B"}, Kind: adapters.KindField, Field: "gtin", To: v("0850")}, "ok"},
+		{adapters.Change{Key: adapters.Key{SKU: "Z"}, Kind: adapters.KindPrice, To: v("1.00")}, "*adapters.RejectedError: rejected: no such listing on the channel"},
+		{adapters.Change{Key: adapters.Key{SKU: "C"}, Kind: adapters.KindCreate, Listing: &adapters.Listing{Currency: "EUR"}}, "*adapters.RejectedError: rejected: currency EUR; the channel sells in USD"},
 	}
 	var changes []adapters.Change
 	for _, tc := range cases {
@@ -173,12 +173,12 @@ func TestFaults(t *testing.T) {
 	if r := c.Apply(ctx, []adapters.Change{create("A", 5, "10.00")}); r[0].Err != nil {
 		t.Fatal(r[0].Err)
 	}
-	price := adapters.Change{Key: adapters.Key{SKU: "A"}, Field: "price", To: v("11.00")}
+	price := adapters.Change{Key: adapters.Key{SKU: "A"}, Kind: adapters.KindPrice, To: v("11.00")}
 	cases := []struct {
 		faults Faults
 		want   string
 	}{
-		{Faults{Throttle: "100%", RetryAfter: "2s"}, "*adapters.ThrottledError: throttled, retry after 2s: HTTP 429 Too Many Requests"},
+		{Faults{Throttle: "100%", RetryAfter: "20ms"}, "*adapters.ThrottledError: throttled, retry after 20ms: HTTP 429 Too Many Requests"},
 		{Faults{ServerError: "100%"}, "*adapters.TemporaryError: HTTP 503 Service Unavailable"},
 		{Faults{Partial: "100%"}, "*adapters.TemporaryError: item failed: internal error, retry"},
 		{Faults{Reject: "100%"}, "*adapters.RejectedError: rejected: listing is under marketplace review and cannot be edited"},
@@ -203,7 +203,7 @@ func TestFaults(t *testing.T) {
 	landed := 0
 	for i := range 40 {
 		to := fmt.Sprintf("%d.00", 20+i)
-		r := c.Apply(ctx, []adapters.Change{{Key: adapters.Key{SKU: "A"}, Field: "price", To: v(to)}})
+		r := c.Apply(ctx, []adapters.Change{{Key: adapters.Key{SKU: "A"}, Kind: adapters.KindPrice, To: v(to)}})
 		var te *adapters.TemporaryError
 		if !errors.As(r[0].Err, &te) || !te.Timeout {
 			t.Fatalf("attempt %d: %v, want a timeout", i, r[0].Err)
@@ -228,7 +228,7 @@ func TestSellOnApply(t *testing.T) {
 	if err := c.SetFaults(ctx, Faults{SellOnApply: []Sale{{SKU: "A", Units: 2}}}); err != nil {
 		t.Fatal(err)
 	}
-	r := c.Apply(ctx, []adapters.Change{{Key: adapters.Key{SKU: "A"}, Field: "quantity", From: v("5"), To: v("4")}})
+	r := c.Apply(ctx, []adapters.Change{{Key: adapters.Key{SKU: "A"}, Kind: adapters.KindQuantity, From: v("5"), To: v("4")}})
 	var conf *adapters.ConflictError
 	if !errors.As(r[0].Err, &conf) || conf.Current != v("3") {
 		t.Fatalf("write after an injected sale: %v, want a conflict at 3", r[0].Err)

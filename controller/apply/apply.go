@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
-	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/controller/plan"
@@ -20,9 +19,11 @@ import (
 )
 
 // Journal is what apply needs of the store: a record of each batch before
-// it is sent and of which of its changes landed after.
+// it is sent, of the channel's submission ID when it queued the batch, and
+// of which of its changes landed after.
 type Journal interface {
 	JournalBatch(ctx context.Context, runID int64, channel string, changes []store.JournalChange) (int64, error)
+	SubmitBatch(ctx context.Context, batchID int64, submission string) error
 	CompleteBatch(ctx context.Context, batchID int64, landed []bool) error
 }
 
@@ -65,7 +66,9 @@ type Options struct {
 type Failure struct {
 	Change plan.Change
 	// Kind is "throttled" (past retries), "rejected" (refused for good),
-	// "failed" (errors past retries) or "cancelled".
+	// "failed" (errors past retries), "cancelled" (never sent) or
+	// "submitted" (queued by the channel, its outcome not yet known: the
+	// next apply asks the channel, it never sends it again).
 	Kind   string
 	Reason string
 }
@@ -99,7 +102,7 @@ func (r *Report) Summary() string {
 		}
 	}
 	var parts []string
-	for _, k := range []string{"throttled", "failed", "rejected", "cancelled"} {
+	for _, k := range []string{"throttled", "failed", "rejected", "submitted", "cancelled"} {
 		n := kinds[k]
 		if n == 0 {
 			continue
@@ -111,6 +114,8 @@ func (r *Report) Summary() string {
 			parts = append(parts, fmt.Sprintf("%d failed past retries", n))
 		case "cancelled":
 			parts = append(parts, fmt.Sprintf("%d cancelled", n))
+		case "submitted":
+			parts = append(parts, fmt.Sprintf("%d submitted and still processing", n))
 		case "rejected":
 			rs := make([]string, 0, len(reasons))
 			for reason, c := range reasons {
@@ -142,9 +147,7 @@ func Apply(ctx context.Context, p *plan.Plan, o Options) (*Report, error) {
 	rep := &Report{Total: len(p.Changes)}
 	workers := map[string]*worker{}
 	for name, t := range o.Targets {
-		lim := t.Channel.Limits()
-		burst := max(lim.Burst, 1)
-		w := &worker{o: &o, name: name, t: t, lim: lim, limiter: rate.NewLimiter(lim.Rate, burst), scale: 2}
+		w := &worker{o: &o, name: name, t: t, lim: t.Channel.Limits(), scale: 2}
 		if ch, _, ok := o.Spec.Channel(name); ok {
 			w.scale = ch.Scale
 		}
@@ -218,14 +221,14 @@ func collect(rep *Report, workers map[string]*worker) {
 	}
 }
 
-// worker applies one channel's changes.
+// worker applies one channel's changes. Pacing is the adapter's, through
+// its account's budget; the worker retries.
 type worker struct {
-	o       *Options
-	name    string
-	t       Target
-	lim     adapters.Limits
-	limiter *rate.Limiter
-	scale   int32
+	o     *Options
+	name  string
+	t     Target
+	lim   adapters.Limits
+	scale int32
 
 	applied, unneeded int
 	failed            []Failure
@@ -239,6 +242,17 @@ type item struct {
 }
 
 func (w *worker) run(ctx context.Context, changes []plan.Change) error {
+	if _, creates := w.t.Channel.(adapters.Creator); !creates {
+		kept := changes[:0:0]
+		for _, c := range changes {
+			if c.Kind == adapters.KindCreate {
+				w.fail([]*item{{c: c}}, "rejected", &adapters.RejectedError{Reason: "the channel cannot create listings; add the SKU on the channel"})
+				continue
+			}
+			kept = append(kept, c)
+		}
+		changes = kept
+	}
 	size := max(w.lim.BatchSize, 1)
 	for start := 0; start < len(changes); start += size {
 		batch := make([]*item, 0, size)
@@ -271,7 +285,7 @@ func (w *worker) batch(ctx context.Context, items []*item) error {
 	}
 	bo.Reset()
 	for len(items) > 0 {
-		if err := w.limiter.Wait(ctx); err != nil {
+		if err := ctx.Err(); err != nil {
 			w.fail(items, "cancelled", err)
 			return err
 		}
@@ -335,13 +349,14 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 		it.attempts++
 		c := &it.c
 		chSKU := w.t.ChannelSKU(c.SKU)
-		changes[i] = adapters.Change{Key: adapters.Key{Channel: c.Channel, SKU: chSKU}, Field: c.Field, From: c.From, To: c.To}
+		changes[i] = adapters.Change{Key: adapters.Key{Channel: c.Channel, SKU: chSKU}, Kind: c.Kind, Field: c.Field, From: c.From, To: c.To, Ref: c.Ref}
 		if c.Listing != nil {
 			l := *c.Listing
 			l.SKU = chSKU
 			changes[i].Listing = &l
 		}
 		for _, jc := range journalChanges(c, w.scale) {
+			jc.Item = i
 			journal = append(journal, jc)
 			owner = append(owner, i)
 		}
@@ -352,10 +367,19 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 	}
 	results := w.t.Channel.Apply(ctx, changes)
 	if len(results) != len(changes) {
-		err := fmt.Errorf("channel answered %d results for %d changes", len(results), len(changes))
-		results = make([]adapters.Result, len(changes))
-		for i := range results {
-			results[i].Err = &adapters.TemporaryError{Message: err.Error()}
+		results = allFailed(len(changes), &adapters.BadResponseError{Message: fmt.Sprintf("channel answered %d results for %d changes", len(results), len(changes))})
+	}
+	if sub := submission(results); sub != "" {
+		// Recorded before anything else: from here the batch is settled by
+		// asking for this submission's outcome, by this apply or, should it
+		// stop, by the next one; it is never sent again.
+		if err := w.o.Journal.SubmitBatch(ctx, id, sub); err != nil {
+			return nil, 0, fmt.Errorf("apply %s: journal: %w", w.name, err)
+		}
+		var err error
+		if results, err = w.confirm(ctx, sub, changes, results); err != nil {
+			w.fail(items, "submitted", fmt.Errorf("submitted as %s; the next apply asks the channel for its outcome (%w)", sub, err))
+			return nil, 0, err
 		}
 	}
 	landedItem := make([]bool, len(items))
@@ -414,6 +438,71 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 		retry = append(retry, more...)
 	}
 	return retry, wait, nil
+}
+
+// allFailed is n results all failing with err.
+func allFailed(n int, err error) []adapters.Result {
+	results := make([]adapters.Result, n)
+	for i := range results {
+		results[i].Err = err
+	}
+	return results
+}
+
+// submission is the submission ID a batch's results carry, "" for none.
+func submission(results []adapters.Result) string {
+	for _, r := range results {
+		if r.Submission != "" {
+			return r.Submission
+		}
+	}
+	return ""
+}
+
+// confirm asks the channel for the outcome of a submission until every
+// change of it has one, waiting with backoff between asks. The changes
+// answered at once (not part of the submission) keep their results.
+func (w *worker) confirm(ctx context.Context, sub string, changes []adapters.Change, results []adapters.Result) ([]adapters.Result, error) {
+	conf, ok := w.t.Channel.(adapters.Confirmer)
+	if !ok {
+		return nil, &adapters.BadResponseError{Message: fmt.Sprintf("the channel queued a batch as %s but cannot be asked for its outcome", sub)}
+	}
+	var idx []int
+	var queued []adapters.Change
+	for i, r := range results {
+		if r.Submission == sub {
+			idx = append(idx, i)
+			queued = append(queued, changes[i])
+		}
+	}
+	bo := &backoff.ExponentialBackOff{InitialInterval: w.o.InitialBackoff, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: w.o.MaxBackoff}
+	bo.Reset()
+	for {
+		got, err := conf.Confirm(ctx, sub, queued)
+		if err == nil && len(got) != len(queued) {
+			err = &adapters.BadResponseError{Message: fmt.Sprintf("the outcome of %s has %d results for %d changes", sub, len(got), len(queued))}
+		}
+		if err != nil {
+			var tmp *adapters.TemporaryError
+			var te *adapters.ThrottledError
+			if !errors.As(err, &tmp) && !errors.As(err, &te) {
+				return nil, err
+			}
+		} else if submission(got) == "" {
+			out := append([]adapters.Result(nil), results...)
+			for k, i := range idx {
+				out[i] = got[k]
+			}
+			return out, nil
+		}
+		t := time.NewTimer(bo.NextBackOff())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // resolve handles compare-and-set conflicts: the listings are observed
@@ -503,8 +592,8 @@ func (w *worker) advance() {
 // listing as each of its fields set from nothing, so that the last
 // applied value of every field is known.
 func journalChanges(c *plan.Change, scale int32) []store.JournalChange {
-	if c.Field != adapters.FieldListing || c.Listing == nil {
-		return []store.JournalChange{{Channel: c.Channel, SKU: c.SKU, Field: c.Field, From: c.From, To: c.To, Reason: c.Reason}}
+	if c.Kind != adapters.KindCreate || c.Listing == nil {
+		return []store.JournalChange{{Channel: c.Channel, SKU: c.SKU, Field: c.Name(), From: c.From, To: c.To, Reason: c.Reason, Ref: c.Ref}}
 	}
 	return ListingFields(c, scale)
 }
@@ -516,7 +605,7 @@ func ListingFields(c *plan.Change, scale int32) []store.JournalChange {
 	var out []store.JournalChange
 	add := func(field string, v adapters.Value) {
 		if v.Set {
-			out = append(out, store.JournalChange{Channel: c.Channel, SKU: c.SKU, Field: field, To: v, Reason: c.Reason})
+			out = append(out, store.JournalChange{Channel: c.Channel, SKU: c.SKU, Field: field, To: v, Reason: c.Reason, Create: true})
 		}
 	}
 	add(adapters.FieldQuantity, adapters.QuantityValue(l.Quantity))

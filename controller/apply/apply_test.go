@@ -11,8 +11,6 @@ import (
 	"testing/fstest"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/builtin"
 	"github.com/accordhq/accord/controller/plan"
@@ -68,7 +66,11 @@ func v(s string) adapters.Value {
 }
 
 func change(channel, sku, field, from, to string) plan.Change {
-	return plan.Change{Channel: channel, SKU: sku, Field: field, From: v(from), To: v(to), Reason: plan.ReasonSpec}
+	c := plan.Change{Channel: channel, SKU: sku, Kind: adapters.KindOf(field), From: v(from), To: v(to), Reason: plan.ReasonSpec}
+	if c.Kind == adapters.KindField {
+		c.Field = field
+	}
+	return c
 }
 
 func TestOrder(t *testing.T) {
@@ -85,13 +87,13 @@ func TestOrder(t *testing.T) {
 		change("shop", "B", "compare_at", "", "30.00"),
 		change("outlet", "A", "quantity", "3", "1"),
 		change("outlet", "A", "compare_at", "12.00", ""), // no price change: last
-		{Channel: "outlet", SKU: "B", Field: adapters.FieldListing, Reason: plan.ReasonSpec, Listing: &adapters.Listing{}},
+		{Channel: "outlet", SKU: "B", Kind: adapters.KindCreate, Reason: plan.ReasonSpec, Listing: &adapters.Listing{}},
 	}}
 	var got []string
 	for i, ph := range Order(s, p) {
 		for _, ch := range []string{"market", "outlet", "shop"} {
 			for _, c := range ph.Changes[ch] {
-				got = append(got, fmt.Sprintf("%d %s %s %s", i+1, ch, c.SKU, c.Field))
+				got = append(got, fmt.Sprintf("%d %s %s %s", i+1, ch, c.SKU, c.Name()))
 			}
 		}
 	}
@@ -186,7 +188,7 @@ func (f *fakeChannel) Apply(_ context.Context, changes []adapters.Change) []adap
 	f.batches = append(f.batches, len(changes))
 	out := make([]adapters.Result, len(changes))
 	for i, c := range changes {
-		k := c.SKU + " " + c.Field + " " + c.To.Text
+		k := c.SKU + " " + c.Name() + " " + c.To.Text
 		n := f.tries[k]
 		f.tries[k]++
 		if errs := f.script[k]; n < len(errs) {
@@ -204,6 +206,7 @@ type journal struct {
 	next      int64
 	open      map[int64][]store.JournalChange
 	completed []string
+	submitted []string
 }
 
 func (j *journal) JournalBatch(_ context.Context, _ int64, _ string, changes []store.JournalChange) (int64, error) {
@@ -215,6 +218,16 @@ func (j *journal) JournalBatch(_ context.Context, _ int64, _ string, changes []s
 	j.next++
 	j.open[j.next] = changes
 	return j.next, nil
+}
+
+func (j *journal) SubmitBatch(_ context.Context, id int64, sub string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, ok := j.open[id]; !ok {
+		return fmt.Errorf("batch %d submitted as %s but not pending", id, sub)
+	}
+	j.submitted = append(j.submitted, sub)
+	return nil
 }
 
 func (j *journal) CompleteBatch(_ context.Context, id int64, landed []bool) error {
@@ -243,7 +256,7 @@ func TestApplyRetriesAndFailures(t *testing.T) {
 		changes = append(changes, change("shop", fmt.Sprintf("S%d", i), "quantity", "10", fmt.Sprint(20+i)))
 	}
 	ch := &fakeChannel{
-		limits: adapters.Limits{BatchSize: 3, Rate: rate.Inf, CompareAndSet: true},
+		limits: adapters.Limits{BatchSize: 3},
 		script: script{
 			"S0 quantity 20": {&adapters.ThrottledError{RetryAfter: time.Millisecond, Message: "429"}},
 			"S1 quantity 21": {&adapters.TemporaryError{Message: "502"}, &adapters.TemporaryError{Message: "timeout", Timeout: true}},
@@ -308,7 +321,7 @@ func TestApplyCancelled(t *testing.T) {
 	s := loadSpec(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := &fakeChannel{
-		limits: adapters.Limits{BatchSize: 1, Rate: rate.Inf},
+		limits: adapters.Limits{BatchSize: 1},
 		script: script{"B quantity 2": slices.Repeat([]error{&adapters.TemporaryError{Message: "503"}}, 100)},
 	}
 	j := &journal{}

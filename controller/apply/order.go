@@ -51,15 +51,15 @@ func Order(s *spec.Spec, p *plan.Plan) []Phase {
 	}
 	pricePhase := map[adapters.Key]int{}
 	phaseOf := func(c *plan.Change) int {
-		switch c.Field {
-		case adapters.FieldQuantity:
+		switch c.Kind {
+		case adapters.KindQuantity:
 			from, err1 := c.From.Int()
 			to, err2 := c.To.Int()
 			if err1 == nil && err2 == nil && to < from {
 				return 0
 			}
 			return 2
-		case adapters.FieldPrice:
+		case adapters.KindPrice:
 			_, cut := plan.PriceDrop(c)
 			switch {
 			case cut && constrained[c.Channel]:
@@ -73,14 +73,14 @@ func Order(s *spec.Spec, p *plan.Plan) []Phase {
 	}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		if c.Field == adapters.FieldPrice {
+		if c.Kind == adapters.KindPrice {
 			pricePhase[c.Key()] = phaseOf(c)
 		}
 	}
 	for i := range p.Changes {
 		c := p.Changes[i]
 		ph := phaseOf(&c)
-		if c.Field == adapters.FieldCompareAt {
+		if c.Kind == adapters.KindCompareAt {
 			if pp, ok := pricePhase[c.Key()]; ok {
 				ph = pp
 			}
@@ -99,19 +99,19 @@ func Order(s *spec.Spec, p *plan.Plan) []Phase {
 // before increases, then prices, compare-at prices, creations and fields;
 // SKU order is kept within each.
 func rank(c *plan.Change) int {
-	switch c.Field {
-	case adapters.FieldQuantity:
+	switch c.Kind {
+	case adapters.KindQuantity:
 		from, err1 := c.From.Int()
 		to, err2 := c.To.Int()
 		if err1 == nil && err2 == nil && to < from {
 			return 0
 		}
 		return 1
-	case adapters.FieldPrice:
+	case adapters.KindPrice:
 		return 2
-	case adapters.FieldCompareAt:
+	case adapters.KindCompareAt:
 		return 3
-	case adapters.FieldListing:
+	case adapters.KindCreate:
 		return 4
 	}
 	return 5

@@ -279,13 +279,25 @@ func (d *Differ) Done(channel string, canCreate bool) {
 		}
 		if canCreate {
 			created := l.Listing
-			cd.changes = append(cd.changes, Change{Channel: channel, SKU: l.SKU, Field: adapters.FieldListing, Reason: ReasonSpec, Listing: &created})
+			cd.changes = append(cd.changes, Change{Channel: channel, SKU: l.SKU, Kind: adapters.KindCreate, Reason: ReasonSpec, Listing: &created})
 			continue
 		}
 		chSKU, _ := cd.spec.ChannelSKU(cd.products[i])
 		cd.exceptions = append(cd.exceptions, Exception{Code: CodeMissingListing, Channel: channel, SKU: l.SKU, Action: "report",
 			Message: fmt.Sprintf("%s does not list %s (its SKU there: %s) and cannot create listings; add it on the channel", channel, l.SKU, chSKU)})
 	}
+	d.parityReady(channel)
+}
+
+// Drop forgets what was compared of a channel whose observation failed
+// part-way: it gets no changes and no exceptions, and the parity rules that
+// compare it are checked without its prices. Call it instead of Done.
+func (d *Differ) Drop(channel string) {
+	cd := d.channels[channel]
+	if cd == nil || cd.spec == nil {
+		return
+	}
+	cd.changes, cd.pend, cd.exceptions, cd.prices = nil, nil, nil, nil
 	d.parityReady(channel)
 }
 
@@ -328,19 +340,19 @@ func (d *Differ) parityReady(channel string) {
 func (cd *channelDiff) compare(i int, o *adapters.Listing) {
 	d, prod, ch := cd.desired[i], cd.products[i], cd.spec
 	scale := ch.Scale
-	differs := func(field string, want, have adapters.Value, policy spec.DriftAction) {
+	differs := func(kind adapters.ChangeKind, field string, want, have adapters.Value, policy spec.DriftAction) {
 		if want == have {
 			return
 		}
 		cd.pend = append(cd.pend, pending{
-			change: Change{Channel: cd.name, SKU: d.SKU, Field: field, From: have, To: want},
-			key:    store.FieldKey{Channel: cd.name, SKU: d.SKU, Field: field},
+			change: Change{Channel: cd.name, SKU: d.SKU, Kind: kind, Field: field, From: have, To: want, Ref: o.Ref},
+			key:    store.FieldKey{Channel: cd.name, SKU: d.SKU, Field: adapters.NameOf(kind, field)},
 			policy: policy,
 		})
 	}
 	if d.Quantity.Valid {
 		if d.Quantity != o.Quantity {
-			differs(adapters.FieldQuantity, adapters.QuantityValue(d.Quantity), adapters.QuantityValue(o.Quantity), ch.Drift.Quantity)
+			differs(adapters.KindQuantity, "", adapters.QuantityValue(d.Quantity), adapters.QuantityValue(o.Quantity), ch.Drift.Quantity)
 		}
 		if o.Quantity.Valid && o.Quantity.Units > d.Quantity.Units {
 			msg := fmt.Sprintf("lists %d; its allocation is %d", o.Quantity.Units, d.Quantity.Units)
@@ -353,10 +365,10 @@ func (cd *channelDiff) compare(i int, o *adapters.Listing) {
 	}
 	if d.Price.Valid {
 		if !sameAmount(d.Price, o.Price) {
-			differs(adapters.FieldPrice, adapters.Money(d.Price, scale), adapters.Money(o.Price, scale), ch.Drift.Price)
+			differs(adapters.KindPrice, "", adapters.Money(d.Price, scale), adapters.Money(o.Price, scale), ch.Drift.Price)
 		}
 		if !sameAmount(d.CompareAt, o.CompareAt) {
-			differs(adapters.FieldCompareAt, adapters.Money(d.CompareAt, scale), adapters.Money(o.CompareAt, scale), ch.Drift.Price)
+			differs(adapters.KindCompareAt, "", adapters.Money(d.CompareAt, scale), adapters.Money(o.CompareAt, scale), ch.Drift.Price)
 		}
 		if o.Price.Valid {
 			if cd.parity {
@@ -384,7 +396,7 @@ func (cd *channelDiff) compare(i int, o *adapters.Listing) {
 		if ok {
 			have = adapters.Text(v)
 		}
-		differs(f.Name, adapters.Text(f.Value), have, ch.Drift.Fields)
+		differs(adapters.KindField, f.Name, adapters.Text(f.Value), have, ch.Drift.Fields)
 	}
 }
 
@@ -481,9 +493,9 @@ func classify(ctx context.Context, h History, pend []pending, p *Plan) error {
 		if pc.policy == spec.DriftIgnore {
 			continue
 		}
-		p.Exceptions = append(p.Exceptions, Exception{Code: CodeDrift, Channel: c.Channel, SKU: c.SKU, Field: c.Field,
+		p.Exceptions = append(p.Exceptions, Exception{Code: CodeDrift, Channel: c.Channel, SKU: c.SKU, Field: c.Name(),
 			Observed: c.From, Expected: c.To, Action: string(pc.policy),
-			Message: fmt.Sprintf("%s was changed on the channel outside accord (accord applied %s at %s, revision %s)", c.Field, a.Value, a.At.UTC().Format(time.RFC3339), ShortRevision(a.Revision))})
+			Message: fmt.Sprintf("%s was changed on the channel outside accord (accord applied %s at %s, revision %s)", c.Name(), a.Value, a.At.UTC().Format(time.RFC3339), ShortRevision(a.Revision))})
 		if pc.policy == spec.DriftCorrect {
 			c.Reason = ReasonDrift
 			p.Changes = append(p.Changes, c)
@@ -546,17 +558,17 @@ func (d *Differ) parityExceptions(par *spec.Parity) []Exception {
 	return out
 }
 
-// fieldRank orders a listing's changes: creation, quantity, price,
+// kindRank orders a listing's changes: creation, quantity, price,
 // compare-at price, then listing fields by name.
-func fieldRank(f string) int {
-	switch f {
-	case adapters.FieldListing:
+func kindRank(k adapters.ChangeKind) int {
+	switch k {
+	case adapters.KindCreate:
 		return 0
-	case adapters.FieldQuantity:
+	case adapters.KindQuantity:
 		return 1
-	case adapters.FieldPrice:
+	case adapters.KindPrice:
 		return 2
-	case adapters.FieldCompareAt:
+	case adapters.KindCompareAt:
 		return 3
 	}
 	return 4
@@ -571,7 +583,7 @@ func sortPlan(p *Plan) {
 		if a.SKU != b.SKU {
 			return a.SKU < b.SKU
 		}
-		if ra, rb := fieldRank(a.Field), fieldRank(b.Field); ra != rb {
+		if ra, rb := kindRank(a.Kind), kindRank(b.Kind); ra != rb {
 			return ra < rb
 		}
 		return a.Field < b.Field
@@ -608,7 +620,7 @@ func guards(s *spec.Spec, p *Plan) []string {
 		var worstDrop decimal.Decimal
 		for i := range p.Changes {
 			c := &p.Changes[i]
-			if c.Field != adapters.FieldPrice {
+			if c.Kind != adapters.KindPrice {
 				continue
 			}
 			drop, ok := PriceDrop(c)

@@ -164,7 +164,7 @@ func amount(s string) decimal.NullDecimal {
 func lines(p *Plan) []string {
 	var out []string
 	for _, c := range p.Changes {
-		out = append(out, fmt.Sprintf("change %s %s %s %s -> %s (%s)", c.Channel, c.SKU, c.Field, c.From, c.To, c.Reason))
+		out = append(out, fmt.Sprintf("change %s %s %s %s -> %s (%s)", c.Channel, c.SKU, c.Name(), c.From, c.To, c.Reason))
 	}
 	for _, e := range p.Exceptions {
 		out = append(out, fmt.Sprintf("exception %s %s %s %s [%s]", e.Code, e.Channel, e.SKU, e.Field, e.Action))
@@ -405,7 +405,7 @@ func TestPriceDrop(t *testing.T) {
 		{"40.00", "10.00", "0.75"},
 	}
 	for _, c := range cases {
-		ch := Change{Field: adapters.FieldPrice, From: adapters.Value{Text: c.from, Set: c.from != ""}, To: adapters.Value{Text: c.to, Set: c.to != ""}}
+		ch := Change{Kind: adapters.KindPrice, From: adapters.Value{Text: c.from, Set: c.from != ""}, To: adapters.Value{Text: c.to, Set: c.to != ""}}
 		got, ok := PriceDrop(&ch)
 		if c.want == "" {
 			if ok {

@@ -17,7 +17,7 @@ import (
 )
 
 // FormatVersion is the version of the plan file format.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // The JSON shapes of the contract; money is always a string.
 type (
@@ -31,7 +31,14 @@ type (
 		Changes       []wireChange      `json:"changes"`
 		Exceptions    []wireException   `json:"exceptions"`
 		Blocked       []string          `json:"blocked"`
+		ChannelErrors []wireChanErr     `json:"channel_errors"`
+		Errors        []string          `json:"errors"`
 		Summary       wireSummary       `json:"summary"`
+	}
+	wireChanErr struct {
+		Channel string `json:"channel"`
+		Reason  string `json:"reason"`
+		Message string `json:"message"`
 	}
 	wireChange struct {
 		Channel string          `json:"channel"`
@@ -40,6 +47,7 @@ type (
 		From    json.RawMessage `json:"from"`
 		To      json.RawMessage `json:"to"`
 		Reason  string          `json:"reason"`
+		Ref     string          `json:"ref,omitempty"`
 	}
 	wireListing struct {
 		Quantity  *int64            `json:"quantity"`
@@ -187,9 +195,18 @@ func (p *Plan) WriteJSON(w io.Writer, scales map[string]int32) error {
 	if wp.Blocked == nil {
 		wp.Blocked = []string{}
 	}
+	wp.ChannelErrors = make([]wireChanErr, len(p.ChannelErrors))
+	for i, e := range p.ChannelErrors {
+		wp.ChannelErrors[i] = wireChanErr{Channel: e.Channel, Reason: string(e.Reason), Message: e.Message}
+	}
+	wp.Errors = p.Errors
+	if wp.Errors == nil {
+		wp.Errors = []string{}
+	}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		wc := wireChange{Channel: c.Channel, SKU: c.SKU, Field: c.Field, From: valueJSON(c.Field, c.From), To: valueJSON(c.Field, c.To), Reason: c.Reason}
+		name := c.Name()
+		wc := wireChange{Channel: c.Channel, SKU: c.SKU, Field: name, From: valueJSON(name, c.From), To: valueJSON(name, c.To), Reason: c.Reason, Ref: string(c.Ref)}
 		if c.Listing != nil {
 			var err error
 			if wc.To, err = listingJSON(c.Listing, scales[c.Channel]); err != nil {
@@ -229,21 +246,30 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	if wp.Revision == "" {
 		return nil, errors.New("read plan: no revision: not a plan written by accord plan --out")
 	}
-	p := &Plan{Revision: wp.Revision, At: wp.At, Created: wp.Created, Channels: wp.Channels, Currencies: wp.Currencies, Blocked: wp.Blocked}
+	p := &Plan{Revision: wp.Revision, At: wp.At, Created: wp.Created, Channels: wp.Channels, Currencies: wp.Currencies, Blocked: wp.Blocked, Errors: wp.Errors}
+	for _, e := range wp.ChannelErrors {
+		p.ChannelErrors = append(p.ChannelErrors, ChannelError{Channel: e.Channel, Reason: adapters.Reason(e.Reason), Message: e.Message})
+	}
 	for i, wc := range wp.Changes {
-		c := Change{Channel: wc.Channel, SKU: wc.SKU, Field: wc.Field, Reason: wc.Reason}
+		c := Change{Channel: wc.Channel, SKU: wc.SKU, Kind: adapters.KindOf(wc.Field), Reason: wc.Reason, Ref: adapters.Ref(wc.Ref)}
+		if c.Kind == adapters.KindField {
+			c.Field = wc.Field
+		}
+		if c.Kind == 0 {
+			return nil, fmt.Errorf("read plan: change %d: %q is not something a plan changes", i+1, wc.Field)
+		}
 		var err error
 		if c.From, err = parseValue(wc.From); err != nil {
 			return nil, fmt.Errorf("read plan: change %d: from: %w", i+1, err)
 		}
-		if c.Field == adapters.FieldListing {
+		if c.Kind == adapters.KindCreate {
 			if c.Listing, err = parseListing(wc.To, adapters.Key{Channel: c.Channel, SKU: c.SKU}); err != nil {
 				return nil, fmt.Errorf("read plan: change %d: listing: %w", i+1, err)
 			}
 		} else if c.To, err = parseValue(wc.To); err != nil {
 			return nil, fmt.Errorf("read plan: change %d: to: %w", i+1, err)
 		}
-		if c.Channel == "" || c.SKU == "" || c.Field == "" || (c.Reason != ReasonSpec && c.Reason != ReasonDrift) {
+		if c.Channel == "" || c.SKU == "" || wc.Field == "" || (c.Reason != ReasonSpec && c.Reason != ReasonDrift) {
 			return nil, fmt.Errorf("read plan: change %d: channel, sku, field and reason (spec or drift) are required", i+1)
 		}
 		p.Changes = append(p.Changes, c)

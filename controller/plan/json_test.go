@@ -42,7 +42,7 @@ func TestJSONRoundTrip(t *testing.T) {
 
 func slicesIndex(cs []Change, field string) int {
 	for i := range cs {
-		if cs[i].Field == field {
+		if cs[i].Name() == field {
 			return i
 		}
 	}
@@ -52,11 +52,13 @@ func slicesIndex(cs []Change, field string) int {
 func TestReadJSONRefuses(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{`{`, "read plan: unexpected EOF"},
-		{`{"format_version": 2, "revision": "sha256:1"}`, "format_version 2; this build of accord reads version 1"},
-		{`{"format_version": 1}`, "no revision"},
-		{`{"format_version": 1, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": "1.00", "to": "2.00", "reason": "whim"}]}`,
+		{`{"format_version": 1, "revision": "sha256:1"}`, "format_version 1; this build of accord reads version 2"},
+		{`{"format_version": 2, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "status", "from": "active", "to": "inactive", "reason": "spec"}]}`,
+			`change 1: "status" is not something a plan changes`},
+		{`{"format_version": 2}`, "no revision"},
+		{`{"format_version": 2, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": "1.00", "to": "2.00", "reason": "whim"}]}`,
 			"change 1: channel, sku, field and reason (spec or drift) are required"},
-		{`{"format_version": 1, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": {}, "to": "2.00", "reason": "spec"}]}`,
+		{`{"format_version": 2, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": {}, "to": "2.00", "reason": "spec"}]}`,
 			"change 1: from:"},
 	}
 	for _, c := range cases {
@@ -70,8 +72,8 @@ func TestReadJSONRefuses(t *testing.T) {
 // FuzzReadJSON feeds saved plan files, which are outside input: reading
 // never panics, and what reads writes back to a file that reads the same.
 func FuzzReadJSON(f *testing.F) {
-	f.Add(`{"format_version": 1, "revision": "sha256:1", "changes": [{"channel": "shop", "sku": "A", "field": "quantity", "from": 1, "to": 2, "reason": "spec"}]}`)
-	f.Add(`{"format_version": 1, "revision": "r", "changes": [{"channel": "s", "sku": "A", "field": "listing", "from": null, "to": {"quantity": 3, "price": "9.99", "fields": {"title": "x"}}, "reason": "spec"}], "exceptions": [{"code": "drift", "channel": "s", "sku": "A", "field": "price", "observed": "1.00", "expected": "2.00"}]}`)
+	f.Add(`{"format_version": 2, "revision": "sha256:1", "changes": [{"channel": "shop", "sku": "A", "field": "quantity", "from": 1, "to": 2, "reason": "spec"}]}`)
+	f.Add(`{"format_version": 2, "revision": "r", "changes": [{"channel": "s", "sku": "A", "field": "listing", "from": null, "to": {"quantity": 3, "price": "9.99", "fields": {"title": "x"}}, "reason": "spec"}], "exceptions": [{"code": "drift", "channel": "s", "sku": "A", "field": "price", "observed": "1.00", "expected": "2.00"}]}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		p, err := ReadJSON(strings.NewReader(in))
 		if err != nil {

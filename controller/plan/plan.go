@@ -45,17 +45,27 @@ const (
 	CodeApplyFailed      = "apply_failed"
 )
 
-// Change is one field of one listing to set. SKU is the catalog SKU.
+// Change is one thing of one listing to set. SKU is the catalog SKU.
 type Change struct {
 	Channel string
 	SKU     string
-	Field   string
-	From    adapters.Value
-	To      adapters.Value
-	Reason  string
-	// Listing is the listing to create, for Field adapters.FieldListing.
+	// Kind is what the change sets; Field names the listing field, for
+	// adapters.KindField only.
+	Kind   adapters.ChangeKind
+	Field  string
+	From   adapters.Value
+	To     adapters.Value
+	Reason string
+	// Listing is the listing to create, for adapters.KindCreate.
 	Listing *adapters.Listing
+	// Ref is the adapter's reference to the listing as observed, handed
+	// back to the adapter with the change (see adapters.Ref).
+	Ref adapters.Ref
 }
+
+// Name is the change's name in plans, the journal and the audit log:
+// "quantity", "price", "compare_at", "listing" or the listing field's name.
+func (c *Change) Name() string { return adapters.NameOf(c.Kind, c.Field) }
 
 // Key is the change's listing.
 func (c *Change) Key() adapters.Key { return adapters.Key{Channel: c.Channel, SKU: c.SKU} }
@@ -71,6 +81,16 @@ type Exception struct {
 	// Action is what accord does about it: "correct" (a change in this
 	// plan), "report" (nothing; a person decides) or "block".
 	Action  string
+	Message string
+}
+
+// ChannelError is a channel the plan could not read: it has no changes and
+// its exceptions were not looked at, while the other channels were planned.
+type ChannelError struct {
+	Channel string
+	// Reason says what went wrong in a word (auth, throttled,
+	// unreachable, bad_response, config, unavailable...).
+	Reason  adapters.Reason
 	Message string
 }
 
@@ -93,7 +113,27 @@ type Plan struct {
 	// Blocked lists the guards the plan breaks; apply refuses it without
 	// --force.
 	Blocked []string
+	// ChannelErrors are the channels in scope that could not be read.
+	ChannelErrors []ChannelError
+	// Errors are the derivation's errors (a price under its floor, a
+	// promotion conflict): a plan that has any is shown, never applied,
+	// as Terraform's errored plans.
+	Errors []string
 }
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Errored reports whether the plan may not be applied because the desired
+// state has errors.
+func (p *Plan) Errored() bool { return len(p.Errors) > 0 }
+
+// Observed reports whether the plan read the channel.
+func (p *Plan) Observed(channel string) bool {
+	for _, e := range p.ChannelErrors {
+		if e.Channel == channel {
+			return false
+		}
+	}
+	return true
+}

@@ -57,10 +57,10 @@ func (p *Plan) Summarize() []ChannelSummary {
 		if c.Reason == ReasonDrift {
 			s.Drift++
 		}
-		switch c.Field {
-		case adapters.FieldListing:
+		switch c.Kind {
+		case adapters.KindCreate:
 			s.Created++
-		case adapters.FieldQuantity:
+		case adapters.KindQuantity:
 			from, _ := c.From.Int()
 			to, _ := c.To.Int()
 			switch {
@@ -72,7 +72,7 @@ func (p *Plan) Summarize() []ChannelSummary {
 			if c.To.Set && to == 0 {
 				s.Zeroed++
 			}
-		case adapters.FieldPrice:
+		case adapters.KindPrice:
 			if cut, ok := PriceDrop(c); ok {
 				s.PriceCuts++
 				if cut.GreaterThan(s.MaxCut) {
@@ -84,7 +84,7 @@ func (p *Plan) Summarize() []ChannelSummary {
 					s.MaxRise = rise
 				}
 			}
-		case adapters.FieldCompareAt:
+		case adapters.KindCompareAt:
 			s.CompareAt++
 		default:
 			s.Fields++

@@ -19,6 +19,8 @@ type Applied struct {
 	Value    adapters.Value
 	Revision string
 	At       time.Time
+	// Ref is the adapter's reference to the listing when it was applied.
+	Ref adapters.Ref
 }
 
 // keysPerQuery is how many keys one lookup of LastApplied carries.
@@ -29,7 +31,7 @@ const keysPerQuery = 500
 // applied.
 func lookupApplied(n int) string {
 	var b strings.Builder
-	b.WriteString(`SELECT k.column4, a.value, a.run_id, a.applied_at FROM (VALUES `)
+	b.WriteString(`SELECT k.column4, a.value, a.run_id, a.applied_at, COALESCE(a.ref, '') FROM (VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
@@ -48,6 +50,7 @@ type found struct {
 	value sql.NullString
 	run   int64
 	at    int64
+	ref   string
 }
 
 // LastApplied returns the last applied value of each key that has one; keys
@@ -103,7 +106,7 @@ func (s *Store) LastApplied(ctx context.Context, keys []FieldKey) (map[FieldKey]
 					}
 					revisions[f.run] = rev
 				}
-				out[chunk[f.key]] = Applied{Value: valueOf(f.value), Revision: rev, At: timeOf(f.at)}
+				out[chunk[f.key]] = Applied{Value: valueOf(f.value), Revision: rev, At: timeOf(f.at), Ref: adapters.Ref(f.ref)}
 			}
 		}
 		return nil
@@ -119,7 +122,7 @@ func scanFound(rs *sql.Rows, dst []found, n int) ([]found, error) {
 	defer rs.Close()
 	for rs.Next() {
 		var f found
-		if err := rs.Scan(&f.key, &f.value, &f.run, &f.at); err != nil {
+		if err := rs.Scan(&f.key, &f.value, &f.run, &f.at, &f.ref); err != nil {
 			return dst, err
 		}
 		if f.key < 0 || f.key >= n {

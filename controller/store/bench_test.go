@@ -30,7 +30,7 @@ func batchOf(from, n int) []JournalChange {
 func BenchmarkJournalComplete1000(b *testing.B) {
 	ctx := context.Background()
 	s, _ := open(b, newClock())
-	run, err := s.StartRun(ctx, "0123456789abcdef0123456789abcdef01234567")
+	run, err := s.StartRun(ctx, "0123456789abcdef0123456789abcdef01234567", "")
 	if err != nil {
 		b.Fatal(err)
 	}

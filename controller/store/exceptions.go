@@ -29,6 +29,18 @@ type Exception struct {
 	Revision            string
 	FirstSeen, LastSeen time.Time
 	ResolvedAt          time.Time // zero while not resolved
+	// Note is what a person wrote when acknowledging or resolving it, and
+	// AcknowledgedAt when it was acknowledged (zero if never).
+	Note           string
+	AcknowledgedAt time.Time
+}
+
+// Scope is what one reconcile looked at: the channels it observed and,
+// unless SKUs is nil (every SKU), the catalog SKUs. Exceptions outside it
+// are neither refreshed nor resolved.
+type Scope struct {
+	Channels []string
+	SKUs     []string
 }
 
 // The statuses of an exception.
@@ -45,15 +57,17 @@ type ExceptionFilter struct {
 	Code    string // "" = any
 }
 
-// SyncExceptions records the exceptions one reconcile saw across the
-// channels in scope. A seen exception with no unresolved row of the same
-// (code, channel, sku, field) is opened; an unresolved one (open or
-// acknowledged) gets its last seen time, revision, observed and expected
-// values, action and message updated, its status kept. An unresolved
-// exception of a channel in scope that is not among seen is resolved,
-// unless its code is listed in keep (apply_failed, say, which only an apply
-// settles). It returns how many exceptions it opened and resolved.
-func (s *Store) SyncExceptions(ctx context.Context, revision string, scope []string, seen []Exception, keep []string) (opened, resolved int, err error) {
+// SyncExceptions records the exceptions one reconcile saw in its scope. A
+// seen exception with no unresolved row of the same (code, channel, sku,
+// field) is opened; an unresolved one (open or acknowledged) gets its last
+// seen time, revision, observed and expected values, action and message
+// updated, its status and note kept. An unresolved exception in scope that
+// is not among seen is resolved, unless its code is listed in keep
+// (apply_failed, say, which only an apply settles). With scope.SKUs set,
+// only exceptions of those SKUs are in scope: a reconcile of one SKU says
+// nothing of the others, nor of the channel as a whole. It returns how many
+// exceptions it opened and resolved.
+func (s *Store) SyncExceptions(ctx context.Context, revision string, scope Scope, seen []Exception, keep []string) (opened, resolved int, err error) {
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		now := s.stamp()
 		touched := make(map[int64]bool, len(seen))
@@ -65,9 +79,19 @@ func (s *Store) SyncExceptions(ctx context.Context, revision string, scope []str
 		for _, code := range keep {
 			kept[code] = true
 		}
+		var skus map[string]bool
+		if scope.SKUs != nil {
+			skus = make(map[string]bool, len(scope.SKUs))
+			for _, sku := range scope.SKUs {
+				skus[sku] = true
+			}
+		}
 		var stale []int64
-		for _, channel := range scope {
-			err := eachOpen(ctx, tx, channel, func(id int64, code string) {
+		for _, channel := range scope.Channels {
+			err := eachOpen(ctx, tx, channel, func(id int64, code, sku string) {
+				if skus != nil && !skus[sku] {
+					return
+				}
 				if !touched[id] && !kept[code] {
 					stale = append(stale, id)
 					touched[id] = true // a channel listed twice in scope
@@ -192,8 +216,7 @@ func (s *Store) Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception,
 		where = append(where, `code = ?`)
 		args = append(args, f.Code)
 	}
-	q := `SELECT id, code, channel, sku, field, observed, expected, action, message, status, revision,
-		first_seen, last_seen, resolved_at FROM exceptions`
+	q := `SELECT ` + exceptionColumns + ` FROM exceptions`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `) //nolint:gosec // G202: constant conditions joined; values are bound as parameters
 	}
@@ -206,18 +229,10 @@ func (s *Store) Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception,
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var (
-				e                  Exception
-				observed, expected sql.NullString
-				first, last        int64
-				resolvedAt         sql.NullInt64
-			)
-			if err := rows.Scan(&e.ID, &e.Code, &e.Channel, &e.SKU, &e.Field, &observed, &expected, &e.Action, &e.Message,
-				&e.Status, &e.Revision, &first, &last, &resolvedAt); err != nil {
+			e, err := scanException(rows)
+			if err != nil {
 				return err
 			}
-			e.Observed, e.Expected = valueOf(observed), valueOf(expected)
-			e.FirstSeen, e.LastSeen, e.ResolvedAt = timeOf(first), timeOf(last), nullTimeOf(resolvedAt)
 			out = append(out, e)
 		}
 		return rows.Err()
@@ -228,25 +243,53 @@ func (s *Store) Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception,
 	return out, nil
 }
 
-// Acknowledge marks an open exception acknowledged; acknowledging an
-// acknowledged one again does nothing. An unknown id is an error wrapping
-// ErrNotFound, a resolved exception one wrapping ErrResolved.
-func (s *Store) Acknowledge(ctx context.Context, id int64) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var status string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM exceptions WHERE id = ?`, id).Scan(&status)
+const exceptionColumns = `id, code, channel, sku, field, observed, expected, action, message, status, revision,
+	first_seen, last_seen, resolved_at, note, acknowledged_at`
+
+// scanException reads a row of exceptionColumns.
+func scanException(row interface{ Scan(...any) error }) (Exception, error) {
+	var (
+		e                  Exception
+		observed, expected sql.NullString
+		first, last        int64
+		resolvedAt, acked  sql.NullInt64
+	)
+	if err := row.Scan(&e.ID, &e.Code, &e.Channel, &e.SKU, &e.Field, &observed, &expected, &e.Action, &e.Message,
+		&e.Status, &e.Revision, &first, &last, &resolvedAt, &e.Note, &acked); err != nil {
+		return e, err
+	}
+	e.Observed, e.Expected = valueOf(observed), valueOf(expected)
+	e.FirstSeen, e.LastSeen, e.ResolvedAt, e.AcknowledgedAt = timeOf(first), timeOf(last), nullTimeOf(resolvedAt), nullTimeOf(acked)
+	return e, nil
+}
+
+// Exception returns one exception by id; an unknown id is an error wrapping
+// ErrNotFound.
+func (s *Store) Exception(ctx context.Context, id int64) (Exception, error) {
+	var e Exception
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		e, err = scanException(tx.QueryRowContext(ctx, `SELECT `+exceptionColumns+` FROM exceptions WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
-		} else if err != nil {
-			return err
 		}
-		switch status {
-		case StatusResolved:
-			return ErrResolved
-		case StatusAcknowledged:
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE exceptions SET status = 'acknowledged' WHERE id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return Exception{}, fmt.Errorf("store: exception %d: %w", id, err)
+	}
+	return e, nil
+}
+
+// Acknowledge marks an unresolved exception acknowledged, with the note
+// (kept when empty): a person has seen it, and it stays acknowledged while
+// the condition lasts. An unknown id is an error wrapping ErrNotFound, a
+// resolved exception one wrapping ErrResolved.
+func (s *Store) Acknowledge(ctx context.Context, id int64, note string) error {
+	err := s.settle(ctx, id, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE exceptions SET status = 'acknowledged',
+			acknowledged_at = COALESCE(acknowledged_at, ?), note = CASE WHEN ? = '' THEN note ELSE ? END WHERE id = ?`,
+			s.stamp(), note, note, id)
 		return err
 	})
 	if err != nil {
@@ -255,23 +298,55 @@ func (s *Store) Acknowledge(ctx context.Context, id int64) error {
 	return nil
 }
 
-// eachOpen calls fn with the ID and code of every exception of channel that
-// is not resolved.
-func eachOpen(ctx context.Context, tx *sql.Tx, channel string, fn func(id int64, code string)) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, code FROM exceptions WHERE channel = ? AND status <> 'resolved'`, channel)
+// Resolve resolves an unresolved exception by hand, with the note: the
+// person says it is dealt with. Should the condition be seen again, a new
+// exception opens. Errors as Acknowledge's.
+func (s *Store) Resolve(ctx context.Context, id int64, note string) error {
+	err := s.settle(ctx, id, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE exceptions SET status = 'resolved', resolved_at = ?,
+			note = CASE WHEN ? = '' THEN note ELSE ? END WHERE id = ?`, s.stamp(), note, note, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: resolve exception %d: %w", id, err)
+	}
+	return nil
+}
+
+// settle runs update on an exception that exists and is not resolved.
+func (s *Store) settle(ctx context.Context, id int64, update func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM exceptions WHERE id = ?`, id).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if status == StatusResolved {
+			return ErrResolved
+		}
+		return update(tx)
+	})
+}
+
+// eachOpen calls fn with the ID, code and SKU of every exception of
+// channel that is not resolved.
+func eachOpen(ctx context.Context, tx *sql.Tx, channel string, fn func(id int64, code, sku string)) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, code, sku FROM exceptions WHERE channel = ? AND status <> 'resolved'`, channel)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id   int64
-			code string
+			id        int64
+			code, sku string
 		)
-		if err := rows.Scan(&id, &code); err != nil {
+		if err := rows.Scan(&id, &code, &sku); err != nil {
 			return err
 		}
-		fn(id, code)
+		fn(id, code, sku)
 	}
 	return rows.Err()
 }

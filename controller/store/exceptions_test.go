@@ -56,7 +56,7 @@ func TestExceptionLifecycle(t *testing.T) {
 	// 1. The first reconcile sees three exceptions; AddExceptions opens an
 	// apply failure.
 	t1 := c.now().UTC()
-	opened, resolved, err := s.SyncExceptions(ctx, "rev1", []string{"shop", "amazon"},
+	opened, resolved, err := s.SyncExceptions(ctx, "rev1", Scope{Channels: []string{"shop", "amazon"}},
 		[]Exception{drift("shop", "A", "9.00"), unmanaged, amazon}, nil)
 	if err != nil || opened != 3 || resolved != 0 {
 		t.Fatalf("first sync = %d opened, %d resolved, %v", opened, resolved, err)
@@ -75,7 +75,7 @@ func TestExceptionLifecycle(t *testing.T) {
 		t.Fatalf("after the first sync (-want +got):\n%s", d)
 	}
 	shopDrift, unmanagedID := first[1].ID, first[3].ID
-	if err := s.Acknowledge(ctx, shopDrift); err != nil {
+	if err := s.Acknowledge(ctx, shopDrift, ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -85,7 +85,7 @@ func TestExceptionLifecycle(t *testing.T) {
 	// resolved, apply_failed is kept, and amazon is out of scope.
 	c.advance(time.Minute)
 	t2 := c.now().UTC()
-	opened, resolved, err = s.SyncExceptions(ctx, "rev2", []string{"shop"},
+	opened, resolved, err = s.SyncExceptions(ctx, "rev2", Scope{Channels: []string{"shop"}},
 		[]Exception{drift("shop", "A", "9.50")}, []string{"apply_failed"})
 	if err != nil || opened != 0 || resolved != 1 {
 		t.Fatalf("second sync = %d opened, %d resolved, %v", opened, resolved, err)
@@ -104,7 +104,7 @@ func TestExceptionLifecycle(t *testing.T) {
 	// one kept as history. Without keep, apply_failed is resolved too.
 	c.advance(time.Minute)
 	t3 := c.now().UTC()
-	opened, resolved, err = s.SyncExceptions(ctx, "rev3", []string{"shop", "shop"},
+	opened, resolved, err = s.SyncExceptions(ctx, "rev3", Scope{Channels: []string{"shop", "shop"}},
 		[]Exception{drift("shop", "A", "9.50"), unmanaged}, nil)
 	if err != nil || opened != 1 || resolved != 1 {
 		t.Fatalf("third sync = %d opened, %d resolved, %v", opened, resolved, err)
@@ -149,13 +149,13 @@ func TestAcknowledge(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	s, _ := open(t, c)
-	if _, _, err := s.SyncExceptions(ctx, "rev", []string{"shop"}, []Exception{
+	if _, _, err := s.SyncExceptions(ctx, "rev", Scope{Channels: []string{"shop"}}, []Exception{
 		{Code: "drift", Channel: "shop", SKU: "A"},
 		{Code: "drift", Channel: "shop", SKU: "B"},
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.SyncExceptions(ctx, "rev", []string{"shop"}, []Exception{{Code: "drift", Channel: "shop", SKU: "A"}}, nil); err != nil {
+	if _, _, err := s.SyncExceptions(ctx, "rev", Scope{Channels: []string{"shop"}}, []Exception{{Code: "drift", Channel: "shop", SKU: "A"}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	all, err := s.Exceptions(ctx, ExceptionFilter{Status: "all"})
@@ -175,7 +175,7 @@ func TestAcknowledge(t *testing.T) {
 		{"unknown", 999, ErrNotFound},
 	}
 	for _, tt := range tests {
-		err := s.Acknowledge(ctx, tt.id)
+		err := s.Acknowledge(ctx, tt.id, "")
 		if !errors.Is(err, tt.want) {
 			t.Errorf("%s: Acknowledge = %v, want %v", tt.name, err, tt.want)
 		}

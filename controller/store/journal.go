@@ -13,22 +13,36 @@ import (
 	"github.com/accordhq/accord/adapters"
 )
 
-// JournalChange is one change as journaled: catalog SKU, the field, the
-// observed value it replaces, the value it sets, and its reason ("spec" or
-// "drift"). Channel is the batch's channel; JournalBatch accepts it empty.
+// JournalChange is one change as journaled: catalog SKU, the field (the
+// change's name: quantity, price, compare_at, listing or a listing field),
+// the observed value it replaces, the value it sets, its reason ("spec" or
+// "drift") and the adapter's reference to the listing. Channel is the
+// batch's channel; JournalBatch accepts it empty.
 type JournalChange struct {
 	Channel, SKU, Field string
 	From, To            adapters.Value
 	Reason              string
+	Ref                 adapters.Ref
+	// Item is the position, in the batch as sent, of the change this
+	// entry belongs to, and Create reports that the change created the
+	// listing (journaled as one entry per field it set): what a recovery
+	// needs to ask a channel about a batch it queued.
+	Item   int
+	Create bool
 }
 
 // Batch is a journaled batch. Its changes carry the batch's channel.
 type Batch struct {
 	ID, RunID int64
 	Revision  string
-	Channel   string
-	Changes   []JournalChange
-	Sent      time.Time
+	// LeaseID is the lease its run applied under.
+	LeaseID string
+	Channel string
+	Changes []JournalChange
+	Sent    time.Time
+	// Submission is the channel's ID for the batch when the channel queued
+	// it (see SubmitBatch); "" when it was sent and not answered.
+	Submission string
 }
 
 // The states of a batch.
@@ -38,13 +52,13 @@ const (
 	batchRecovered = "recovered"
 )
 
-// StartRun records the start of an apply of a spec revision and returns its
-// id.
-func (s *Store) StartRun(ctx context.Context, revision string) (int64, error) {
+// StartRun records the start of an apply of a spec revision, under the
+// given lease, and returns its id.
+func (s *Store) StartRun(ctx context.Context, revision, leaseID string) (int64, error) {
 	var id int64
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO runs (revision, started_at) VALUES (?, ?) RETURNING id`,
-			revision, s.stamp()).Scan(&id)
+		return tx.QueryRowContext(ctx, `INSERT INTO runs (revision, started_at, lease_id) VALUES (?, ?, ?) RETURNING id`,
+			revision, s.stamp(), leaseID).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: start run: %w", err)
@@ -82,6 +96,18 @@ type journaled struct {
 	From   *string `json:"from"`
 	To     *string `json:"to"`
 	Reason string  `json:"reason"`
+	Ref    string  `json:"ref,omitempty"`
+	Item   int     `json:"item,omitempty"`
+	Create bool    `json:"create,omitempty"`
+}
+
+// refArg is a reference as a statement argument: NULL when there is none,
+// so that an empty one never replaces a known one.
+func refArg(r adapters.Ref) any {
+	if r == "" {
+		return nil
+	}
+	return string(r)
 }
 
 func jsonValue(v adapters.Value) *string {
@@ -104,7 +130,7 @@ func encodeChanges(channel string, changes []JournalChange) (string, error) {
 		if c.Channel != "" && c.Channel != channel {
 			return "", fmt.Errorf("change %d (%s %s) is for channel %q, not %q", i, c.SKU, c.Field, c.Channel, channel)
 		}
-		js[i] = journaled{SKU: c.SKU, Field: c.Field, From: jsonValue(c.From), To: jsonValue(c.To), Reason: c.Reason}
+		js[i] = journaled{SKU: c.SKU, Field: c.Field, From: jsonValue(c.From), To: jsonValue(c.To), Reason: c.Reason, Ref: string(c.Ref), Item: c.Item, Create: c.Create}
 	}
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
@@ -124,7 +150,7 @@ func decodeChanges(channel, data string) ([]JournalChange, error) {
 	for i, j := range js {
 		changes[i] = JournalChange{
 			Channel: channel, SKU: j.SKU, Field: j.Field,
-			From: valueOfJSON(j.From), To: valueOfJSON(j.To), Reason: j.Reason,
+			From: valueOfJSON(j.From), To: valueOfJSON(j.To), Reason: j.Reason, Ref: adapters.Ref(j.Ref), Item: j.Item, Create: j.Create,
 		}
 	}
 	return changes, nil
@@ -160,6 +186,26 @@ func (s *Store) JournalBatch(ctx context.Context, runID int64, channel string, c
 	}
 	s.sent.put(id, kept)
 	return id, nil
+}
+
+// SubmitBatch records, committed, that the channel queued a pending batch
+// as submission (a feed ID): from here the batch is settled by asking the
+// channel for that submission's outcome, never by sending it again.
+func (s *Store) SubmitBatch(ctx context.Context, batchID int64, submission string) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE batches SET submission = ? WHERE id = ? AND state = ?`, submission, batchID, batchSent)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotPending
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: submit batch %d: %w", batchID, err)
+	}
+	return nil
 }
 
 // CompleteBatch records, after the channel answered, which of the batch's
@@ -234,7 +280,7 @@ func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, stat
 		}
 		err = upsertApplied.exec(ctx, tx, len(rows), func(args []any, i int) []any {
 			c := &changes[rows[i]]
-			return append(args, channel, c.SKU, c.Field, textArg(c.To), runID, now)
+			return append(args, channel, c.SKU, c.Field, textArg(c.To), runID, now, refArg(c.Ref))
 		})
 		if err != nil {
 			return fmt.Errorf("last applied: %w", err)
@@ -297,11 +343,12 @@ func (c *sentBatches) drop(id int64) {
 
 var (
 	upsertApplied = multiRow{
-		head:  `INSERT INTO applied (channel, sku, field, value, run_id, applied_at) VALUES `,
-		tuple: `(?, ?, ?, ?, ?, ?)`,
+		head:  `INSERT INTO applied (channel, sku, field, value, run_id, applied_at, ref) VALUES `,
+		tuple: `(?, ?, ?, ?, ?, ?, ?)`,
 		tail: ` ON CONFLICT (channel, sku, field) DO UPDATE SET
-			value = excluded.value, run_id = excluded.run_id, applied_at = excluded.applied_at`,
-		cols: 6,
+			value = excluded.value, run_id = excluded.run_id, applied_at = excluded.applied_at,
+			ref = COALESCE(excluded.ref, applied.ref)`,
+		cols: 7,
 	}
 	insertAudit = multiRow{
 		head:  `INSERT INTO audit (run_id, batch_id, channel, sku, field, from_value, to_value, reason, at) VALUES `,
@@ -372,7 +419,8 @@ func (m multiRow) exec(ctx context.Context, tx *sql.Tx, n int, row func(args []a
 func (s *Store) PendingBatches(ctx context.Context) ([]Batch, error) {
 	var batches []Batch
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT b.id, b.run_id, r.revision, b.channel, b.changes, b.sent_at
+		rows, err := tx.QueryContext(ctx, `SELECT b.id, b.run_id, r.revision, COALESCE(r.lease_id, ''), b.channel, b.changes, b.sent_at,
+				COALESCE(b.submission, '')
 			FROM batches AS b JOIN runs AS r ON r.id = b.run_id
 			WHERE b.state = 'sent' ORDER BY b.id`)
 		if err != nil {
@@ -385,7 +433,7 @@ func (s *Store) PendingBatches(ctx context.Context) ([]Batch, error) {
 				data string
 				sent int64
 			)
-			if err := rows.Scan(&b.ID, &b.RunID, &b.Revision, &b.Channel, &data, &sent); err != nil {
+			if err := rows.Scan(&b.ID, &b.RunID, &b.Revision, &b.LeaseID, &b.Channel, &data, &sent, &b.Submission); err != nil {
 				return err
 			}
 			if b.Changes, err = decodeChanges(b.Channel, data); err != nil {

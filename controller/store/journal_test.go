@@ -18,7 +18,7 @@ import (
 func apply(t testing.TB, s *Store, revision, channel string, changes []JournalChange) (run, batch int64) {
 	t.Helper()
 	ctx := context.Background()
-	run, err := s.StartRun(ctx, revision)
+	run, err := s.StartRun(ctx, revision, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,9 +69,9 @@ func TestLastApplied(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[FieldKey]Applied{
-		{"shop", "A", adapters.FieldQuantity}:  {val("4"), "rev2", t2.UTC()},
-		{"shop", "A", adapters.FieldCompareAt}: {adapters.Null, "rev1", t1.UTC()},
-		{"shop", "B", "title"}:                 {val("Blue mug"), "rev1", t1.UTC()},
+		{"shop", "A", adapters.FieldQuantity}:  {val("4"), "rev2", t2.UTC(), ""},
+		{"shop", "A", adapters.FieldCompareAt}: {adapters.Null, "rev1", t1.UTC(), ""},
+		{"shop", "B", "title"}:                 {val("Blue mug"), "rev1", t1.UTC(), ""},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("LastApplied (-want +got):\n%s", d)
@@ -122,7 +122,7 @@ func TestJournalComplete(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	s, _ := open(t, c)
-	run, err := s.StartRun(ctx, "rev1")
+	run, err := s.StartRun(ctx, "rev1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +180,8 @@ func TestJournalComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantApplied := map[FieldKey]Applied{
-		{"shop", "A", adapters.FieldQuantity}: {val("5"), "rev1", done},
-		{"shop", "C", adapters.FieldListing}:  {adapters.Null, "rev1", done},
+		{"shop", "A", adapters.FieldQuantity}: {val("5"), "rev1", done, ""},
+		{"shop", "C", adapters.FieldListing}:  {adapters.Null, "rev1", done, ""},
 	}
 	if d := cmp.Diff(wantApplied, applied); d != "" {
 		t.Errorf("last applied (-want +got):\n%s", d)
@@ -207,7 +207,7 @@ func TestJournalErrors(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	s, _ := open(t, c)
-	run, err := s.StartRun(ctx, "rev1")
+	run, err := s.StartRun(ctx, "rev1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestPendingRecover(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	s, path := open(t, c)
-	run, err := s.StartRun(ctx, "rev1")
+	run, err := s.StartRun(ctx, "rev1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestPendingRecover(t *testing.T) {
 	c.advance(time.Hour)
 	s = openAt(t, path, c)
 	// A new apply starts; the recovered changes still belong to rev1.
-	if _, err := s.StartRun(ctx, "rev2"); err != nil {
+	if _, err := s.StartRun(ctx, "rev2", ""); err != nil {
 		t.Fatal(err)
 	}
 	pending, err := s.PendingBatches(ctx)
@@ -305,7 +305,7 @@ func TestPendingRecover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(map[FieldKey]Applied{{"shop", "A", "title"}: {val("<b>Mug</b> \\ & co"), "rev1", recovered}}, applied); d != "" {
+	if d := cmp.Diff(map[FieldKey]Applied{{"shop", "A", "title"}: {val("<b>Mug</b> \\ & co"), "rev1", recovered, ""}}, applied); d != "" {
 		t.Errorf("last applied (-want +got):\n%s", d)
 	}
 	var state string
@@ -363,7 +363,7 @@ func TestConcurrent(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	s, _ := open(t, c)
-	run, err := s.StartRun(ctx, "rev")
+	run, err := s.StartRun(ctx, "rev", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +439,7 @@ func TestManyOpenBatches(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	s, _ := open(t, c)
-	run, err := s.StartRun(ctx, "rev")
+	run, err := s.StartRun(ctx, "rev", "")
 	if err != nil {
 		t.Fatal(err)
 	}

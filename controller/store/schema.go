@@ -87,4 +87,39 @@ CREATE TABLE exceptions (
 CREATE UNIQUE INDEX exceptions_unresolved ON exceptions (code, channel, sku, field) WHERE status <> 'resolved';
 CREATE INDEX exceptions_channel ON exceptions (channel, sku, field, code);
 `,
+	// 2: adapter references with the last applied values; asynchronous
+	// submissions on batches; the lease; notes on exceptions.
+	`
+-- The adapter's reference to the listing (adapters.Ref) as of the last
+-- change applied to the field: a saved plan or a recovery in another
+-- process still has the channel's own IDs.
+ALTER TABLE applied ADD COLUMN ref TEXT;
+
+-- A batch a channel queued instead of answering (a feed): the channel's ID
+-- for it, recorded before the apply moves on. A 'sent' batch with a
+-- submission is settled by asking the channel for the outcome, never by
+-- sending it again.
+ALTER TABLE batches ADD COLUMN submission TEXT;
+
+-- The lease under which a run applied; recovery settles the batches of
+-- runs whose lease is gone.
+ALTER TABLE runs ADD COLUMN lease_id TEXT;
+
+-- What a person said when acknowledging, and when.
+ALTER TABLE exceptions ADD COLUMN note TEXT NOT NULL DEFAULT '';
+ALTER TABLE exceptions ADD COLUMN acknowledged_at INTEGER;
+
+-- Who may apply to the channels of this state: one row while held. expires_at
+-- moves on while the holder renews it; a lease past it may be taken over.
+CREATE TABLE lease (
+	name        TEXT    PRIMARY KEY,
+	id          TEXT    NOT NULL,
+	owner       TEXT    NOT NULL,
+	host        TEXT    NOT NULL,
+	pid         INTEGER NOT NULL,
+	acquired_at INTEGER NOT NULL,
+	renewed_at  INTEGER NOT NULL,
+	expires_at  INTEGER NOT NULL
+);
+`,
 }

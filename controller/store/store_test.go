@@ -91,7 +91,7 @@ func TestOpen(t *testing.T) {
 			t.Errorf("%s = %s, want %s", p.name, got, p.want)
 		}
 	}
-	run, err := s.StartRun(ctx, "rev1")
+	run, err := s.StartRun(ctx, "rev1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestCancelled(t *testing.T) {
 	s, _ := open(t, c)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.StartRun(ctx, "rev"); !errors.Is(err, context.Canceled) {
+	if _, err := s.StartRun(ctx, "rev", ""); !errors.Is(err, context.Canceled) {
 		t.Errorf("StartRun = %v, want context.Canceled", err)
 	}
 	if _, err := s.LastApplied(ctx, []FieldKey{{"a", "b", "c"}}); !errors.Is(err, context.Canceled) {

@@ -1,6 +1,7 @@
 package derive_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -187,5 +188,25 @@ promotion "c" {
 	want := "[2026-12-01T00:00:00Z 2026-12-24T00:00:00Z 2026-12-26T00:00:00Z]"
 	if fmt.Sprint(got) != want {
 		t.Errorf("Boundaries = %v, want %s", got, want)
+	}
+}
+
+func TestDeriveContextCancelled(t *testing.T) {
+	s := load(t, `
+channel "shop" {
+  type = "sandbox"
+}
+catalog {
+  file = "products.csv"
+}
+price_matrix "m" {}
+`, "sku,price\nA,10\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if res, err := derive.Desired(ctx, s, derive.Options{}); err == nil || res != nil {
+		t.Errorf("a cancelled derivation returned %v, %v", res, err)
+	}
+	if res, err := derive.Desired(context.Background(), s, derive.Options{}); err != nil || len(res.Listings) != 1 {
+		t.Errorf("DeriveContext = %v, %v", res, err)
 	}
 }

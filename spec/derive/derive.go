@@ -11,6 +11,7 @@
 package derive
 
 import (
+	"context"
 	"runtime"
 	"sort"
 	"sync"
@@ -108,7 +109,13 @@ type Options struct {
 // loaded; a spec with load errors may still be derived, for validation, and
 // simply leaves out what failed to load.
 func Derive(s *spec.Spec, opts Options) *Result {
-	return New(s).Derive(opts)
+	res, _ := New(s).DeriveContext(context.Background(), opts)
+	return res
+}
+
+// Desired is Derive that stops early, with ctx's error, when ctx ends.
+func Desired(ctx context.Context, s *spec.Spec, opts Options) (*Result, error) {
+	return New(s).DeriveContext(ctx, opts)
 }
 
 // Engine holds the indexes of one spec, so that several instants (as
@@ -148,6 +155,18 @@ func New(s *spec.Spec) *Engine {
 
 // Derive computes the desired listings at opts.At.
 func (e *Engine) Derive(opts Options) *Result {
+	res, _ := e.DeriveContext(context.Background(), opts)
+	return res
+}
+
+// cancelEvery is how many products a worker derives between looks at its
+// context: often enough to stop within milliseconds, rarely enough to cost
+// nothing.
+const cancelEvery = 1024
+
+// DeriveContext computes the desired listings at opts.At, or stops early
+// with ctx's error when ctx ends.
+func (e *Engine) DeriveContext(ctx context.Context, opts Options) (*Result, error) {
 	products := e.productIndexes(opts.SKUs)
 	res := &Result{At: opts.At}
 	nc := len(e.s.Channels)
@@ -197,6 +216,9 @@ func (e *Engine) Derive(opts Options) *Result {
 			defer wg.Done()
 			run := newSKURun(e, opts, active)
 			for k := lo; k < hi; k++ {
+				if (k-lo)%cancelEvery == cancelEvery-1 && ctx.Err() != nil {
+					return
+				}
 				run.derive(products[k], func(c int, l Listing) {
 					sp := &spans[c][w]
 					res.Listings[sp.off+sp.n] = l
@@ -207,6 +229,9 @@ func (e *Engine) Derive(opts Options) *Result {
 		}(w, lo, hi)
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	n := 0
 	for c := 0; c < nc; c++ {
 		for _, sp := range spans[c] {
@@ -227,7 +252,7 @@ func (e *Engine) Derive(opts Options) *Result {
 		res.Findings = append(res.Findings, f...)
 	}
 	SortFindings(res.Findings)
-	return res
+	return res, nil
 }
 
 // SortFindings orders findings by channel, SKU, code and field.

@@ -31,6 +31,9 @@ func TestManyProductsAcrossWorkers(t *testing.T) {
 channel "reg" {
   type       = "file"
   sku_column = "reg_sku"
+  config {
+    export = "reg.csv"
+  }
 }
 `+catalogBlock+stockBlock+`
 pool "main" {

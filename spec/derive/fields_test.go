@@ -234,6 +234,9 @@ listing {
 channel "reg" {
   type       = "file"
   sku_column = "reg_sku"
+  config {
+    export = "reg.csv"
+  }
 }
 ` + catalogBlock + stockBlock + `
 pool "main" {

@@ -136,6 +136,21 @@ func envFunc(lookup LookupEnv) function.Function {
 	})
 }
 
+// EnvUnknown is env as validate sees a channel's config block: a string
+// not known until the adapter opens, so that checking the block's
+// attribute names and types needs no credentials in the environment.
+func EnvUnknown() function.Function {
+	return function.New(&function.Spec{
+		Description: "An environment variable, not read while validating.",
+		Params:      []function.Parameter{{Name: "name", Type: cty.String}},
+		VarParam:    &function.Parameter{Name: "default", Type: cty.String},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func([]cty.Value, cty.Type) (cty.Value, error) {
+			return cty.UnknownVal(cty.String).RefineNotNull(), nil
+		},
+	})
+}
+
 // fileFunc is file(path): the contents of a UTF-8 file in the spec directory.
 func fileFunc(fsys fs.FS) function.Function {
 	return function.New(&function.Spec{

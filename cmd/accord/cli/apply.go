@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -20,7 +21,7 @@ func (a *app) applyCommand() *cobra.Command {
 	var at string
 	var autoApprove, force bool
 	var maxAttempts int
-	var backoff time.Duration
+	var backoff, lockTimeout time.Duration
 	var sel filter
 	cmd := &cobra.Command{
 		Use:   "apply [PLANFILE]",
@@ -39,71 +40,61 @@ anything twice. The spec's guard block stops large or drastic plans unless
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			c, done, err := a.controller(ctx)
+			s, err := a.loadSpec()
 			if err != nil {
 				return err
 			}
-			defer done()
-			if r, err := c.Recover(ctx); err != nil {
-				return fmt.Errorf("settle an interrupted apply: %w", err)
-			} else if r.Batches > 0 {
-				batches := fmt.Sprintf("%d batches", r.Batches)
-				if r.Batches == 1 {
-					batches = "1 batch"
-				}
-				a.note("Settled an interrupted apply: %s journaled, %d found on the channels and recorded, %d not found (planned again).\n",
-					batches, r.Landed, r.Lost)
-			}
-			var p *plan.Plan
+			var o controller.Options
 			if len(args) == 1 {
 				if at != "" || len(sel.channels) > 0 || len(sel.skus) > 0 {
 					return errors.New("a saved plan is applied as it is: --at, --channel and --sku belong to accord plan")
 				}
-				f, err := os.Open(args[0])
-				if err != nil {
+				if o.Saved, err = readPlanFile(args[0]); err != nil {
 					return err
 				}
-				p, err = plan.ReadJSON(f)
-				if err = errors.Join(err, f.Close()); err != nil {
-					return fmt.Errorf("%s: %w", args[0], err)
-				}
-				if err := c.CheckSaved(ctx, p); err != nil {
-					return err
-				}
-			} else {
-				if p, err = a.makePlan(ctx, c, at, sel); err != nil {
-					return err
-				}
-			}
-			out := bufio.NewWriter(a.env.Stdout)
-			if err := writePlanText(out, c.Spec, p, a.colorOn(a.env.Stdout)); err != nil {
+			} else if o, err = a.reconcileOptions(s, at, sel); err != nil {
 				return err
 			}
-			if err := out.Flush(); err != nil {
+			c, done, err := a.openController(ctx, "accord apply")
+			if err != nil {
 				return err
 			}
-			if p.Empty() {
-				return c.RecordExceptions(ctx, p)
-			}
-			if len(p.Blocked) > 0 && !force {
-				return fmt.Errorf("refusing to apply: the plan breaks the spec's guards (see above); review it, then apply --force to go ahead")
-			}
-			if len(args) == 0 && !autoApprove {
-				ok, err := a.confirm()
-				if err != nil {
-					return err
+			defer done()
+			o.Mode, o.Force, o.LockTimeout = controller.Apply, force, lockTimeout
+			o.MaxAttempts, o.InitialBackoff = maxAttempts, backoff
+			var bar *progress
+			o.Progress = func(n int) { bar.add(n) }
+			o.Review = func(_ context.Context, r *controller.Result) (bool, error) {
+				a.noteRecovered(r.Recovered)
+				p := r.Plan
+				out := bufio.NewWriter(a.env.Stdout)
+				if err := writePlanText(out, s, p, a.colorOn(a.env.Stdout)); err != nil {
+					return false, err
 				}
-				if !ok {
-					if _, err := fmt.Fprintln(a.env.Stdout, "Apply cancelled."); err != nil {
-						return err
+				if err := out.Flush(); err != nil {
+					return false, err
+				}
+				if p.Empty() || p.Errored() || (len(p.Blocked) > 0 && !force) {
+					return true, nil // nothing to ask: the controller stops short of applying
+				}
+				if len(args) == 0 && !autoApprove {
+					ok, err := a.confirm()
+					if err != nil || !ok {
+						return ok, err
 					}
-					return exitError{ExitError}
 				}
+				bar = a.progress(len(p.Changes))
+				return true, nil
 			}
-			progress, finish := a.progress(len(p.Changes))
-			rep, err := c.Apply(ctx, p, controller.ApplyOptions{Force: force, Progress: progress, MaxAttempts: maxAttempts, InitialBackoff: backoff})
-			finish()
-			if rep != nil {
+			res, err := c.Reconcile(ctx, s, o)
+			bar.finish()
+			if errors.Is(err, controller.ErrCancelled) {
+				if _, err := fmt.Fprintln(a.env.Stdout, "Apply cancelled."); err != nil {
+					return err
+				}
+				return exitError{ExitError}
+			}
+			if rep := res.Report; rep != nil {
 				pr := newPrinter(a.env.Stdout)
 				pr.printf("\n%s%s.\n", strings.ToUpper(rep.Summary()[:1]), rep.Summary()[1:])
 				for i, f := range rep.Failed {
@@ -111,14 +102,14 @@ anything twice. The spec's guard block stops large or drastic plans unless
 						pr.printf("  … and %d more (accord exceptions lists them as apply_failed)\n", len(rep.Failed)-10)
 						break
 					}
-					pr.printf("  ! %s %s %s: %s: %s\n", f.Change.Channel, f.Change.SKU, f.Change.Field, f.Kind, f.Reason)
+					pr.printf("  ! %s %s %s: %s: %s\n", f.Change.Channel, f.Change.SKU, f.Change.Name(), f.Kind, f.Reason)
 				}
 				err = errors.Join(err, pr.err)
 			}
 			if err != nil {
-				return err
+				return a.reconcileFailed(s, res, err)
 			}
-			if len(rep.Failed) > 0 {
+			if res.Report != nil && len(res.Report.Failed) > 0 {
 				return exitError{ExitError}
 			}
 			return nil
@@ -130,6 +121,7 @@ anything twice. The spec's guard block stops large or drastic plans unless
 	f.BoolVar(&force, "force", false, "apply a plan that breaks the spec's guards")
 	f.IntVar(&maxAttempts, "max-attempts", 8, "send a failing change at most this many times")
 	f.DurationVar(&backoff, "backoff", 500*time.Millisecond, "first wait before a retry; it doubles, with jitter, up to 30s (a longer Retry-After wins)")
+	f.DurationVar(&lockTimeout, "lock-timeout", 0, "wait this long for another apply holding the state's lease (0: fail at once, naming it)")
 	sel.flags(cmd)
 	return cmd
 }
@@ -150,25 +142,70 @@ func (a *app) confirm() (bool, error) {
 	return strings.TrimSpace(line) == "yes", nil
 }
 
-// progress returns a progress callback that draws a bar on a terminal.
-func (a *app) progress(total int) (func(int), func()) {
-	if !isTerminal(a.env.Stderr) || total < 1 {
-		return nil, func() {}
+// noteRecovered says on stderr what an interrupted apply left and this one
+// settled first.
+func (a *app) noteRecovered(r controller.Recovered) {
+	if r.Batches > 0 {
+		batches := fmt.Sprintf("%d batches", r.Batches)
+		if r.Batches == 1 {
+			batches = "1 batch"
+		}
+		a.note("Settled an interrupted apply: %s journaled, %d found on the channels and recorded, %d not found (planned again).\n",
+			batches, r.Landed, r.Lost)
 	}
-	bar := progressbar.NewOptions(total,
+	if r.Processing > 0 {
+		a.note("%s queued by a channel in an interrupted apply %s still processing; the next apply asks again.\n",
+			plural(r.Processing, "batch"), map[bool]string{true: "is", false: "are"}[r.Processing == 1])
+	}
+}
+
+// readPlanFile reads a plan saved by accord plan --out.
+func readPlanFile(path string) (*plan.Plan, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.ReadJSON(f)
+	if err = errors.Join(err, f.Close()); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// progress is a bar on a terminal, nothing elsewhere; a nil *progress does
+// nothing.
+type progress struct {
+	mu  sync.Mutex
+	bar *progressbar.ProgressBar
+}
+
+func (p *progress) add(n int) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.bar.Add(n)
+}
+
+func (p *progress) finish() {
+	if p == nil {
+		return
+	}
+	_ = p.bar.Finish()
+}
+
+// progress returns a bar of total changes on a terminal, nil elsewhere.
+func (a *app) progress(total int) *progress {
+	if !isTerminal(a.env.Stderr) || total < 1 {
+		return nil
+	}
+	return &progress{bar: progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(a.env.Stderr),
 		progressbar.OptionSetDescription("applying"),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionEnableColorCodes(a.colorOn(a.env.Stderr)),
-	)
-	var mu sync.Mutex
-	return func(n int) {
-			mu.Lock()
-			_ = bar.Add(n)
-			mu.Unlock()
-		}, func() {
-			_ = bar.Finish()
-		}
+	)}
 }

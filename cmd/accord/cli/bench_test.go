@@ -53,11 +53,12 @@ func BenchmarkLoadDerive100k(b *testing.B) {
 	var res *derive.Result
 	for b.Loop() {
 		res = nil // the last run's 600k listings are garbage, as in a real run
-		s, diags := spec.LoadDir(dir, spec.Options{Types: builtin.Registry()})
+		reg := builtin.Registry()
+		s, diags := spec.LoadDir(dir, spec.Options{Types: reg})
 		if diags.HasErrors() {
 			b.Fatal(diags.Error())
 		}
-		levels, diags := stock.Read(context.Background(), s, dir, nil)
+		levels, _, diags := stock.Read(context.Background(), reg, s, dir, nil)
 		if diags.HasErrors() {
 			b.Fatal(diags.Error())
 		}
@@ -77,8 +78,9 @@ func BenchmarkDesiredJSON100k(b *testing.B) {
 	if err := specgen.Write(dir, specgen.Options{SKUs: 100_000, Channels: 6}); err != nil {
 		b.Fatal(err)
 	}
-	s, _ := spec.LoadDir(dir, spec.Options{Types: builtin.Registry()})
-	levels, _ := stock.Read(context.Background(), s, dir, nil)
+	reg := builtin.Registry()
+	s, _ := spec.LoadDir(dir, spec.Options{Types: reg})
+	levels, _, _ := stock.Read(context.Background(), reg, s, dir, nil)
 	res := derive.Derive(s, derive.Options{At: time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC), Stock: levels})
 	for b.Loop() {
 		if err := writeDesiredJSON(io.Discard, s, res); err != nil {

@@ -17,6 +17,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/accordhq/accord/adapters"
 )
 
 // Exit codes, as Terraform's.
@@ -81,6 +83,7 @@ func (a *app) note(format string, args ...any) {
 // app holds the global flags and what they set up.
 type app struct {
 	env       Env
+	reg       *adapters.Registry
 	dir       string
 	vars      []string
 	logLevel  string

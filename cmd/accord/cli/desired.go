@@ -131,7 +131,10 @@ func (a *app) derive(ctx context.Context, at string, sel filter, trace bool) (*d
 	if len(sel.skus) > 0 {
 		opts.SKUs = sel.skus
 	}
-	res := derive.Derive(s, opts)
+	res, err := derive.Desired(ctx, s, opts)
+	if err != nil {
+		return nil, nil, err
+	}
 	a.log.Debug("derived", slog.Int("listings", len(res.Listings)), slog.Int("findings", len(res.Findings)), slog.Duration("duration", time.Since(start)))
 	if len(sel.channels) > 0 {
 		kept := res.Listings[:0]

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/builtin"
 	"github.com/accordhq/accord/controller/stock"
 	"github.com/accordhq/accord/spec"
@@ -53,8 +54,15 @@ func (a *app) loadSpec() (*spec.Spec, error) {
 // readStock reads on-hand stock for the spec's pools.
 func (a *app) readStock(ctx context.Context, s *spec.Spec) (stock.Levels, error) {
 	start := time.Now()
-	levels, diags := stock.Read(ctx, s, a.dir, s.Sources)
-	a.printDiags(diags, s.Sources)
+	levels, read, diags := stock.Read(ctx, a.registry(), s, a.dir, a.env.Now)
+	sources := make(map[string][]byte, len(s.Sources)+len(read))
+	for k, v := range s.Sources {
+		sources[k] = v
+	}
+	for k, v := range read {
+		sources[k] = v
+	}
+	a.printDiags(diags, sources)
 	if diags.HasErrors() {
 		return nil, exitError{ExitError}
 	}
@@ -270,5 +278,11 @@ func findingLine(f derive.TimedFinding, now time.Time, loc *time.Location) strin
 	return line
 }
 
-// registry is the set of channel kinds of this build.
-func (a *app) registry() spec.ChannelTypes { return builtin.Registry() }
+// registry is the set of channel and stock-source kinds of this build,
+// built once per command.
+func (a *app) registry() *adapters.Registry {
+	if a.reg == nil {
+		a.reg = builtin.Registry()
+	}
+	return a.reg
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller"
 	"github.com/accordhq/accord/controller/plan"
 	"github.com/accordhq/accord/controller/store"
 	"github.com/accordhq/accord/spec/derive"
@@ -31,16 +33,22 @@ catalog does not know keeps the channel's SKU.`,
 				return fmt.Errorf("--format %q: use text or json", format)
 			}
 			ctx := cmd.Context()
-			c, done, err := a.controller(ctx)
+			s, err := a.loadSpec()
 			if err != nil {
 				return err
 			}
-			defer done()
-			if err := sel.check(c.Spec); err != nil {
+			if err := sel.check(s); err != nil {
 				return err
 			}
+			// Reading needs no state: no store is opened.
+			c := controller.New(controller.Config{Registry: a.registry(), Now: a.env.Now, Log: a.log, UserAgent: "accord/" + moduleVersion(), Owner: "accord observed"})
+			defer func() {
+				if err := c.Close(); err != nil {
+					a.log.Warn("closing channels", slog.Any("err", err))
+				}
+			}()
 			var channels []string
-			for _, ch := range c.Spec.Channels {
+			for _, ch := range s.Channels {
 				if sel.keepChannel(ch.Name) {
 					channels = append(channels, ch.Name)
 				}
@@ -49,15 +57,15 @@ catalog does not know keeps the channel's SKU.`,
 			if len(sel.skus) > 0 {
 				skus = sel.skus
 			}
-			obs, err := c.Observe(ctx, channels, skus)
+			obs, err := c.Observe(ctx, s, channels, skus)
 			if err != nil {
 				return err
 			}
 			var out []derive.Listing
 			for _, name := range channels {
-				ch, _, _ := c.Spec.Channel(name)
+				ch, _, _ := s.Channel(name)
 				catalog := map[string]string{}
-				for _, p := range c.Spec.Products {
+				for _, p := range s.Products {
 					if cs, ok := ch.ChannelSKU(p); ok {
 						catalog[cs] = p.SKU
 					}
@@ -86,7 +94,7 @@ catalog does not know keeps the channel's SKU.`,
 						b = append(b, ',')
 					}
 					b = append(b, '\n')
-					b = appendListingJSON(b, c.Spec, &out[i])
+					b = appendListingJSON(b, s, &out[i])
 					if len(b) > 1<<16 {
 						pr.printf("%s", b)
 						b = b[:0]
@@ -99,7 +107,7 @@ catalog does not know keeps the channel's SKU.`,
 				t.println("CHANNEL\tSKU\tQUANTITY\tPRICE\tCOMPARE AT\tSTATUS\tTITLE")
 				for i := range out {
 					l := &out[i]
-					ch, _, _ := c.Spec.Channel(l.Channel)
+					ch, _, _ := s.Channel(l.Channel)
 					title, _ := l.Field("title")
 					t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Channel, l.SKU, qtyText(l.Quantity),
 						adapters.Money(l.Price, ch.Scale), adapters.Money(l.CompareAt, ch.Scale),

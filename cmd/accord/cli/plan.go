@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/accordhq/accord/adapters"
-	"github.com/accordhq/accord/adapters/builtin"
 	"github.com/accordhq/accord/controller"
 	"github.com/accordhq/accord/controller/plan"
 	"github.com/accordhq/accord/controller/store"
@@ -34,23 +33,18 @@ func (a *app) statePath() string {
 	return filepath.Join(a.dir, ".accord", "state.db")
 }
 
-// controller loads the spec and opens the store and returns a controller
-// for them; close must be called.
-func (a *app) controller(ctx context.Context) (*controller.Controller, func(), error) {
-	s, err := a.loadSpec()
-	if err != nil {
-		return nil, nil, err
-	}
-	rev := controller.Revision(s)
+// openController opens the state store and a controller on it for the
+// named command; done closes both.
+func (a *app) openController(ctx context.Context, owner string) (*controller.Controller, func(), error) {
 	st, err := store.Open(ctx, a.statePath(), a.env.Now)
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &controller.Controller{
-		Spec: s, Registry: builtin.Registry(), Store: st, Revision: rev, Now: a.env.Now, Log: a.log,
-		Stock: func(ctx context.Context) (derive.Stock, error) { return a.readStock(ctx, s) },
-	}
-	closeAll := func() {
+	c := controller.New(controller.Config{
+		Registry: a.registry(), Store: st, Now: a.env.Now, Log: a.log,
+		UserAgent: "accord/" + moduleVersion(), Owner: owner,
+	})
+	done := func() {
 		if err := c.Close(); err != nil {
 			a.log.Warn("closing channels", slog.Any("err", err))
 		}
@@ -58,51 +52,82 @@ func (a *app) controller(ctx context.Context) (*controller.Controller, func(), e
 			a.log.Warn("closing the state store", slog.Any("err", err))
 		}
 	}
-	return c, closeAll, nil
+	return c, done, nil
 }
 
-// makePlan derives and observes at --at and diffs them. A derivation with
-// errors stops here: validate shows them with their spec lines.
-func (a *app) makePlan(ctx context.Context, c *controller.Controller, at string, sel filter) (*plan.Plan, error) {
-	if err := sel.check(c.Spec); err != nil {
-		return nil, err
+// reconcileOptions are the options --at and the filter give, checked
+// against the spec.
+func (a *app) reconcileOptions(s *spec.Spec, at string, sel filter) (controller.Options, error) {
+	if err := sel.check(s); err != nil {
+		return controller.Options{}, err
 	}
-	t, err := a.instant(at, c.Spec.Settings.Timezone)
+	t, err := a.instant(at, s.Settings.Timezone)
 	if err != nil {
-		return nil, err
+		return controller.Options{}, err
 	}
-	o := controller.PlanOptions{At: t}
+	o := controller.Options{At: t}
 	if len(sel.channels) > 0 {
 		o.Channels = sel.channels
 	}
 	if len(sel.skus) > 0 {
 		o.SKUs = sel.skus
 	}
-	start := time.Now()
-	p, res, err := c.Plan(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	a.log.Debug("planned", slog.Int("changes", len(p.Changes)), slog.Int("exceptions", len(p.Exceptions)), slog.Duration("duration", time.Since(start)))
-	var errs []derive.TimedFinding
-	for _, f := range res.Findings {
-		if f.Severity == derive.Error && (f.Channel == "" || sel.keepChannel(f.Channel)) {
-			errs = append(errs, derive.TimedFinding{Finding: f, At: t})
-		}
-	}
-	if len(errs) > 0 {
-		a.printDiags(findingDiags(errs, t, c.Spec.Settings.Timezone), c.Spec.Sources)
-		return nil, fmt.Errorf("the desired state has %s; nothing is planned until they are fixed (accord validate lists them)", plural(len(errs), "error"))
-	}
-	return p, nil
+	return o, nil
 }
 
+// reconcileFailed prints what goes with a reconcile's error (the
+// diagnostics of bad stock data, the derivation's errors with their spec
+// lines) and returns the error to end the command with.
+func (a *app) reconcileFailed(s *spec.Spec, res *controller.Result, err error) error {
+	var de *controller.DiagnosticsError
+	if errors.As(err, &de) {
+		sources := map[string][]byte{}
+		for k, v := range s.Sources {
+			sources[k] = v
+		}
+		for k, v := range de.Sources {
+			sources[k] = v
+		}
+		a.printDiags(de.Diags, sources)
+		return exitError{ExitError}
+	}
+	if res != nil && res.Plan != nil && res.Plan.Errored() && res.Desired != nil {
+		var errs []derive.TimedFinding
+		for _, f := range res.Desired.Findings {
+			if f.Severity == derive.Error && (f.Channel == "" || res.Plan.Observed(f.Channel) && contains(res.Plan.Channels, f.Channel)) {
+				errs = append(errs, derive.TimedFinding{Finding: f, At: res.Desired.At})
+			}
+		}
+		a.printDiags(findingDiags(errs, res.Desired.At, s.Settings.Timezone), s.Sources)
+		return fmt.Errorf("the desired state has %s; nothing is applied until they are fixed (accord validate lists them)", plural(len(res.Plan.Errors), "error"))
+	}
+	var ge *controller.GuardError
+	if errors.As(err, &ge) {
+		return errors.New("refusing to apply: the plan breaks the spec's guards (see above); review it, then apply --force to go ahead")
+	}
+	var held *store.LeaseHeldError
+	if errors.As(err, &held) {
+		return fmt.Errorf("%w; wait for it (--lock-timeout), or, if that process is gone, accord force-unlock %s", err, held.Lease.ID)
+	}
+	return err
+}
+
+// scales are each channel's minor-unit places, for the plan's money.
 func scales(s *spec.Spec) map[string]int32 {
-	m := map[string]int32{}
+	m := make(map[string]int32, len(s.Channels))
 	for _, ch := range s.Channels {
 		m[ch.Name] = ch.Scale
 	}
 	return m
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *app) planCommand() *cobra.Command {
@@ -124,34 +149,48 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 2 when there are chan
 				return fmt.Errorf("--format %q: use text, json or markdown", format)
 			}
 			ctx := cmd.Context()
-			c, done, err := a.controller(ctx)
+			s, err := a.loadSpec()
+			if err != nil {
+				return err
+			}
+			o, err := a.reconcileOptions(s, at, sel)
+			if err != nil {
+				return err
+			}
+			c, done, err := a.openController(ctx, "accord plan")
 			if err != nil {
 				return err
 			}
 			defer done()
-			p, err := a.makePlan(ctx, c, at, sel)
-			if err != nil {
-				return err
+			o.Mode = controller.Plan
+			res, recErr := c.Reconcile(ctx, s, o)
+			if res.Plan == nil {
+				return a.reconcileFailed(s, res, recErr)
 			}
-			if out != "" {
-				if err := writeFileAtomic(out, func(w io.Writer) error { return p.WriteJSON(w, scales(c.Spec)) }); err != nil {
+			p := res.Plan
+			var failed error
+			if p.Errored() {
+				failed = a.reconcileFailed(s, res, recErr)
+			}
+			if out != "" && failed == nil {
+				if err := writeFileAtomic(out, func(w io.Writer) error { return p.WriteJSON(w, scales(s)) }); err != nil {
 					return fmt.Errorf("--out: %w", err)
 				}
 			}
 			if jsonOut != "" {
-				if err := writeFileAtomic(jsonOut, func(w io.Writer) error { return p.WriteJSON(w, scales(c.Spec)) }); err != nil {
+				if err := writeFileAtomic(jsonOut, func(w io.Writer) error { return p.WriteJSON(w, scales(s)) }); err != nil {
 					return fmt.Errorf("--json-out: %w", err)
 				}
 			}
 			w := bufio.NewWriter(a.env.Stdout)
 			switch format {
 			case "json":
-				err = p.WriteJSON(w, scales(c.Spec))
+				err = p.WriteJSON(w, scales(s))
 			case "markdown":
-				err = writePlanMarkdown(w, c.Spec, p)
+				err = writePlanMarkdown(w, s, p)
 			default:
-				err = writePlanText(w, c.Spec, p, a.colorOn(a.env.Stdout))
-				if err == nil && out != "" {
+				err = writePlanText(w, s, p, a.colorOn(a.env.Stdout))
+				if err == nil && out != "" && failed == nil {
 					_, err = fmt.Fprintf(w, "\nSaved the plan to %s; accord apply %s applies exactly these changes.\n", out, out)
 				}
 			}
@@ -160,6 +199,14 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 2 when there are chan
 			}
 			if err := w.Flush(); err != nil {
 				return err
+			}
+			if failed != nil {
+				return failed
+			}
+			if recErr != nil {
+				// Channels that could not be read: the plan above covers
+				// the others, and the command fails.
+				return recErr
 			}
 			if detailed && !p.Empty() {
 				return exitError{ExitChanges}
@@ -264,7 +311,7 @@ var summaryHeader = []string{"CHANNEL", "CHANGES", "PRICES", "QUANTITIES", "CREA
 
 // changeLine renders one change, Terraform style.
 func changeLine(s *spec.Spec, c *plan.Change) (sign, text string) {
-	if c.Field == adapters.FieldListing {
+	if c.Kind == adapters.KindCreate {
 		l := c.Listing
 		var parts []string
 		if l.Quantity.Valid {
@@ -286,14 +333,14 @@ func changeLine(s *spec.Spec, c *plan.Change) (sign, text string) {
 		return "+", fmt.Sprintf("%s\tcreate\t%s", c.SKU, strings.Join(parts, ", "))
 	}
 	from, to := c.From.String(), c.To.String()
-	if c.Field != adapters.FieldQuantity && c.Field != adapters.FieldPrice && c.Field != adapters.FieldCompareAt {
+	if c.Kind == adapters.KindField {
 		from, to = quoteValue(c.From), quoteValue(c.To)
 	}
 	reason := ""
 	if c.Reason == plan.ReasonDrift {
 		reason = "  (drift)"
 	}
-	return "~", fmt.Sprintf("%s\t%s\t%s -> %s%s", c.SKU, c.Field, from, to, reason)
+	return "~", fmt.Sprintf("%s\t%s\t%s -> %s%s", c.SKU, c.Name(), from, to, reason)
 }
 
 func quoteValue(v adapters.Value) string {
@@ -441,13 +488,13 @@ func writePlanMarkdown(w io.Writer, s *spec.Spec, p *plan.Plan) error {
 				break
 			}
 			c := &p.Changes[i]
-			if c.Field == adapters.FieldListing {
+			if c.Kind == adapters.KindCreate {
 				_, text := changeLine(s, c)
 				parts := strings.SplitN(text, "\t", 3)
 				mdRow(pr, []string{c.SKU, "*create*", "", parts[2], c.Reason})
 				continue
 			}
-			mdRow(pr, []string{c.SKU, c.Field, c.From.String(), c.To.String(), c.Reason})
+			mdRow(pr, []string{c.SKU, c.Name(), c.From.String(), c.To.String(), c.Reason})
 		}
 		pr.printf("\n</details>\n")
 	}

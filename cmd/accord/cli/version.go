@@ -7,25 +7,28 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// moduleVersion is accord's module version from the build, "(devel)" for a
+// build from a working tree.
+func moduleVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
 func (a *app) versionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print accord's version",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			version, revision := "(devel)", ""
+			version := moduleVersion()
 			if bi, ok := debug.ReadBuildInfo(); ok {
-				if bi.Main.Version != "" {
-					version = bi.Main.Version
-				}
 				for _, s := range bi.Settings {
 					if s.Key == "vcs.revision" {
-						revision = s.Value
+						version += " (" + s.Value + ")"
 					}
 				}
-			}
-			if revision != "" {
-				version += " (" + revision + ")"
 			}
 			_, err := fmt.Fprintf(a.env.Stdout, "accord %s\n", version)
 			return err

@@ -1,0 +1,142 @@
+package sandbox
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/accordhq/accord/adapters"
+)
+
+// Apply sends one batch: see the package comment for what can go wrong. It
+// reads as a request would travel: accord's side paces it, the network adds
+// latency, the marketplace's front door may refuse it (size, rate limit,
+// injected 429 and 5xx), and then the market writes each change (or, for an
+// async channel, queues them as a feed).
+func (c *Channel) Apply(ctx context.Context, changes []adapters.Change) []adapters.Result {
+	if err := c.budget.Write.Wait(ctx, 1); err != nil {
+		return failAll(len(changes), err)
+	}
+	if err := c.travel(ctx); err != nil {
+		return failAll(len(changes), err)
+	}
+	if len(changes) > c.cfg.BatchSize {
+		return failAll(len(changes), &adapters.RejectedError{Reason: fmt.Sprintf("a request carries at most %d changes, not %d", c.cfg.BatchSize, len(changes))})
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	req, err := c.admit(ctx)
+	if err != nil {
+		return failAll(len(changes), err)
+	}
+	if c.cfg.Async {
+		return c.submit(ctx, changes, req)
+	}
+	return c.write(ctx, changes, req)
+}
+
+// failAll is a failure of the whole request, in every change's result.
+func failAll(n int, err error) []adapters.Result {
+	results := make([]adapters.Result, n)
+	for i := range results {
+		results[i].Err = err
+	}
+	return results
+}
+
+// travel is the request's time on the network.
+func (c *Channel) travel(ctx context.Context) error {
+	if c.cfg.Latency <= 0 {
+		return nil
+	}
+	t := time.NewTimer(c.cfg.Latency)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// write applies a batch in one transaction, with the request's faults: each
+// item may be rejected or fail for a moment; the request may time out
+// before or after the transaction commits; the crash hook may kill the
+// process after it commits, before accord hears the answer.
+func (c *Channel) write(ctx context.Context, changes []adapters.Change, req *request) []adapters.Result {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return failAll(len(changes), &adapters.TemporaryError{Message: "sandbox: " + err.Error()})
+	}
+	defer tx.Rollback()
+	results, err := c.writeIn(ctx, tx, changes, req)
+	if err != nil {
+		return failAll(len(changes), err)
+	}
+	crash, err := c.countBatch(ctx, tx, req)
+	if err != nil {
+		return failAll(len(changes), &adapters.TemporaryError{Message: err.Error()})
+	}
+	if req.timedOut && !req.landAnyway {
+		return failAll(len(changes), errTimedOut)
+	}
+	if err := tx.Commit(); err != nil {
+		return failAll(len(changes), &adapters.TemporaryError{Message: "sandbox: " + err.Error()})
+	}
+	if crash {
+		killSelf()
+	}
+	if req.timedOut {
+		return failAll(len(changes), errTimedOut)
+	}
+	return results
+}
+
+// writeIn writes a batch's changes in tx, each with the fate the request
+// draws for it. An error fails the whole batch.
+func (c *Channel) writeIn(ctx context.Context, tx *sql.Tx, changes []adapters.Change, req *request) ([]adapters.Result, error) {
+	now := c.now().UTC().Format(time.RFC3339Nano)
+	if err := c.sellOnApply(ctx, tx, changes, req, now); err != nil {
+		return nil, &adapters.TemporaryError{Message: err.Error()}
+	}
+	w, err := c.prepare(ctx, tx, now)
+	if err != nil {
+		return nil, &adapters.TemporaryError{Message: "sandbox: " + err.Error()}
+	}
+	defer w.close()
+	results := make([]adapters.Result, len(changes))
+	for i := range changes {
+		if results[i].Err = req.item(); results[i].Err == nil {
+			results[i].Err = w.apply(ctx, &changes[i])
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+var errTimedOut = &adapters.TemporaryError{Message: "request timed out", Timeout: true}
+
+// countBatch counts a batch that lands and reports whether the crash hook
+// fires on it (it fires once).
+func (c *Channel) countBatch(ctx context.Context, q querier, req *request) (bool, error) {
+	c.batches++
+	if req.faults.CrashAfter <= 0 || c.batches < req.faults.CrashAfter {
+		return false, nil
+	}
+	req.faults.CrashAfter = 0
+	return true, writeFaults(ctx, q, c.name, req.faults)
+}
+
+// killSelf ends the process as kill -9 would: no deferred functions, no
+// flushing, no clean-up.
+func killSelf() {
+	p, err := os.FindProcess(os.Getpid())
+	if err == nil {
+		_ = p.Kill()
+	}
+	select {} // the signal is on its way
+}

@@ -1,0 +1,176 @@
+package controller
+
+import (
+	"time"
+
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/accordhq/accord/controller/stock"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller/apply"
+	"github.com/accordhq/accord/controller/plan"
+	"github.com/accordhq/accord/controller/store"
+	"github.com/accordhq/accord/spec"
+	"github.com/accordhq/accord/spec/derive"
+)
+
+// apply pushes a plan to its channels, journaled in the store as a run
+// under the lease, and records the plan's exceptions in scope and the
+// changes that failed. Changes for a channel whose adapter could not be
+// opened fail without being sent. c.mu is held.
+func (c *Controller) apply(ctx context.Context, s *spec.Spec, conns map[string]*conn, p *plan.Plan, scope store.Scope, lease *held, o Options) (*apply.Report, error) {
+	targets := map[string]apply.Target{}
+	var skipped []apply.Failure
+	sendable := *p
+	sendable.Changes = make([]plan.Change, 0, len(p.Changes))
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		cn := conns[ch.Channel]
+		switch {
+		case cn == nil:
+			skipped = append(skipped, apply.Failure{Change: *ch, Kind: "failed", Reason: fmt.Sprintf("the spec has no channel %q", ch.Channel)})
+			continue
+		case cn.err != nil:
+			skipped = append(skipped, apply.Failure{Change: *ch, Kind: "failed", Reason: fmt.Sprintf("channel not opened (%s): %v", adapters.ReasonOf(cn.err), cn.err)})
+			continue
+		}
+		if _, ok := targets[ch.Channel]; !ok {
+			name := ch.Channel
+			targets[name] = apply.Target{Channel: cn.ch, ChannelSKU: func(sku string) string { return channelSKU(s, name, sku) }}
+		}
+		sendable.Changes = append(sendable.Changes, *ch)
+	}
+	st := c.cfg.Store
+	runID, err := st.StartRun(ctx, p.Revision, lease.lease.ID)
+	if err != nil {
+		return nil, err
+	}
+	rep, applyErr := apply.Apply(ctx, &sendable, apply.Options{
+		Spec: s, Targets: targets, Journal: st, RunID: runID,
+		Refresh:     c.refresher(s, conns, p.At),
+		MaxAttempts: o.MaxAttempts, InitialBackoff: o.InitialBackoff, MaxBackoff: o.MaxBackoff,
+		Progress: o.Progress, Log: c.log(),
+	})
+	if rep != nil {
+		rep.Total += len(skipped)
+		rep.Failed = append(rep.Failed, skipped...)
+	}
+	// The rest is bookkeeping, done even when the apply was cut short.
+	bg := background(ctx)
+	var errs []error
+	if applyErr != nil {
+		errs = append(errs, applyErr)
+	}
+	// An exception about a field this apply changed (drift corrected, a
+	// quantity over its allocation lowered) is over; the rest stay open.
+	unsettled := map[store.FieldKey]bool{}
+	if rep != nil {
+		for _, f := range rep.Failed {
+			unsettled[fieldKey(&f.Change)] = true
+		}
+	}
+	if applyErr != nil {
+		for i := range p.Changes {
+			unsettled[fieldKey(&p.Changes[i])] = true
+		}
+	}
+	changed := map[store.FieldKey]bool{}
+	for i := range p.Changes {
+		k := fieldKey(&p.Changes[i])
+		changed[k] = !unsettled[k]
+	}
+	if err := c.recordExceptions(bg, p, scope, changed); err != nil {
+		errs = append(errs, err)
+	}
+	if rep != nil && len(rep.Failed) > 0 {
+		failed := make([]store.Exception, 0, len(rep.Failed))
+		for _, f := range rep.Failed {
+			failed = append(failed, store.Exception{Code: plan.CodeApplyFailed, Channel: f.Change.Channel, SKU: f.Change.SKU, Field: f.Change.Name(),
+				Observed: f.Change.From, Expected: f.Change.To, Action: "report", Message: fmt.Sprintf("%s: %s", f.Kind, f.Reason)})
+		}
+		if err := st.AddExceptions(bg, p.Revision, failed); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	summary := "interrupted"
+	failed := applyErr != nil
+	if rep != nil {
+		summary = rep.Summary()
+		failed = failed || len(rep.Failed) > 0
+	}
+	if err := st.FinishRun(bg, runID, summary, failed); err != nil {
+		errs = append(errs, err)
+	}
+	return rep, errors.Join(errs...)
+}
+
+func fieldKey(c *plan.Change) store.FieldKey {
+	return store.FieldKey{Channel: c.Channel, SKU: c.SKU, Field: c.Name()}
+}
+
+// scope is what a reconcile looked at: the plan's channels that were read,
+// and the SKUs it was narrowed to.
+func (c *Controller) scope(p *plan.Plan, o Options) store.Scope {
+	sc := store.Scope{SKUs: o.SKUs}
+	for _, ch := range p.Channels {
+		if p.Observed(ch) {
+			sc.Channels = append(sc.Channels, ch)
+		}
+	}
+	return sc
+}
+
+// recordExceptions records a plan's exceptions in the store: new ones are
+// opened, those in scope no longer seen are resolved; apply_failed
+// exceptions are left for a person (or a later success). An exception about
+// a field in settled (changed by this apply) is over and not recorded.
+func (c *Controller) recordExceptions(ctx context.Context, p *plan.Plan, scope store.Scope, settled map[store.FieldKey]bool) error {
+	seen := make([]store.Exception, 0, len(p.Exceptions))
+	for _, e := range p.Exceptions {
+		if settled[store.FieldKey{Channel: e.Channel, SKU: e.SKU, Field: e.Field}] {
+			continue
+		}
+		seen = append(seen, store.Exception{Code: e.Code, Channel: e.Channel, SKU: e.SKU, Field: e.Field, Observed: e.Observed, Expected: e.Expected, Action: e.Action, Message: e.Message})
+	}
+	_, _, err := c.cfg.Store.SyncExceptions(ctx, p.Revision, scope, seen, []string{plan.CodeApplyFailed})
+	return err
+}
+
+// refresher observes listings again after a compare-and-set conflict and
+// derives their quantity anew from fresh stock.
+func (c *Controller) refresher(s *spec.Spec, conns map[string]*conn, at time.Time) func(ctx context.Context, channel string, skus []string) (map[string]apply.Refreshed, error) {
+	return func(ctx context.Context, channel string, skus []string) (map[string]apply.Refreshed, error) {
+		obs, err := c.observe(ctx, s, conns, []string{channel}, skus)
+		if err != nil {
+			return nil, err
+		}
+		levels, _, diags := stock.Read(ctx, c.cfg.Registry, s, s.Dir, c.cfg.Now)
+		if diags.HasErrors() {
+			return nil, &DiagnosticsError{Diags: diags}
+		}
+		res, err := derive.Desired(ctx, s, derive.Options{At: at, Stock: levels, SKUs: skus})
+		if err != nil {
+			return nil, err
+		}
+		desired := map[string]adapters.Value{}
+		for i := range res.Listings {
+			l := &res.Listings[i]
+			if l.Channel == channel {
+				desired[l.SKU] = adapters.QuantityValue(l.Quantity)
+			}
+		}
+		idx := indexBySKU(obs[channel])
+		out := map[string]apply.Refreshed{}
+		for _, sku := range skus {
+			l := idx[channelSKU(s, channel, sku)]
+			if l == nil {
+				continue
+			}
+			out[sku] = apply.Refreshed{Observed: adapters.QuantityValue(l.Quantity), Desired: desired[sku]}
+		}
+		return out, nil
+	}
+}

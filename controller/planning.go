@@ -1,0 +1,237 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller/plan"
+	"github.com/accordhq/accord/controller/stock"
+	"github.com/accordhq/accord/spec"
+	"github.com/accordhq/accord/spec/derive"
+)
+
+// DiagnosticsError stops a reconcile on bad input that is not the spec's
+// own (a stock file with a bad row): its diagnostics, and the files they
+// point into for their snippets.
+type DiagnosticsError struct {
+	Diags   hcl.Diagnostics
+	Sources map[string][]byte
+}
+
+func (e *DiagnosticsError) Error() string { return e.Diags.Error() }
+
+// makePlan reads stock and derives the desired state while it observes the
+// channels (the two at once), and diffs them into a plan. Each channel's
+// listings are compared page by page as they arrive: a channel's first page
+// waits for the derivation, so that no more than a page per channel is ever
+// held. A channel that cannot be read is the plan's ChannelError and gets
+// no changes; the others are planned. c.mu is held.
+func (c *Controller) makePlan(ctx context.Context, s *spec.Spec, rev string, conns map[string]*conn, o Options) (*plan.Plan, *derive.Result, error) {
+	channels := o.Channels
+	if channels == nil {
+		for _, ch := range s.Channels {
+			channels = append(channels, ch.Name)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		res       *derive.Result
+		deriveErr error
+		derived   = make(chan struct{}) // closed when res and differ are set, or deriveErr
+		differ    *plan.Differ
+	)
+	start := time.Now()
+	go func() {
+		defer close(derived)
+		defer func() {
+			if deriveErr != nil {
+				cancel() // no plan without desired state: stop observing
+			}
+		}()
+		levels, sources, diags := stock.Read(ctx, c.cfg.Registry, s, s.Dir, c.cfg.Now)
+		if diags.HasErrors() {
+			deriveErr = &DiagnosticsError{Diags: diags, Sources: sources}
+			return
+		}
+		if res, deriveErr = derive.Desired(ctx, s, derive.Options{At: o.At, Stock: levels, SKUs: o.SKUs}); deriveErr != nil {
+			return
+		}
+		c.log().Debug("derived", slog.Int("listings", len(res.Listings)), slog.Int("findings", len(res.Findings)), slog.Duration("duration", time.Since(start)))
+		differ = plan.NewDiffer(plan.Input{
+			Spec: s, Desired: res, History: c.history(),
+			Channels: channels, SKUs: o.SKUs, Revision: rev, Now: c.now(),
+		})
+	}()
+	// ready waits for the derivation.
+	ready := func() (*plan.Differ, error) {
+		<-derived
+		if deriveErr != nil {
+			return nil, fmt.Errorf("no desired state: %w", deriveErr)
+		}
+		return differ, nil
+	}
+	errs := c.observeEach(ctx, s, conns, channels, o.SKUs, func(i int, page []adapters.Listing) error {
+		d, err := ready()
+		if err != nil {
+			return err
+		}
+		d.Page(channels[i], page)
+		return nil
+	}, func(i int, ch adapters.Channel) error {
+		d, err := ready()
+		if err != nil {
+			return err
+		}
+		_, creates := ch.(adapters.Creator)
+		d.Done(channels[i], creates)
+		c.log().Debug("observed and compared", slog.String("channel", channels[i]), slog.Duration("duration", time.Since(start)))
+		return nil
+	})
+	<-derived
+	if deriveErr != nil {
+		return nil, nil, deriveErr
+	}
+	var failed []plan.ChannelError
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		differ.Drop(channels[i])
+		reason := adapters.ReasonOf(err)
+		c.log().Warn("channel not observed", slog.String("channel", channels[i]), slog.String("reason", string(reason)), slog.Any("err", err))
+		failed = append(failed, plan.ChannelError{Channel: channels[i], Reason: reason, Message: err.Error()})
+	}
+	p, err := differ.Plan(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.ChannelErrors = failed
+	keep := map[string]bool{}
+	for _, ch := range channels {
+		keep[ch] = true
+	}
+	for _, f := range res.Findings {
+		if f.Severity == derive.Error && (f.Channel == "" || keep[f.Channel]) {
+			p.Errors = append(p.Errors, findingText(f))
+		}
+	}
+	return p, res, nil
+}
+
+// findingText is a derivation error as a plan carries it.
+func findingText(f derive.Finding) string {
+	var where []string
+	for _, w := range []string{f.Channel, f.SKU, f.Field} {
+		if w != "" {
+			where = append(where, w)
+		}
+	}
+	text := f.Code + ": " + f.Message
+	if len(where) > 0 {
+		text = strings.Join(where, " ") + ": " + text
+	}
+	if f.Range.Filename != "" {
+		text += fmt.Sprintf(" (%s:%d)", f.Range.Filename, f.Range.Start.Line)
+	}
+	return text
+}
+
+// history is the store as the diff's history, nil without a store.
+func (c *Controller) history() plan.History {
+	if c.cfg.Store == nil {
+		return nil
+	}
+	return c.cfg.Store
+}
+
+// StaleError says why a saved plan may not be applied.
+type StaleError struct {
+	Reason string
+}
+
+func (e *StaleError) Error() string { return "the saved plan is stale: " + e.Reason }
+
+// checkSaved refuses a saved plan made from another revision of the spec,
+// an errored one, or one of whose changes touches a value that has moved on
+// the channel since the plan observed it. Changes elsewhere on a channel do
+// not make the plan stale. c.mu is held.
+func (c *Controller) checkSaved(ctx context.Context, s *spec.Spec, rev string, conns map[string]*conn, p *plan.Plan) error {
+	if p.Revision != rev {
+		return &StaleError{Reason: fmt.Sprintf("it was made from spec revision %s and the spec is now at %s; run accord plan again", p.Revision, rev)}
+	}
+	if p.Errored() {
+		return fmt.Errorf("the saved plan was made from a desired state with errors and cannot be applied: %s", p.Errors[0])
+	}
+	bySKU := map[string][]string{}
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		bySKU[ch.Channel] = append(bySKU[ch.Channel], ch.SKU)
+	}
+	var channels []string
+	for ch := range bySKU {
+		if _, _, ok := s.Channel(ch); !ok {
+			return &StaleError{Reason: fmt.Sprintf("it changes channel %s, which the spec no longer has", ch)}
+		}
+		channels = append(channels, ch)
+	}
+	sort.Strings(channels)
+	var moved []string
+	count := 0
+	for _, name := range channels {
+		obs, err := c.observe(ctx, s, conns, []string{name}, dedupe(bySKU[name]))
+		if err != nil {
+			return err
+		}
+		idx := indexBySKU(obs[name])
+		sc, _, _ := s.Channel(name)
+		for i := range p.Changes {
+			ch := &p.Changes[i]
+			if ch.Channel != name {
+				continue
+			}
+			now, present := adapters.ValueOf(idx[channelSKU(s, name, ch.SKU)], ch.Kind, ch.Field, sc.Scale)
+			if ch.Kind == adapters.KindCreate {
+				if present {
+					count++
+					if len(moved) < 5 {
+						moved = append(moved, fmt.Sprintf("%s %s now exists on the channel", name, ch.SKU))
+					}
+				}
+				continue
+			}
+			if now != ch.From {
+				count++
+				if len(moved) < 5 {
+					moved = append(moved, fmt.Sprintf("%s %s %s was %s when planned and is %s now", name, ch.SKU, ch.Name(), ch.From, now))
+				}
+			}
+		}
+	}
+	if count > 0 {
+		more := ""
+		if count > len(moved) {
+			more = fmt.Sprintf(" (and %d more)", count-len(moved))
+		}
+		return &StaleError{Reason: fmt.Sprintf("%d of its values moved on the channels since it was made: %s%s; run accord plan again", count, strings.Join(moved, "; "), more)}
+	}
+	return nil
+}
+
+func dedupe(s []string) []string {
+	sort.Strings(s)
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
