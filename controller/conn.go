@@ -62,7 +62,8 @@ func (c *Controller) connect(ctx context.Context, s *spec.Spec) map[string]*conn
 			})
 		}
 		if cn.err != nil {
-			c.log().Warn("channel not opened", slog.String("channel", ch.Name), slog.String("reason", string(adapters.ReasonOf(cn.err))), slog.Any("err", cn.err))
+			cn.ch = nil
+			c.log().Info("channel not opened", slog.String("channel", ch.Name), slog.String("reason", string(adapters.ReasonOf(cn.err))), slog.Any("err", cn.err))
 		}
 		c.conns[ch.Name] = cn
 	}

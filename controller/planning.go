@@ -57,6 +57,10 @@ func (c *Controller) makePlan(ctx context.Context, s *spec.Spec, rev string, con
 			}
 		}()
 		levels, sources, diags := stock.Read(ctx, c.cfg.Registry, s, s.Dir, c.cfg.Now)
+		if err := ctx.Err(); err != nil {
+			deriveErr = err
+			return
+		}
 		if diags.HasErrors() {
 			deriveErr = &DiagnosticsError{Diags: diags, Sources: sources}
 			return
@@ -106,7 +110,7 @@ func (c *Controller) makePlan(ctx context.Context, s *spec.Spec, rev string, con
 		}
 		differ.Drop(channels[i])
 		reason := adapters.ReasonOf(err)
-		c.log().Warn("channel not observed", slog.String("channel", channels[i]), slog.String("reason", string(reason)), slog.Any("err", err))
+		c.log().Info("channel not observed", slog.String("channel", channels[i]), slog.String("reason", string(reason)), slog.Any("err", err))
 		failed = append(failed, plan.ChannelError{Channel: channels[i], Reason: reason, Message: err.Error()})
 	}
 	p, err := differ.Plan(ctx)

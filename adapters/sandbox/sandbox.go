@@ -201,7 +201,11 @@ var (
 
 // Open opens the sandbox channel of a spec's channel block.
 func Open(ctx context.Context, setup adapters.Setup) (adapters.Channel, error) {
-	return OpenChannel(ctx, setup)
+	c, err := OpenChannel(ctx, setup)
+	if err != nil {
+		return nil, err // not a nil *Channel in a non-nil interface
+	}
+	return c, nil
 }
 
 // OpenChannel is Open returning the concrete type, for `accord sandbox`.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,5 +184,81 @@ func TestAcknowledge(t *testing.T) {
 	got, err := s.Exceptions(ctx, ExceptionFilter{Status: "acknowledged"})
 	if err != nil || len(got) != 1 || got[0].ID != open {
 		t.Errorf("acknowledged = %+v, %v", got, err)
+	}
+}
+
+// A reconcile narrowed to some SKUs says nothing of the others: their
+// exceptions stay open, and channel-wide ones too.
+func TestSyncExceptionsScopedToSKUs(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, _ := open(t, c)
+	seen := []Exception{
+		{Code: "drift", Channel: "shop", SKU: "A", Field: "price"},
+		{Code: "drift", Channel: "shop", SKU: "B", Field: "price"},
+		{Code: "unmanaged_listing", Channel: "shop", SKU: "ZZ-1"},
+	}
+	if _, _, err := s.SyncExceptions(ctx, "rev1", Scope{Channels: []string{"shop"}}, seen, nil); err != nil {
+		t.Fatal(err)
+	}
+	// apply --sku B: B's drift is gone; A's and the unmanaged listing were
+	// not looked at.
+	_, resolved, err := s.SyncExceptions(ctx, "rev1", Scope{Channels: []string{"shop"}, SKUs: []string{"B"}}, nil, nil)
+	if err != nil || resolved != 1 {
+		t.Fatalf("resolved %d, %v; want B's drift alone", resolved, err)
+	}
+	open, _ := s.Exceptions(ctx, ExceptionFilter{})
+	var skus []string
+	for _, e := range open {
+		skus = append(skus, e.SKU)
+	}
+	if strings.Join(skus, ",") != "A,ZZ-1" {
+		t.Errorf("open after a reconcile of B: %v, want A,ZZ-1", skus)
+	}
+}
+
+func TestShowAckResolveWithNotes(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, _ := open(t, c)
+	if _, _, err := s.SyncExceptions(ctx, "rev1", Scope{Channels: []string{"shop"}},
+		[]Exception{{Code: "drift", Channel: "shop", SKU: "A", Field: "title", Observed: val("Old"), Expected: val("New"), Action: "report", Message: "changed"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := s.Exceptions(ctx, ExceptionFilter{})
+	id := all[0].ID
+	c.advance(time.Hour)
+	if err := s.Acknowledge(ctx, id, "the brand asked for the old title this week"); err != nil {
+		t.Fatal(err)
+	}
+	acked := c.now().UTC()
+	c.advance(time.Hour)
+	if err := s.Acknowledge(ctx, id, ""); err != nil { // keeps the note and the first time
+		t.Fatal(err)
+	}
+	// Seen again, it keeps its status and note.
+	if _, _, err := s.SyncExceptions(ctx, "rev2", Scope{Channels: []string{"shop"}},
+		[]Exception{{Code: "drift", Channel: "shop", SKU: "A", Field: "title", Observed: val("Old"), Expected: val("New"), Action: "report", Message: "changed"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Exception(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Status != StatusAcknowledged || e.Note != "the brand asked for the old title this week" || !e.AcknowledgedAt.Equal(acked) || e.Revision != "rev2" || e.Observed != val("Old") {
+		t.Errorf("exception %+v", e)
+	}
+	if err := s.Resolve(ctx, id, "renamed on the channel by hand"); err != nil {
+		t.Fatal(err)
+	}
+	e, _ = s.Exception(ctx, id)
+	if e.Status != StatusResolved || e.ResolvedAt.IsZero() || e.Note != "renamed on the channel by hand" {
+		t.Errorf("resolved exception %+v", e)
+	}
+	if err := s.Resolve(ctx, id, ""); !errors.Is(err, ErrResolved) {
+		t.Errorf("resolving twice = %v", err)
+	}
+	if _, err := s.Exception(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("an unknown exception = %v", err)
 	}
 }

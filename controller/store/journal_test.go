@@ -474,3 +474,66 @@ func TestManyOpenBatches(t *testing.T) {
 		t.Errorf("%d batches still held in memory", n)
 	}
 }
+
+// References travel with the journal and land with the last applied
+// values; a submission is recorded on a pending batch and comes back with
+// it, with the run's lease, for a recovery in another process.
+func TestJournalRefsAndSubmissions(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, path := open(t, c)
+	run, err := s.StartRun(ctx, "rev1", "lease-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := s.JournalBatch(ctx, run, "amazon", []JournalChange{
+		{SKU: "A", Field: adapters.FieldPrice, From: val("10.00"), To: val("12.00"), Reason: "spec", Ref: "LUGGAGE", Item: 0},
+		{SKU: "B", Field: adapters.FieldQuantity, To: val("3"), Reason: "spec", Item: 1, Create: true},
+		{SKU: "B", Field: "title", To: val("Bag"), Reason: "spec", Item: 1, Create: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SubmitBatch(ctx, batch, "feed-7"); err != nil {
+		t.Fatal(err)
+	}
+	// Another process (a recovery after kill -9) reads it back whole.
+	other := openAt(t, path, c)
+	pending, err := other.PendingBatches(ctx)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending = %v, %v", pending, err)
+	}
+	b := pending[0]
+	if b.Submission != "feed-7" || b.LeaseID != "lease-a" || b.Changes[0].Ref != "LUGGAGE" || b.Changes[2].Item != 1 || !b.Changes[2].Create {
+		t.Errorf("pending batch read back as %+v", b)
+	}
+	if err := other.RecoverBatch(ctx, b.ID, []bool{true, true, false}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SubmitBatch(ctx, batch, "feed-8"); !errors.Is(err, ErrNotPending) {
+		t.Errorf("submitting a settled batch = %v, want ErrNotPending", err)
+	}
+	got, err := s.LastApplied(ctx, []FieldKey{{"amazon", "A", adapters.FieldPrice}, {"amazon", "B", "title"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := got[FieldKey{"amazon", "A", adapters.FieldPrice}]; a.Ref != "LUGGAGE" || a.Value != val("12.00") {
+		t.Errorf("last applied price %+v, want its reference kept", a)
+	}
+	if _, ok := got[FieldKey{"amazon", "B", "title"}]; ok {
+		t.Error("a change that did not land has a last applied value")
+	}
+	// A later change without a reference keeps the known one.
+	run2, _ := s.StartRun(ctx, "rev2", "lease-b")
+	b2, err := s.JournalBatch(ctx, run2, "amazon", []JournalChange{{SKU: "A", Field: adapters.FieldPrice, From: val("12.00"), To: val("13.00"), Reason: "spec"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteBatch(ctx, b2, []bool{true}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.LastApplied(ctx, []FieldKey{{"amazon", "A", adapters.FieldPrice}})
+	if a := got[FieldKey{"amazon", "A", adapters.FieldPrice}]; a.Ref != "LUGGAGE" || a.Value != val("13.00") {
+		t.Errorf("after a change without a reference: %+v", a)
+	}
+}

@@ -123,6 +123,7 @@ pools, price matrices, promotions, parity rules and listing fields.`,
 		a.sandboxCommand(),
 		a.auditCommand(),
 		a.exceptionsCommand(),
+		a.forceUnlockCommand(),
 		a.versionCommand(),
 	)
 	return root

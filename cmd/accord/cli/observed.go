@@ -179,26 +179,3 @@ func (a *app) storeTable(ctx context.Context, header string, fill func(context.C
 	}
 	return w.Flush()
 }
-
-func (a *app) exceptionsCommand() *cobra.Command {
-	var status, channel, code string
-	cmd := &cobra.Command{
-		Use:   "exceptions",
-		Short: "List the exceptions accord recorded: drift, oversell risk, failed changes…",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.storeTable(cmd.Context(), "ID\tSTATUS\tCODE\tCHANNEL\tSKU\tFIELD\tMESSAGE",
-				func(ctx context.Context, st *store.Store, row func(format string, args ...any)) error {
-					ex, err := st.Exceptions(ctx, store.ExceptionFilter{Status: status, Channel: channel, Code: code})
-					for _, e := range ex {
-						row("%d\t%s\t%s\t%s\t%s\t%s\t%s", e.ID, e.Status, e.Code, e.Channel, e.SKU, e.Field, e.Message)
-					}
-					return err
-				})
-		},
-	}
-	cmd.Flags().StringVar(&status, "status", "", "open, acknowledged, resolved or all (default: open and acknowledged)")
-	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
-	cmd.Flags().StringVar(&code, "code", "", "only this code")
-	return cmd
-}

@@ -421,6 +421,18 @@ func writePlanText(w io.Writer, s *spec.Spec, p *plan.Plan, color bool) error {
 		}
 		t.flush()
 	}
+	if len(p.ChannelErrors) > 0 {
+		pr.printf("\n%sNot read%s: %s, planned without %s:\n", red, reset, plural(len(p.ChannelErrors), "channel"),
+			map[bool]string{true: "it", false: "them"}[len(p.ChannelErrors) == 1])
+		t := pr.table()
+		for _, e := range p.ChannelErrors {
+			t.printf("  %s!%s %s\t%s\t%s\n", red, reset, e.Channel, e.Reason, e.Message)
+		}
+		t.flush()
+	}
+	if len(p.Errors) > 0 {
+		pr.printf("\n%sErrored%s: the desired state has %s (shown above); this plan cannot be applied.\n", red, reset, plural(len(p.Errors), "error"))
+	}
 	if len(p.Blocked) > 0 {
 		pr.printf("\n%sBlocked by the spec's guards%s (accord apply refuses this plan without --force):\n", red, reset)
 		for _, b := range p.Blocked {
@@ -429,7 +441,11 @@ func writePlanText(w io.Writer, s *spec.Spec, p *plan.Plan, color bool) error {
 	}
 	pr.println()
 	if p.Empty() {
-		pr.printf("No changes. Every channel is in accord with the spec")
+		if n := len(p.ChannelErrors); n > 0 {
+			pr.printf("No changes on the channels read; %s not read", plural(n, "channel"))
+		} else {
+			pr.printf("No changes. Every channel is in accord with the spec")
+		}
 		if len(p.Exceptions) > 0 {
 			pr.printf(" (%s to look at)", plural(len(p.Exceptions), "exception"))
 		}
@@ -442,17 +458,38 @@ func writePlanText(w io.Writer, s *spec.Spec, p *plan.Plan, color bool) error {
 			chans++
 		}
 	}
-	pr.printf("Plan: %s on %s, %s.\n", plural(len(p.Changes), "change"), plural(chans, "channel"), plural(len(p.Exceptions), "exception"))
+	notRead := ""
+	if n := len(p.ChannelErrors); n > 0 {
+		notRead = fmt.Sprintf("; %s not read", plural(n, "channel"))
+	}
+	pr.printf("Plan: %s on %s, %s%s.\n", plural(len(p.Changes), "change"), plural(chans, "channel"), plural(len(p.Exceptions), "exception"), notRead)
 	return pr.err
 }
 
 func writePlanMarkdown(w io.Writer, s *spec.Spec, p *plan.Plan) error {
 	pr := newPrinter(w)
 	pr.printf("### accord plan\n\nSpec revision `%s`, at %s.\n\n", p.Revision, p.At.In(s.Settings.Timezone).Format(time.RFC3339))
-	if p.Empty() {
+	switch {
+	case p.Empty() && len(p.ChannelErrors) == 0:
 		pr.printf("**No changes.** Every channel is in accord with the spec.\n\n")
-	} else {
+	case p.Empty():
+		pr.printf("**No changes** on the channels read.\n\n")
+	default:
 		pr.printf("**%s**, %s.\n\n", plural(len(p.Changes), "change"), plural(len(p.Exceptions), "exception"))
+	}
+	if len(p.ChannelErrors) > 0 {
+		pr.printf("> [!CAUTION]\n> %s not read, planned without:\n", plural(len(p.ChannelErrors), "channel"))
+		for _, e := range p.ChannelErrors {
+			pr.printf("> - **%s** (%s): %s\n", e.Channel, e.Reason, mdEscape(e.Message))
+		}
+		pr.printf("\n")
+	}
+	if len(p.Errors) > 0 {
+		pr.printf("> [!CAUTION]\n> The desired state has %s; this plan cannot be applied:\n", plural(len(p.Errors), "error"))
+		for _, e := range p.Errors {
+			pr.printf("> - %s\n", mdEscape(e))
+		}
+		pr.printf("\n")
 	}
 	mdRow(pr, summaryHeader)
 	seps := make([]string, len(summaryHeader))
