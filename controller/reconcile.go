@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/controller/apply"
 	"github.com/accordhq/accord/controller/plan"
 	"github.com/accordhq/accord/spec"
@@ -170,6 +171,7 @@ func (c *Controller) Reconcile(ctx context.Context, s *spec.Spec, o Options) (*R
 	if o.Mode == Plan {
 		return res, channelsErr(p)
 	}
+	hold(p, res.Recovered.Held)
 
 	if o.Review != nil {
 		ok, err := o.Review(ctx, res)
@@ -204,4 +206,30 @@ func channelsErr(p *plan.Plan) error {
 		return nil
 	}
 	return &ChannelsError{Channels: p.ChannelErrors}
+}
+
+// hold takes out of the plan every change to a listing a channel is still
+// processing an earlier submission for, and says so in an exception: a
+// change is never sent again (a create least of all) before the channel
+// says what became of the one it holds.
+func hold(p *plan.Plan, held map[adapters.Key]string) {
+	if len(held) == 0 {
+		return
+	}
+	kept := p.Changes[:0]
+	noted := map[adapters.Key]bool{}
+	for _, ch := range p.Changes {
+		k := adapters.Key{Channel: ch.Channel, SKU: ch.SKU}
+		sub, ok := held[k]
+		if !ok {
+			kept = append(kept, ch)
+			continue
+		}
+		if !noted[k] {
+			noted[k] = true
+			p.Exceptions = append(p.Exceptions, plan.Exception{Code: plan.CodeSubmissionPending, Channel: ch.Channel, SKU: ch.SKU, Action: "report",
+				Message: fmt.Sprintf("%s is still processing %s, which changes this listing; nothing more is sent for it until the channel says what became of it", ch.Channel, sub)})
+		}
+	}
+	p.Changes = kept
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/accordhq/accord/adapters/file"
 	"github.com/accordhq/accord/adapters/sandbox"
 	"github.com/accordhq/accord/controller"
+	"github.com/accordhq/accord/controller/plan"
 	"github.com/accordhq/accord/controller/store"
 	"github.com/accordhq/accord/spec"
 )
@@ -365,5 +366,107 @@ func TestReconcileCancelled(t *testing.T) {
 	cancel()
 	if _, err := k.controller("accord").Reconcile(ctx, k.load(k.dir), controller.Options{At: at}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled reconcile = %v", err)
+	}
+}
+
+// An apply stopped while a channel processes its feed leaves the feed's ID
+// in the journal; the next apply asks the channel for that feed's outcome
+// and records it, and never submits it again.
+func TestSubmittedFeedFinishedByTheNextApply(t *testing.T) {
+	ctx := context.Background()
+	products, stock := catalog(5)
+	k := newKit(t, map[string]string{"products.csv": products, "stock.csv": stock, "accord.hcl": `
+channel "amazon" {
+  type = "sandbox"
+  config {
+    async      = true
+    feed_delay = "1h"
+  }
+}
+catalog {
+  file = "products.csv"
+}
+stock_source "warehouse" {
+  type = "file"
+  file = "stock.csv"
+}
+pool "main" {
+  source   = "warehouse"
+  channels = ["amazon"]
+}
+`})
+	var mu sync.Mutex
+	now := at
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	st, err := store.Open(ctx, k.state, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	c := controller.New(controller.Config{Registry: k.reg, Store: st, Now: clock})
+	t.Cleanup(func() { _ = c.Close() })
+	s := k.load(k.dir)
+
+	// The feed takes an hour; the apply gives up waiting (a kill, a
+	// deploy) with the feed still processing.
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	res, err := c.Reconcile(short, s, controller.Options{Mode: controller.Apply, At: at, InitialBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	if err == nil || res.Report == nil {
+		t.Fatalf("the apply waiting on the feed: %v, report %+v", err, res.Report)
+	}
+	for _, f := range res.Report.Failed {
+		if f.Kind != "submitted" {
+			t.Fatalf("failure %+v, want every change submitted and still processing", f)
+		}
+	}
+	pending, _ := st.PendingBatches(ctx)
+	if len(pending) != 1 || pending[0].Submission != "feed-1" {
+		t.Fatalf("journal: %+v, want the batch pending with its feed ID", pending)
+	}
+
+	// Still processing: the next apply asks, holds the listings (the
+	// channel shows none of them yet) and sends nothing for them.
+	res, err = c.Reconcile(ctx, s, controller.Options{Mode: controller.Apply, At: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Recovered.Processing != 1 || len(res.Recovered.Held) != 5 || !res.Plan.Empty() || res.Report != nil {
+		t.Fatalf("while the feed processes: recovered %+v, %d changes planned", res.Recovered, len(res.Plan.Changes))
+	}
+	held, _ := st.Exceptions(ctx, store.ExceptionFilter{Code: plan.CodeSubmissionPending})
+	if len(held) != 5 {
+		t.Errorf("%d submission_pending exceptions, want 5", len(held))
+	}
+
+	// Processed an hour later: the next apply asks for the outcome first,
+	// records it, and finds nothing left to send.
+	mu.Lock()
+	now = now.Add(time.Hour + time.Minute)
+	mu.Unlock()
+	res, err = c.Reconcile(ctx, s, controller.Options{Mode: controller.Apply, At: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Recovered.Batches != 1 || res.Recovered.Landed != 5 {
+		t.Errorf("recovered %+v, want the feed's batch, 5 creates landed", res.Recovered)
+	}
+	if !res.Plan.Empty() {
+		t.Errorf("after the feed was confirmed the plan has %d changes", len(res.Plan.Changes))
+	}
+	sb, err := sandbox.OpenChannel(ctx, adapters.Setup{Name: "amazon", Currency: "USD", Scale: 2, SpecDir: k.dir, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	if n, err := sb.Feeds(ctx); err != nil || n != 1 {
+		t.Errorf("%d feeds submitted, want 1 (never resubmitted): %v", n, err)
+	}
+	if held, _ := st.Exceptions(ctx, store.ExceptionFilter{Code: plan.CodeSubmissionPending}); len(held) != 0 {
+		t.Errorf("%d submission_pending exceptions left open after the feed was confirmed", len(held))
+	}
+	audit, _ := st.Audit(ctx, store.AuditFilter{})
+	if len(audit) != 5 {
+		t.Errorf("%d fields audited, want 5 (5 creates with their quantity), each once", len(audit))
 	}
 }

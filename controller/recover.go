@@ -20,6 +20,9 @@ type Recovered struct {
 	// Processing counts batches the channel is still processing (a feed
 	// not done yet): left for the next apply to ask about again.
 	Processing int
+	// Held are the listings (catalog SKUs) of those batches, with the
+	// submission each waits on: nothing is sent for them meanwhile.
+	Held map[adapters.Key]string
 }
 
 // recover settles the batches journaled as sent and never completed by runs
@@ -56,6 +59,12 @@ func (c *Controller) recover(ctx context.Context, s *spec.Spec, conns map[string
 			}
 			if !done {
 				r.Processing++
+				if r.Held == nil {
+					r.Held = map[adapters.Key]string{}
+				}
+				for _, ch := range b.Changes {
+					r.Held[adapters.Key{Channel: b.Channel, SKU: ch.SKU}] = b.Submission
+				}
 				continue
 			}
 		} else {

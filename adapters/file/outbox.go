@@ -108,9 +108,14 @@ func checkValue(field string, v adapters.Value) string {
 	}
 	switch field {
 	case adapters.FieldQuantity:
-		_, msg := parseQuantity(v.Text)
-		if v.Text == "" {
+		q, msg := parseQuantity(v.Text)
+		switch {
+		case v.Text == "":
 			msg = "is not a whole number"
+		case msg == "" && q.Units < 0:
+			// An export may show a channel's own negative count (an
+			// oversell); accord never lists one.
+			msg = "is below zero"
 		}
 		return msg
 	case adapters.FieldPrice, adapters.FieldCompareAt:

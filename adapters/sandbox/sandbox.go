@@ -31,6 +31,7 @@
 //	config {
 //	  dir        = ".accord/sandbox"  # relative to the spec directory
 //	  batch_size = 1000               # changes per apply request
+//	  page_size  = 10000              # listings per page of a read
 //	  rate_limit = 0                  # apply requests per second the sandbox accepts; 0: no limit
 //	  latency    = "0s"               # added to every request
 //	  async      = false              # answer apply requests as submitted feeds
@@ -73,6 +74,7 @@ const maxTitle = 255
 var ConfigSpec = hcldec.ObjectSpec{
 	"dir":        &hcldec.AttrSpec{Name: "dir", Type: cty.String},
 	"batch_size": &hcldec.AttrSpec{Name: "batch_size", Type: cty.Number},
+	"page_size":  &hcldec.AttrSpec{Name: "page_size", Type: cty.Number},
 	"rate_limit": &hcldec.AttrSpec{Name: "rate_limit", Type: cty.Number},
 	"latency":    &hcldec.AttrSpec{Name: "latency", Type: cty.String},
 	"async":      &hcldec.AttrSpec{Name: "async", Type: cty.Bool},
@@ -91,6 +93,7 @@ var Kind = adapters.Kind{
 type Config struct {
 	Dir       string
 	BatchSize int
+	PageSize  int
 	RateLimit rate.Limit
 	Latency   time.Duration
 	Async     bool
@@ -99,7 +102,7 @@ type Config struct {
 
 // DecodeConfig decodes a sandbox config block; body may be nil.
 func DecodeConfig(setup adapters.Setup) (Config, error) {
-	cfg := Config{Dir: filepath.Join(setup.SpecDir, filepath.FromSlash(DefaultDir)), BatchSize: 1000, RateLimit: rate.Inf}
+	cfg := Config{Dir: filepath.Join(setup.SpecDir, filepath.FromSlash(DefaultDir)), BatchSize: 1000, PageSize: 10000, RateLimit: rate.Inf}
 	if setup.Config == nil {
 		return cfg, nil
 	}
@@ -129,6 +132,13 @@ func DecodeConfig(setup adapters.Setup) (Config, error) {
 			return cfg, bad("batch_size", "batch_size is a whole number of changes per request, from 1 to 100000.")
 		}
 		cfg.BatchSize = int(i)
+	}
+	if n := v.GetAttr("page_size"); !n.IsNull() {
+		i, acc := n.AsBigFloat().Int64()
+		if acc != big.Exact || i < 1 || i > 100000 {
+			return cfg, bad("page_size", "page_size is a whole number of listings per page, from 1 to 100000.")
+		}
+		cfg.PageSize = int(i)
 	}
 	if n := v.GetAttr("rate_limit"); !n.IsNull() {
 		f, _ := n.AsBigFloat().Float64()
@@ -240,9 +250,9 @@ func (c *Channel) Close() error { return c.db.Close() }
 // Dir is the sandbox's directory.
 func (c *Channel) Dir() string { return c.cfg.Dir }
 
-// Limits are the sandbox's: its configured batch size, and pages of 10,000.
+// Limits are the sandbox's configured batch and page sizes.
 func (c *Channel) Limits() adapters.Limits {
-	return adapters.Limits{BatchSize: c.cfg.BatchSize, PageSize: 10000}
+	return adapters.Limits{BatchSize: c.cfg.BatchSize, PageSize: c.cfg.PageSize}
 }
 
 // CreatesListings marks the sandbox an adapters.Creator: it creates a

@@ -256,10 +256,10 @@ func TestDecodeConfig(t *testing.T) {
 		want    Config
 		wantErr string
 	}{
-		{src: ``, want: Config{Dir: filepath.Join("/spec", DefaultDir), BatchSize: 1000, RateLimit: rate.Inf}},
+		{src: ``, want: Config{Dir: filepath.Join("/spec", DefaultDir), BatchSize: 1000, PageSize: 10000, RateLimit: rate.Inf}},
 		{src: "dir = \"sim\"\nbatch_size = 50\nrate_limit = 2\nlatency = \"20ms\"\n",
-			want: Config{Dir: filepath.Join("/spec", "sim"), BatchSize: 50, RateLimit: 2, Latency: 20 * time.Millisecond}},
-		{src: `dir = "/var/sandbox"`, want: Config{Dir: "/var/sandbox", BatchSize: 1000, RateLimit: rate.Inf}},
+			want: Config{Dir: filepath.Join("/spec", "sim"), BatchSize: 50, PageSize: 10000, RateLimit: 2, Latency: 20 * time.Millisecond}},
+		{src: `dir = "/var/sandbox"`, want: Config{Dir: "/var/sandbox", BatchSize: 1000, PageSize: 10000, RateLimit: rate.Inf}},
 		{src: `batch_size = 0`, wantErr: "accord.hcl:1,14-15: Invalid batch_size"},
 		{src: `batch_size = 1.5`, wantErr: "Invalid batch_size"},
 		{src: `rate_limit = -1`, wantErr: "accord.hcl:1,14-16: Invalid rate_limit"},

@@ -43,6 +43,10 @@ const (
 	CodeUnmanagedListing = "unmanaged_listing"
 	CodeMissingListing   = "missing_listing"
 	CodeApplyFailed      = "apply_failed"
+	// CodeSubmissionPending is a listing a channel is still processing an
+	// earlier submission (a feed) for: nothing more is sent for it until
+	// the channel says what became of that one.
+	CodeSubmissionPending = "submission_pending"
 )
 
 // Change is one thing of one listing to set. SKU is the catalog SKU.
