@@ -163,73 +163,6 @@ func NewDiffer(in Input) *Differ {
 	return d
 }
 
-// prepare finds each desired listing's product and SKU on the channel.
-func (d *Differ) prepare(cd *channelDiff) {
-	if cd.prepared {
-		return
-	}
-	cd.prepared = true
-	cd.products = make([]*spec.Product, len(cd.desired))
-	cd.skus = make([]string, len(cd.desired))
-	cd.seen = make([]bool, len(cd.desired))
-	cd.walking = true
-	if cd.parity {
-		cd.prices = make([]decimal.NullDecimal, len(d.in.Spec.Products))
-		cd.pidx = make([]int32, len(cd.desired))
-	}
-	for i, l := range cd.desired {
-		prod, pi, ok := d.in.Spec.Product(l.SKU)
-		if !ok {
-			continue
-		}
-		if cd.parity {
-			cd.pidx[i] = int32(pi) //nolint:gosec // G115: a catalog position; 2^31 products do not fit in memory
-		}
-		chSKU, listed := cd.spec.ChannelSKU(prod)
-		if !listed {
-			continue
-		}
-		if cd.walking && chSKU <= cd.last {
-			cd.walking = false
-		}
-		cd.products[i], cd.skus[i], cd.last = prod, chSKU, chSKU
-	}
-	cd.last = ""
-}
-
-// lookup finds the desired listing of a channel SKU. A channel that
-// returns its listings in SKU order (as most APIs page) is matched by
-// walking both lists in step, without a map of its 100k SKUs; a channel
-// whose order differs is matched through an index.
-func (cd *channelDiff) lookup(sku string) (int, bool) {
-	if sku == "" {
-		return -1, false
-	}
-	if cd.walking {
-		if sku >= cd.last {
-			cd.last = sku
-			for cd.next < len(cd.skus) && cd.skus[cd.next] < sku {
-				cd.next++
-			}
-			if cd.next < len(cd.skus) && cd.skus[cd.next] == sku {
-				return cd.next, true
-			}
-			return -1, false
-		}
-		cd.walking = false // the channel went back: use an index from here on
-	}
-	if cd.index == nil {
-		cd.index = make(map[string]int32, len(cd.skus))
-		for i, s := range cd.skus {
-			if s != "" {
-				cd.index[s] = int32(i)
-			}
-		}
-	}
-	j, ok := cd.index[sku]
-	return int(j), ok
-}
-
 // Page compares a page of a channel's observed listings (by the channel's
 // SKU) with what the spec asks of them. The page is not retained.
 func (d *Differ) Page(channel string, page []adapters.Listing) {
@@ -287,51 +220,6 @@ func (d *Differ) Done(channel string, canCreate bool) {
 			Message: fmt.Sprintf("%s does not list %s (its SKU there: %s) and cannot create listings; add it on the channel", channel, l.SKU, chSKU)})
 	}
 	d.parityReady(channel)
-}
-
-// Drop forgets what was compared of a channel whose observation failed
-// part-way: it gets no changes and no exceptions, and the parity rules that
-// compare it are checked without its prices. Call it instead of Done.
-func (d *Differ) Drop(channel string) {
-	cd := d.channels[channel]
-	if cd == nil || cd.spec == nil {
-		return
-	}
-	cd.changes, cd.pend, cd.exceptions, cd.prices = nil, nil, nil, nil
-	d.parityReady(channel)
-}
-
-// parityChannels are the channels a parity rule compares, each once.
-func parityChannels(par *spec.Parity) []string {
-	out := []string{par.Channel}
-	for _, a := range par.Against {
-		if !slices.Contains(out, a) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// parityReady checks, on the caller's goroutine, the parity rules whose
-// last channel was just done.
-func (d *Differ) parityReady(channel string) {
-	var ready []int
-	d.parityMu.Lock()
-	for r, par := range d.in.Spec.Parities {
-		if slices.Contains(parityChannels(par), channel) {
-			if d.parityLeft[r]--; d.parityLeft[r] == 0 && !d.parityDone[r] {
-				d.parityDone[r] = true
-				ready = append(ready, r)
-			}
-		}
-	}
-	d.parityMu.Unlock()
-	for _, r := range ready {
-		out := d.parityExceptions(d.in.Spec.Parities[r])
-		d.parityMu.Lock()
-		d.parityOut[r] = out
-		d.parityMu.Unlock()
-	}
 }
 
 // compare diffs one desired listing with what the channel shows. Values
@@ -513,51 +401,6 @@ func ShortRevision(r string) string {
 	return r
 }
 
-// parityExceptions checks a parity rule against the prices the channels
-// show now (converted to the catalog currency).
-func (d *Differ) parityExceptions(par *spec.Parity) []Exception {
-	cd := d.channels[par.Channel]
-	if cd == nil || cd.spec == nil || cd.prices == nil {
-		return nil
-	}
-	ch := cd.spec
-	var against [][]decimal.NullDecimal
-	for _, a := range par.Against {
-		if ad := d.channels[a]; ad != nil && ad.prices != nil {
-			against = append(against, ad.prices)
-		}
-	}
-	if len(against) == 0 {
-		return nil
-	}
-	var out []Exception
-	gap := one.Add(par.MaxGap)
-	for i, price := range cd.prices {
-		if !price.Valid {
-			continue
-		}
-		var limit decimal.Decimal
-		found := false
-		for _, prices := range against {
-			if v := prices[i]; v.Valid && (!found || v.Decimal.LessThan(limit)) {
-				limit, found = v.Decimal, true
-			}
-		}
-		if !found {
-			continue
-		}
-		limit = limit.Mul(gap)
-		if price.Decimal.GreaterThan(limit) {
-			shown := price.Decimal.Mul(ch.FXRate)
-			out = append(out, Exception{Code: CodePriceParity, Channel: par.Channel, SKU: d.in.Spec.Products[i].SKU, Field: adapters.FieldPrice,
-				Observed: adapters.Money(decimal.NullDecimal{Decimal: shown, Valid: true}, ch.Scale),
-				Message: fmt.Sprintf("listed at %s %s, above parity %q's limit of %s %s (%s + %s)", shown.StringFixed(ch.Scale), ch.Currency, par.Name,
-					limit.Mul(ch.FXRate).StringFixed(ch.Scale), ch.Currency, strings.Join(par.Against, ", "), par.MaxGap.Shift(2).String()+"%")})
-		}
-	}
-	return out
-}
-
 // kindRank orders a listing's changes: creation, quantity, price,
 // compare-at price, then listing fields by name.
 func kindRank(k adapters.ChangeKind) int {
@@ -601,51 +444,4 @@ func sortPlan(p *Plan) {
 		}
 		return a.Code < b.Code
 	})
-}
-
-// guards checks the spec's guard block and says what the plan breaks.
-func guards(s *spec.Spec, p *Plan) []string {
-	var out []string
-	g := s.Guard
-	where := ""
-	if g.Range.Filename != "" {
-		where = fmt.Sprintf(" (guard at %s:%d)", g.Range.Filename, g.Range.Start.Line)
-	}
-	if g.MaxChanges > 0 && int64(len(p.Changes)) > g.MaxChanges {
-		out = append(out, fmt.Sprintf("max_changes: the plan makes %d changes; the spec allows %d%s", len(p.Changes), g.MaxChanges, where))
-	}
-	if g.MaxPriceDrop.Valid {
-		var n int
-		var worst *Change
-		var worstDrop decimal.Decimal
-		for i := range p.Changes {
-			c := &p.Changes[i]
-			if c.Kind != adapters.KindPrice {
-				continue
-			}
-			drop, ok := PriceDrop(c)
-			if ok && drop.GreaterThan(g.MaxPriceDrop.Decimal) {
-				n++
-				if worst == nil || drop.GreaterThan(worstDrop) {
-					worst, worstDrop = c, drop
-				}
-			}
-		}
-		if n > 0 {
-			out = append(out, fmt.Sprintf("max_price_drop: %d price cuts exceed %s%%, the largest %s %s from %s to %s (-%s%%)%s",
-				n, g.MaxPriceDrop.Decimal.Shift(2).String(), worst.Channel, worst.SKU, worst.From.Text, worst.To.Text, worstDrop.Shift(2).StringFixed(1), where))
-		}
-	}
-	return out
-}
-
-// PriceDrop returns how far a price change cuts the observed price, as a
-// fraction, and false when it is not a cut.
-func PriceDrop(c *Change) (decimal.Decimal, bool) {
-	from, err1 := c.From.Decimal()
-	to, err2 := c.To.Decimal()
-	if err1 != nil || err2 != nil || !from.Valid || !to.Valid || !from.Decimal.IsPositive() || !to.Decimal.LessThan(from.Decimal) {
-		return decimal.Decimal{}, false
-	}
-	return from.Decimal.Sub(to.Decimal).Div(from.Decimal), true
 }
