@@ -23,32 +23,47 @@ import (
 // opened fail without being sent. c.mu is held.
 func (c *Controller) apply(ctx context.Context, s *spec.Spec, conns map[string]*conn, p *plan.Plan, scope store.Scope, lease *held, o Options) (*apply.Report, error) {
 	targets := map[string]apply.Target{}
-	var skipped []apply.Failure
-	sendable := *p
-	sendable.Changes = make([]plan.Change, 0, len(p.Changes))
+	unsendable := map[string]string{} // channel -> why
 	for i := range p.Changes {
-		ch := &p.Changes[i]
-		cn := conns[ch.Channel]
-		switch {
-		case cn == nil:
-			skipped = append(skipped, apply.Failure{Change: *ch, Kind: "failed", Reason: fmt.Sprintf("the spec has no channel %q", ch.Channel)})
-			continue
-		case cn.err != nil:
-			skipped = append(skipped, apply.Failure{Change: *ch, Kind: "failed", Reason: fmt.Sprintf("channel not opened (%s): %v", adapters.ReasonOf(cn.err), cn.err)})
+		name := p.Changes[i].Channel
+		if _, seen := targets[name]; seen {
 			continue
 		}
-		if _, ok := targets[ch.Channel]; !ok {
-			name := ch.Channel
+		if _, seen := unsendable[name]; seen {
+			continue
+		}
+		switch cn := conns[name]; {
+		case cn == nil:
+			unsendable[name] = fmt.Sprintf("the spec has no channel %q", name)
+		case cn.err != nil:
+			unsendable[name] = fmt.Sprintf("channel not opened (%s): %v", adapters.ReasonOf(cn.err), cn.err)
+		default:
 			targets[name] = apply.Target{Channel: cn.ch, ChannelSKU: func(sku string) string { return channelSKU(s, name, sku) }}
 		}
-		sendable.Changes = append(sendable.Changes, *ch)
+	}
+	sendable := p
+	var skipped []apply.Failure
+	if len(unsendable) > 0 {
+		// Only then is the plan copied, without the changes of channels
+		// that cannot be written.
+		kept := *p
+		kept.Changes = nil
+		for i := range p.Changes {
+			ch := &p.Changes[i]
+			if why, ok := unsendable[ch.Channel]; ok {
+				skipped = append(skipped, apply.Failure{Change: *ch, Kind: "failed", Reason: why})
+				continue
+			}
+			kept.Changes = append(kept.Changes, *ch)
+		}
+		sendable = &kept
 	}
 	st := c.cfg.Store
 	runID, err := st.StartRun(ctx, p.Revision, lease.lease.ID)
 	if err != nil {
 		return nil, err
 	}
-	rep, applyErr := apply.Apply(ctx, &sendable, apply.Options{
+	rep, applyErr := apply.Apply(ctx, sendable, apply.Options{
 		Spec: s, Targets: targets, Journal: st, RunID: runID,
 		Refresh:     c.refresher(s, conns, p.At),
 		MaxAttempts: o.MaxAttempts, InitialBackoff: o.InitialBackoff, MaxBackoff: o.MaxBackoff,

@@ -65,9 +65,11 @@ type Result struct {
 	// Plan is the plan made (or the saved one applied); nil when the
 	// reconcile stopped before it had one.
 	Plan *plan.Plan
-	// Desired is the derivation the plan was made from (nil for a saved
-	// plan).
-	Desired *derive.Result
+	// Findings are the derivation's findings (errors and warnings) at the
+	// plan's instant; none for a saved plan. The derived listings
+	// themselves are not kept: an apply of 600k changes does not need
+	// 600k desired listings alive beside them.
+	Findings []derive.Finding
 	// Recovered is what an earlier, interrupted apply left and this one
 	// settled first.
 	Recovered Recovered
@@ -163,7 +165,7 @@ func (c *Controller) Reconcile(ctx context.Context, s *spec.Spec, o Options) (*R
 		if err != nil {
 			return res, err
 		}
-		res.Plan, res.Desired = p, desired
+		res.Plan, res.Findings = p, desired.Findings
 		log.Debug("planned", slog.Int("changes", len(p.Changes)), slog.Int("exceptions", len(p.Exceptions)),
 			slog.Int("channel_errors", len(p.ChannelErrors)), slog.Duration("duration", time.Since(start)))
 	}

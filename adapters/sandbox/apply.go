@@ -66,7 +66,12 @@ func (c *Channel) travel(ctx context.Context) error {
 // before or after the transaction commits; the crash hook may kill the
 // process after it commits, before accord hears the answer.
 func (c *Channel) write(ctx context.Context, changes []adapters.Change, req *request) []adapters.Result {
-	tx, err := c.db.BeginTx(ctx, nil)
+	// The market's own statements run to the end of the request: a
+	// cancelled apply is seen between items and before the commit, as a
+	// server sees a dropped connection, and the driver need not watch the
+	// context of every statement (a goroutine each).
+	db := context.WithoutCancel(ctx)
+	tx, err := c.db.BeginTx(db, nil)
 	if err != nil {
 		return failAll(len(changes), &adapters.TemporaryError{Message: "sandbox: " + err.Error()})
 	}
@@ -75,7 +80,10 @@ func (c *Channel) write(ctx context.Context, changes []adapters.Change, req *req
 	if err != nil {
 		return failAll(len(changes), err)
 	}
-	crash, err := c.countBatch(ctx, tx, req)
+	if err := ctx.Err(); err != nil {
+		return failAll(len(changes), err)
+	}
+	crash, err := c.countBatch(db, tx, req)
 	if err != nil {
 		return failAll(len(changes), &adapters.TemporaryError{Message: err.Error()})
 	}
@@ -97,19 +105,25 @@ func (c *Channel) write(ctx context.Context, changes []adapters.Change, req *req
 // writeIn writes a batch's changes in tx, each with the fate the request
 // draws for it. An error fails the whole batch.
 func (c *Channel) writeIn(ctx context.Context, tx *sql.Tx, changes []adapters.Change, req *request) ([]adapters.Result, error) {
+	db := context.WithoutCancel(ctx) // see write
 	now := c.now().UTC().Format(time.RFC3339Nano)
-	if err := c.sellOnApply(ctx, tx, changes, req, now); err != nil {
+	if err := c.sellOnApply(db, tx, changes, req, now); err != nil {
 		return nil, &adapters.TemporaryError{Message: err.Error()}
 	}
-	w, err := c.prepare(ctx, tx, now)
+	w, err := c.prepare(db, tx, now)
 	if err != nil {
 		return nil, &adapters.TemporaryError{Message: "sandbox: " + err.Error()}
 	}
 	defer w.close()
+	for i := range changes {
+		if changes[i].Kind == adapters.KindCreate {
+			w.creates++
+		}
+	}
 	results := make([]adapters.Result, len(changes))
 	for i := range changes {
 		if results[i].Err = req.item(); results[i].Err == nil {
-			results[i].Err = w.apply(ctx, &changes[i])
+			results[i].Err = w.apply(db, &changes[i])
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err

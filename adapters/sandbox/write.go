@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -22,6 +23,10 @@ type writer struct {
 	now                                       string
 	qty, qtyNow, price, compareAt, set, unset *sql.Stmt
 	create, nextRef                           *sql.Stmt
+	// refs are references reserved for the batch's creations, handed out
+	// in turn: one counter update per batch, not per listing.
+	refs, refsLeft int64
+	creates        int64
 }
 
 // refMatches is the condition that the listing's reference is the
@@ -45,8 +50,8 @@ func (c *Channel) prepare(ctx context.Context, tx *sql.Tx, now string) (*writer,
 			ON CONFLICT (channel, sku) DO UPDATE SET quantity = excluded.quantity, price = excluded.price,
 				compare_at = excluded.compare_at, currency = excluded.currency, fields = excluded.fields,
 				updated_at = excluded.updated_at, ref = COALESCE(listings.ref, excluded.ref)`},
-		{&w.nextRef, `INSERT INTO meta (key, value) VALUES ('next_ref', '1')
-			ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value`},
+		{&w.nextRef, `INSERT INTO meta (key, value) VALUES ('next_ref', ?1)
+			ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + ?1 RETURNING CAST(value AS INTEGER)`},
 	} {
 		s, err := tx.PrepareContext(ctx, p.q) //nolint:sqlclosecheck // kept in the writer, which closes every statement in close()
 		if err != nil {
@@ -161,11 +166,19 @@ func (w *writer) createListing(ctx context.Context, ch *adapters.Change) error {
 	if err != nil {
 		return &adapters.RejectedError{Reason: err.Error()}
 	}
-	var n string
-	if err := w.nextRef.QueryRowContext(ctx).Scan(&n); err != nil {
-		return w.dbErr(err)
+	if w.refsLeft == 0 {
+		// Reserve a reference for every creation of the batch at once.
+		n := max(w.creates, 1)
+		var last int64
+		if err := w.nextRef.QueryRowContext(ctx, n).Scan(&last); err != nil {
+			return w.dbErr(err)
+		}
+		w.refs, w.refsLeft = last-n+1, n
 	}
-	_, err = w.create.ExecContext(ctx, w.c.name, ch.SKU, nullInt(l.Quantity), w.c.money(l.Price), w.c.money(l.CompareAt), w.c.currency, fields, w.now, "sbx-"+n)
+	ref := "sbx-" + strconv.FormatInt(w.refs, 10)
+	w.refs++
+	w.refsLeft--
+	_, err = w.create.ExecContext(ctx, w.c.name, ch.SKU, nullInt(l.Quantity), w.c.money(l.Price), w.c.money(l.CompareAt), w.c.currency, fields, w.now, ref)
 	return w.dbErr(err)
 }
 

@@ -343,8 +343,8 @@ func (w *worker) batch(ctx context.Context, items []*item) error {
 // again returned with the longest Retry-After asked for.
 func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duration, error) {
 	changes := make([]adapters.Change, len(items))
-	var journal []store.JournalChange
-	var owner []int // journal entry -> item
+	journal := make([]store.JournalChange, 0, len(items))
+	owner := make([]int, 0, len(items)) // journal entry -> item
 	for i, it := range items {
 		it.attempts++
 		c := &it.c

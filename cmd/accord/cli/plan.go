@@ -91,14 +91,15 @@ func (a *app) reconcileFailed(s *spec.Spec, res *controller.Result, err error) e
 		a.printDiags(de.Diags, sources)
 		return exitError{ExitError}
 	}
-	if res != nil && res.Plan != nil && res.Plan.Errored() && res.Desired != nil {
+	if res != nil && res.Plan != nil && res.Plan.Errored() {
+		at := res.Plan.At
 		var errs []derive.TimedFinding
-		for _, f := range res.Desired.Findings {
+		for _, f := range res.Findings {
 			if f.Severity == derive.Error && (f.Channel == "" || res.Plan.Observed(f.Channel) && contains(res.Plan.Channels, f.Channel)) {
-				errs = append(errs, derive.TimedFinding{Finding: f, At: res.Desired.At})
+				errs = append(errs, derive.TimedFinding{Finding: f, At: at})
 			}
 		}
-		a.printDiags(findingDiags(errs, res.Desired.At, s.Settings.Timezone), s.Sources)
+		a.printDiags(findingDiags(errs, at, s.Settings.Timezone), s.Sources)
 		return fmt.Errorf("the desired state has %s; nothing is applied until they are fixed (accord validate lists them)", plural(len(res.Plan.Errors), "error"))
 	}
 	var ge *controller.GuardError
