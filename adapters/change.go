@@ -56,16 +56,12 @@ func Reserved(name string) bool {
 // kind, else KindField. FieldStatus is not something a change sets: it
 // returns 0.
 func KindOf(name string) ChangeKind {
-	switch name {
-	case FieldQuantity:
-		return KindQuantity
-	case FieldPrice:
-		return KindPrice
-	case FieldCompareAt:
-		return KindCompareAt
-	case FieldListing:
-		return KindCreate
-	case FieldStatus:
+	for k := KindQuantity; k <= KindCreate; k++ {
+		if k != KindField && NameOf(k, "") == name {
+			return k
+		}
+	}
+	if name == FieldStatus {
 		return 0
 	}
 	return KindField

@@ -122,34 +122,21 @@ func (a *app) exceptionShow() *cobra.Command {
 }
 
 func (a *app) exceptionAck() *cobra.Command {
-	var note string
-	cmd := &cobra.Command{
-		Use:   "ack ID",
-		Short: "Acknowledge an exception: a person has seen it; it stays while its condition lasts",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := exceptionID(args[0])
-			if err != nil {
-				return err
-			}
-			return a.withStore(cmd.Context(), func(st *store.Store) error {
-				if err := st.Acknowledge(cmd.Context(), id, note); err != nil {
-					return notFound(err, id)
-				}
-				_, err := fmt.Fprintf(a.env.Stdout, "Exception %d acknowledged.\n", id)
-				return err
-			})
-		},
-	}
-	cmd.Flags().StringVar(&note, "note", "", "what you found or did, kept with the exception")
-	return cmd
+	return a.exceptionSettle("ack", "Acknowledge an exception: a person has seen it; it stays while its condition lasts",
+		"what you found or did, kept with the exception", "acknowledged", (*store.Store).Acknowledge)
 }
 
 func (a *app) exceptionResolve() *cobra.Command {
+	return a.exceptionSettle("resolve", "Resolve an exception by hand; should its condition be seen again, a new one opens",
+		"why it is resolved, kept with the exception", "resolved", (*store.Store).Resolve)
+}
+
+// exceptionSettle is a command that moves one exception on, with a note.
+func (a *app) exceptionSettle(verb, short, noteHelp, done string, settle func(*store.Store, context.Context, int64, string) error) *cobra.Command {
 	var note string
 	cmd := &cobra.Command{
-		Use:   "resolve ID",
-		Short: "Resolve an exception by hand; should its condition be seen again, a new one opens",
+		Use:   verb + " ID",
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := exceptionID(args[0])
@@ -157,15 +144,15 @@ func (a *app) exceptionResolve() *cobra.Command {
 				return err
 			}
 			return a.withStore(cmd.Context(), func(st *store.Store) error {
-				if err := st.Resolve(cmd.Context(), id, note); err != nil {
+				if err := settle(st, cmd.Context(), id, note); err != nil {
 					return notFound(err, id)
 				}
-				_, err := fmt.Fprintf(a.env.Stdout, "Exception %d resolved.\n", id)
+				_, err := fmt.Fprintf(a.env.Stdout, "Exception %d %s.\n", id, done)
 				return err
 			})
 		},
 	}
-	cmd.Flags().StringVar(&note, "note", "", "why it is resolved, kept with the exception")
+	cmd.Flags().StringVar(&note, "note", "", noteHelp)
 	return cmd
 }
 
