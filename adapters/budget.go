@@ -25,6 +25,29 @@ var Unlimited = Rate{Limit: rate.Inf}
 // it learns (Learn, Pause); every connection to the account shares it.
 type Budget struct {
 	Read, Write *Bucket
+
+	now  func() time.Time
+	mu   sync.Mutex
+	ops  map[string]*Bucket
+}
+
+// Op returns the bucket of one operation, for channels that limit each
+// operation apart (the SP-API's getListingsItem, patchListingsItem and
+// createFeed each have their own rate and burst): made with r the first
+// time, shared by every caller after. An adapter waits on it as well as on
+// Read or Write.
+func (b *Budget) Op(name string, r Rate) *Bucket {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if bk, ok := b.ops[name]; ok {
+		return bk
+	}
+	if b.ops == nil {
+		b.ops = map[string]*Bucket{}
+	}
+	bk := NewBucket(r, b.now)
+	b.ops[name] = bk
+	return bk
 }
 
 // Bucket is a token bucket that an adapter tunes from what the channel says:
@@ -156,7 +179,7 @@ func (s *Budgets) For(account string, read, write Rate) *Budget {
 	if b, ok := s.m[account]; ok {
 		return b
 	}
-	b := &Budget{Read: NewBucket(read, s.now), Write: NewBucket(write, s.now)}
+	b := &Budget{Read: NewBucket(read, s.now), Write: NewBucket(write, s.now), now: s.now}
 	s.m[account] = b
 	return b
 }

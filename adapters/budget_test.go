@@ -22,6 +22,13 @@ func TestBudgetsShareAnAccount(t *testing.T) {
 	if other := b.For("shopify:other", Unlimited, Unlimited); other == one {
 		t.Error("two accounts share a budget")
 	}
+	patch := one.Op("patchListingsItem", Rate{Limit: 5, Burst: 5})
+	if two.Op("patchListingsItem", Unlimited) != patch || patch.Rate().Limit != 5 {
+		t.Error("an operation's bucket is not shared by the account's callers")
+	}
+	if one.Op("createFeed", Rate{Limit: 0.0083, Burst: 15}) == patch {
+		t.Error("two operations share a bucket")
+	}
 	if n := len(b.Accounts()); n != 2 {
 		t.Errorf("Accounts = %d, want 2", n)
 	}
