@@ -26,9 +26,9 @@ var Unlimited = Rate{Limit: rate.Inf}
 type Budget struct {
 	Read, Write *Bucket
 
-	now  func() time.Time
-	mu   sync.Mutex
-	ops  map[string]*Bucket
+	now func() time.Time
+	mu  sync.Mutex
+	ops map[string]*Bucket
 }
 
 // Op returns the bucket of one operation, for channels that limit each
