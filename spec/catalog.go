@@ -366,6 +366,18 @@ func (l *loader) decodeProduct(b *hcl.Block) *Product {
 	}
 	c := l.content(b.Body, schema)
 	ok := true
+	// The catalog is read before locals, which may use products: a product
+	// block can use var and functions, never local or products.
+	for name, a := range c.Attributes {
+		for _, tr := range a.Expr.Variables() {
+			if root := tr.RootName(); root == "local" || root == "products" {
+				l.errAt(tr.SourceRange(), "Product uses "+root, fmt.Sprintf("The attributes of product %q cannot use %s: products are read before locals, because locals may use products. Use a variable (var.NAME) or write the value in the product block.", p.SKU, root))
+				delete(c.Attributes, name)
+				ok = false
+				break
+			}
+		}
+	}
 	amount := func(name string, positive bool) decimal.NullDecimal {
 		a := c.Attributes[name]
 		if a == nil {

@@ -46,19 +46,10 @@ func (l *loader) skuSet(a *hcl.Attribute, where string) (*SKUSet, bool) {
 // didYouMeanSKU suggests a catalog SKU for a likely typo. It looks only at
 // SKUs that share the first character, to stay cheap on large catalogs.
 func didYouMeanSKU(sku string, products []*Product) string {
-	if sku == "" {
-		return ""
+	if s := (&Spec{Products: products}).SuggestSKU(sku); s != "" {
+		return fmt.Sprintf(" Did you mean %q?", s)
 	}
-	var cands []string
-	for _, p := range products {
-		if p.SKU[0] == sku[0] && len(p.SKU) <= len(sku)+2 && len(p.SKU)+2 >= len(sku) {
-			cands = append(cands, p.SKU)
-			if len(cands) > 5000 {
-				break
-			}
-		}
-	}
-	return didYouMean(sku, cands)
+	return ""
 }
 
 func (l *loader) decodePools(blocks []*hcl.Block) {

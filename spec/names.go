@@ -70,3 +70,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// SuggestSKU returns the catalog SKU a mistyped one most likely meant, or
+// "" when none is close.
+func (s *Spec) SuggestSKU(sku string) string {
+	var cands []string
+	for _, p := range s.Products {
+		if p.SKU != "" && sku != "" && p.SKU[0] == sku[0] && len(p.SKU) <= len(sku)+2 && len(p.SKU)+2 >= len(sku) {
+			cands = append(cands, p.SKU)
+			if len(cands) > 5000 {
+				break
+			}
+		}
+	}
+	return suggest(sku, cands)
+}

@@ -37,7 +37,7 @@ rate limit and retried with backoff; every batch is journaled before and after,
 so an apply that was killed is completed by the next one without sending
 anything twice. The spec's guard block stops large or drastic plans unless
 --force is given. Exit status 1 if any change failed.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: argsBetween(0, 1, "PLANFILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			s, err := a.loadSpec()

@@ -25,7 +25,7 @@ discount and SKU count; the instants at which prices change; and the promotions
 that overlap on a channel and SKU, with the one that wins or the conflict.
 
 --format ics writes an iCalendar file a partner can subscribe to.`,
-		Args: cobra.NoArgs,
+		Args: argsBetween(0, 0),
 		RunE: func(*cobra.Command, []string) error {
 			switch format {
 			case "text", "json", "ics":

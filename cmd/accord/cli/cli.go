@@ -126,6 +126,7 @@ pools, price matrices, promotions, parity rules and listing fields.`,
 		a.forceUnlockCommand(),
 		a.versionCommand(),
 	)
+	tidy(root)
 	return root
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +26,8 @@ import (
 type filter struct {
 	channels []string
 	skus     []string
+	// positional: the SKU was a command's argument, not --sku.
+	positional bool
 }
 
 func (f *filter) flags(cmd *cobra.Command) {
@@ -45,7 +48,14 @@ func (f *filter) check(s *spec.Spec) error {
 	}
 	for _, sku := range f.skus {
 		if _, _, ok := s.Product(sku); !ok {
-			return fmt.Errorf("--sku %q: no such SKU in the catalog", sku)
+			msg := fmt.Sprintf("--sku %q: no such SKU in the catalog", sku)
+			if f.positional {
+				msg = fmt.Sprintf("SKU %q is not in the catalog", sku)
+			}
+			if near := s.SuggestSKU(sku); near != "" {
+				msg += fmt.Sprintf("; did you mean %q?", near)
+			}
+			return errors.New(msg)
 		}
 	}
 	return nil
@@ -73,7 +83,7 @@ func (a *app) desiredCommand() *cobra.Command {
 the quantity from the pools and on-hand stock, the price and compare-at price
 from the price matrix, promotions, floors, rounding and parity, and the listing
 fields, together with the findings (warnings and errors) of the derivation.`,
-		Args: cobra.NoArgs,
+		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format %q: use text or json", format)

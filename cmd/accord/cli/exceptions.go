@@ -22,7 +22,7 @@ listings missing or unmanaged, changes that failed. An exception opens when a
 reconcile first sees its condition, is refreshed (LAST SEEN) while it lasts, and
 resolves itself when a reconcile that looked at its channel and SKU no longer sees
 it. show, ack and resolve act on one by its ID.`,
-		Args: cobra.NoArgs,
+		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.storeTable(cmd.Context(), "ID\tSTATUS\tCODE\tCHANNEL\tSKU\tFIELD\tLAST SEEN\tMESSAGE",
 				func(ctx context.Context, st *store.Store, row func(format string, args ...any)) error {
@@ -72,7 +72,7 @@ func (a *app) exceptionShow() *cobra.Command {
 	return &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one exception whole: its values, revision, when it was seen, its note",
-		Args:  cobra.ExactArgs(1),
+		Args:  argsExactly("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := exceptionID(args[0])
 			if err != nil {
@@ -137,7 +137,7 @@ func (a *app) exceptionSettle(verb, short, noteHelp, done string, settle func(*s
 	cmd := &cobra.Command{
 		Use:   verb + " ID",
 		Short: short,
-		Args:  cobra.ExactArgs(1),
+		Args:  argsExactly("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := exceptionID(args[0])
 			if err != nil {
@@ -176,7 +176,7 @@ ended without releasing it on another machine (on the same machine, a lease
 whose process has ended is taken over at once). The ID is in the message of the
 apply that was refused. Removing the lease of an apply that is still running
 makes it stop sending at its next renewal.`,
-		Args: cobra.ExactArgs(1),
+		Args: argsExactly("LEASE_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withStore(cmd.Context(), func(st *store.Store) error {
 				l, err := st.CurrentLease(cmd.Context())

@@ -23,9 +23,9 @@ func (a *app) explainCommand() *cobra.Command {
 the derivation of one catalog SKU (list price, adjust, fx, promotion, floor,
 rounding, parity, deviation; on hand, safety stock, reserves, buffer, max; each
 field) and names the spec file and line behind every step.`,
-		Args: cobra.ExactArgs(1),
+		Args: argsExactly("SKU"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sel := filter{channels: channels, skus: []string{args[0]}}
+			sel := filter{channels: channels, skus: []string{args[0]}, positional: true}
 			res, s, err := a.derive(cmd.Context(), at, sel, true)
 			if err != nil {
 				return err

@@ -23,7 +23,7 @@ func (a *app) fmtCommand() *cobra.Command {
 (aligned equals signs, two-space indents). With --check it changes nothing,
 lists the files that are not formatted and exits 1 if there are any: the form
 for CI.`,
-		Args: cobra.NoArgs,
+		Args: argsBetween(0, 0),
 		RunE: func(*cobra.Command, []string) error {
 			entries, err := os.ReadDir(a.dir)
 			if err != nil {

@@ -109,7 +109,9 @@ func writeDiags(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, w
 			warns++
 		}
 	}
-	if errs == 0 {
+	// The compact list is an index of several diagnostics; one alone has
+	// said everything already.
+	if errs == 0 || len(diags) == 1 {
 		return pr.err
 	}
 	pr.printf("%s, %s:\n", plural(errs, "error"), plural(warns, "warning"))
@@ -118,11 +120,11 @@ func writeDiags(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, w
 		if d.Severity != hcl.DiagError {
 			sev = "warning"
 		}
-		loc := "(no file)"
 		if d.Subject != nil {
-			loc = fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+			pr.printf("  %s:%d:%d: %s: %s\n", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, sev, d.Summary)
+		} else {
+			pr.printf("  %s: %s\n", sev, d.Summary)
 		}
-		pr.printf("  %s: %s: %s\n", loc, sev, d.Summary)
 	}
 	return pr.err
 }

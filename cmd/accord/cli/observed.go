@@ -27,7 +27,7 @@ func (a *app) observedCommand() *cobra.Command {
 		Long: `observed reads every channel and prints its listings keyed by catalog SKU, in the
 shape of accord desired, so that the two can be compared. A listing whose SKU the
 catalog does not know keeps the channel's SKU.`,
-		Args: cobra.NoArgs,
+		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
 				return fmt.Errorf("--format %q: use text or json", format)
@@ -139,7 +139,7 @@ func (a *app) auditCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "List the changes accord applied, oldest first",
-		Args:  cobra.NoArgs,
+		Args:  argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.storeTable(cmd.Context(), "WHEN\tRUN\tREVISION\tCHANNEL\tSKU\tFIELD\tFROM\tTO\tREASON",
 				func(ctx context.Context, st *store.Store, row func(format string, args ...any)) error {

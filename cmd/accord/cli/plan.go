@@ -144,7 +144,7 @@ or drift, the channel was changed outside accord) and the exceptions a person
 should look at. It changes nothing.
 
 Exit status: 0 success, 1 error; with --detailed-exitcode, 2 when there are changes.`,
-		Args: cobra.NoArgs,
+		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" && format != "markdown" {
 				return fmt.Errorf("--format %q: use text, json or markdown", format)

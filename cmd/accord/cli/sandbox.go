@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -84,7 +85,7 @@ func (a *app) sandboxShow() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show [CHANNEL]",
 		Short: "Show the sandbox's listings",
-		Args:  cobra.MaximumNArgs(1),
+		Args:  argsBetween(0, 1, "CHANNEL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			s, err := a.loadSpec()
@@ -144,7 +145,7 @@ func (a *app) sandboxSet() *cobra.Command {
 		Long: `set changes fields of one sandbox listing behind accord's back: quantity, price,
 compare_at, status (active or inactive) or any listing field. An empty value
 clears it. The next plan shows the difference as drift.`,
-		Args: cobra.MinimumNArgs(3),
+		Args: argsBetween(3, -1, "CHANNEL", "SKU", "FIELD=VALUE"),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			s, sb, ch, err := a.openSandbox(ctx, args[0])
@@ -173,11 +174,15 @@ clears it. The next plan shows the difference as drift.`,
 	}
 }
 
+// negativeFlag is pflag's complaint about a negative number taken for
+// shorthand flags: "unknown shorthand flag: '3' in -3".
+var negativeFlag = regexp.MustCompile(`shorthand flag: '\d' in (-\d+)$`)
+
 func (a *app) sandboxSell() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "sell CHANNEL SKU UNITS",
 		Short: "Record an order: the channel's quantity and the sandbox warehouse both fall",
-		Args:  cobra.ExactArgs(3),
+		Args:  argsExactly("CHANNEL", "SKU", "UNITS"),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			units, err := strconv.ParseInt(args[2], 10, 64)
@@ -201,6 +206,14 @@ func (a *app) sandboxSell() *cobra.Command {
 			return err
 		},
 	}
+	// "-3" is a number of units, not a flag: say what is wrong with it.
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		if m := negativeFlag.FindStringSubmatch(err.Error()); m != nil {
+			return fmt.Errorf("units %q: sell a whole number of units, at least 1", m[1])
+		}
+		return err
+	})
+	return cmd
 }
 
 func (a *app) sandboxFaults() *cobra.Command {
@@ -219,7 +232,7 @@ moment or are rejected for good. Without flags it prints the channel's faults;
 Two test hooks: --crash-after N kills the applying process (SIGKILL) right after
 its Nth batch lands; --sell-on-apply SKU=N lands an order just before the first
 apply request that writes that SKU's quantity.`,
-		Args: cobra.ExactArgs(1),
+		Args: argsExactly("CHANNEL"),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			s, sb, ch, err := a.openSandbox(ctx, args[0])

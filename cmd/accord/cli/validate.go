@@ -23,7 +23,7 @@ promotion starts or ends, so that a promotion which will clash with a floor or a
 parity rule next week fails today. It needs no credentials and no stock.
 
 Exit status 1 when there is any error; warnings are printed but pass.`,
-		Args: cobra.NoArgs,
+		Args: argsBetween(0, 0),
 		RunE: func(_ *cobra.Command, _ []string) error {
 			now, err := a.instant(at, nil)
 			if err != nil {

@@ -20,7 +20,7 @@ func (a *app) versionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print accord's version",
-		Args:  cobra.NoArgs,
+		Args:  argsBetween(0, 0),
 		RunE: func(*cobra.Command, []string) error {
 			version := moduleVersion()
 			if bi, ok := debug.ReadBuildInfo(); ok {
