@@ -47,15 +47,23 @@ func LoadDir(dir string, opts Options) (*Spec, hcl.Diagnostics) {
 	if opts.Dir == "" {
 		opts.Dir = dir
 	}
-	info, err := os.Stat(dir)
-	if err != nil || !info.IsDir() {
-		return nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Spec directory not found",
-			Detail:   fmt.Sprintf("%s is not a directory: accord reads every *.hcl file in the spec directory given with --dir.", dir),
-		}}
+	if diags := CheckDir(dir); diags.HasErrors() {
+		return nil, diags
 	}
 	return Load(os.DirFS(dir), opts)
+}
+
+// CheckDir reports a spec directory that does not exist, as every command
+// that takes --dir words it.
+func CheckDir(dir string) hcl.Diagnostics {
+	if info, err := os.Stat(dir); err == nil && info.IsDir() {
+		return nil
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Spec directory not found",
+		Detail:   fmt.Sprintf("%s is not a directory: accord reads every *.hcl file in the spec directory given with --dir.", dir),
+	}}
 }
 
 // topSchema is every block the spec language has at the top level.

@@ -135,14 +135,30 @@ func (c *Channel) writeIn(ctx context.Context, tx *sql.Tx, changes []adapters.Ch
 var errTimedOut = &adapters.TemporaryError{Message: "request timed out", Timeout: true}
 
 // countBatch counts a batch that lands and reports whether the crash hook
-// fires on it (it fires once).
+// fires on it. The interrupt hook signals the process at once (the signal
+// is handled after the batch's answer). Each fires once.
 func (c *Channel) countBatch(ctx context.Context, q querier, req *request) (bool, error) {
 	c.batches++
-	if req.faults.CrashAfter <= 0 || c.batches < req.faults.CrashAfter {
+	crash := req.faults.CrashAfter > 0 && c.batches >= req.faults.CrashAfter
+	interrupt := req.faults.InterruptAfter > 0 && c.batches >= req.faults.InterruptAfter
+	if !crash && !interrupt {
 		return false, nil
 	}
-	req.faults.CrashAfter = 0
-	return true, writeFaults(ctx, q, c.name, req.faults)
+	if crash {
+		req.faults.CrashAfter = 0
+	}
+	if interrupt {
+		req.faults.InterruptAfter = 0
+		interruptSelf()
+	}
+	return crash, writeFaults(ctx, q, c.name, req.faults)
+}
+
+// interruptSelf sends the process SIGINT, as Ctrl-C at its terminal would.
+func interruptSelf() {
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		_ = p.Signal(os.Interrupt)
+	}
 }
 
 // killSelf ends the process as kill -9 would: no deferred functions, no

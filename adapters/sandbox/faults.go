@@ -42,6 +42,10 @@ type Faults struct {
 	// killed (SIGKILL, no clean-up) right after its CrashAfter-th batch is
 	// committed and before the answer reaches accord. It fires once.
 	CrashAfter int `json:"crash_after,omitempty"`
+	// InterruptAfter is a test hook: the process applying to this channel
+	// is sent SIGINT, as a person pressing Ctrl-C, right after its
+	// InterruptAfter-th batch is committed. It fires once.
+	InterruptAfter int `json:"interrupt_after,omitempty"`
 	// SellOnApply is a test hook: an order for the SKU lands on the channel
 	// just before the first apply request that writes its quantity, as if
 	// a customer bought between accord's observe and its apply. Each fires
@@ -92,8 +96,8 @@ func (f *Faults) parse() (rates, error) {
 			r.retryAfter = d
 		}
 	}
-	if f.CrashAfter < 0 {
-		errs = append(errs, errors.New("crash_after: must not be negative"))
+	if f.CrashAfter < 0 || f.InterruptAfter < 0 {
+		errs = append(errs, errors.New("crash_after and interrupt_after must not be negative"))
 	}
 	for _, s := range f.SellOnApply {
 		if s.SKU == "" || s.Units <= 0 {
@@ -119,7 +123,7 @@ func basisPoints(s string) (int64, error) {
 // IsZero reports whether no fault and no hook is set.
 func (f *Faults) IsZero() bool {
 	return f.Throttle == "" && f.ServerError == "" && f.Timeout == "" && f.Partial == "" &&
-		f.Reject == "" && f.CrashAfter == 0 && len(f.SellOnApply) == 0
+		f.Reject == "" && f.CrashAfter == 0 && f.InterruptAfter == 0 && len(f.SellOnApply) == 0
 }
 
 func readFaults(ctx context.Context, q querier, channel string) (Faults, error) {

@@ -104,6 +104,21 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	return s, nil
 }
 
+// ErrNoState is a state database that does not exist yet.
+var ErrNoState = errors.New("no state yet")
+
+// OpenExisting opens the state database at path for a command that only
+// reads it (or settles what is in it): a database that does not exist is
+// an error wrapping ErrNoState, and nothing is created.
+func OpenExisting(ctx context.Context, path string, now func() time.Time) (*Store, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("store: %s: %w", path, ErrNoState)
+	} else if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return Open(ctx, path, now)
+}
+
 // dsn is the driver's name for the database file at the absolute path abs:
 // a file: URI (so that '?', '#' and '%' in the path are escaped, not taken
 // for a query) with the connection's pragmas as _pragma parameters, which

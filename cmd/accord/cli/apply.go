@@ -55,7 +55,7 @@ anything twice. The spec's guard block stops large or drastic plans unless
 			} else if o, err = a.reconcileOptions(s, at, sel); err != nil {
 				return err
 			}
-			c, done, err := a.openController(ctx, "accord apply")
+			c, done, err := a.openController(ctx, "accord apply", true)
 			if err != nil {
 				return err
 			}
@@ -88,6 +88,17 @@ anything twice. The spec's guard block stops large or drastic plans unless
 			}
 			res, err := c.Reconcile(ctx, s, o)
 			bar.finish()
+			if interrupted(ctx) && res.Report != nil {
+				rep := res.Report
+				notSent := 0
+				for _, f := range rep.Failed {
+					if f.Kind == "cancelled" {
+						notSent++
+					}
+				}
+				a.note("\nInterrupted: applied %d of %d; %d not sent. Run accord apply again to finish.\n", rep.Applied+rep.Unneeded, rep.Total, notSent)
+				return exitError{ExitInterrupted}
+			}
 			if errors.Is(err, controller.ErrCancelled) {
 				if _, err := fmt.Fprintln(a.env.Stdout, "Apply cancelled."); err != nil {
 					return err

@@ -10,7 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lmittmann/tint"
@@ -42,8 +44,41 @@ func SystemEnv() Env {
 	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv, Now: time.Now}
 }
 
+// ExitInterrupted is the exit status after SIGINT or SIGTERM, as a shell's
+// 128 + SIGINT.
+const ExitInterrupted = 130
+
+// errInterrupted is why a command's context ends when the process is told
+// to stop (SIGINT, SIGTERM).
+var errInterrupted = errors.New("interrupted")
+
 // Main runs accord with the process's arguments and returns the exit code.
-func Main() int { return Run(context.Background(), os.Args[1:], SystemEnv()) }
+// The first SIGINT or SIGTERM ends the command's context: an apply stops
+// sending, records the batch in flight and says what it did. A second one
+// exits at once; what was sent is journaled, and the next apply settles it.
+func Main() int {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; !ok {
+			return
+		}
+		cancel(errInterrupted)
+		if _, ok := <-sigs; ok {
+			os.Exit(ExitInterrupted)
+		}
+	}()
+	return Run(ctx, os.Args[1:], SystemEnv())
+}
+
+// interrupted reports whether ctx ended because the process was told to
+// stop.
+func interrupted(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), errInterrupted)
+}
 
 // exitError ends a command with a code after the command has already said
 // why (diagnostics, a plan), so nothing more is printed.
@@ -66,6 +101,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	var ee exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	if interrupted(ctx) {
+		_, _ = fmt.Fprintln(env.Stderr, "Interrupted.")
+		return ExitInterrupted
 	}
 	// An error that cannot be written to stderr has nowhere left to go;
 	// the exit status still says it.

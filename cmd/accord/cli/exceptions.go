@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/accordhq/accord/controller/store"
+	"github.com/accordhq/accord/spec"
 )
 
 func (a *app) exceptionsCommand() *cobra.Command {
@@ -58,14 +59,35 @@ func exceptionID(arg string) (int64, error) {
 	return id, nil
 }
 
-// withStore runs fn with the state store open.
+// withStore runs fn with the existing state store open; without one there
+// is nothing to act on, and nothing is created.
 func (a *app) withStore(ctx context.Context, fn func(*store.Store) error) (err error) {
-	st, err := store.Open(ctx, a.statePath(), a.env.Now)
+	st, err := a.existingState(ctx)
 	if err != nil {
 		return err
 	}
+	if st == nil {
+		return fmt.Errorf("no state yet at %s: nothing has been applied with this spec (accord apply records it there)", a.statePath())
+	}
 	defer closeWith(&err, st)
 	return fn(st)
+}
+
+// existingState opens the state store for a command that reads it, or
+// returns nil when there is none yet: such commands never create it. With
+// the default --state, the spec directory must exist, as for every command.
+func (a *app) existingState(ctx context.Context) (*store.Store, error) {
+	if a.state == "" {
+		if diags := spec.CheckDir(a.dir); diags.HasErrors() {
+			a.printDiags(diags, nil)
+			return nil, exitError{ExitError}
+		}
+	}
+	st, err := store.OpenExisting(ctx, a.statePath(), a.env.Now)
+	if errors.Is(err, store.ErrNoState) {
+		return nil, nil
+	}
+	return st, err
 }
 
 func (a *app) exceptionShow() *cobra.Command {

@@ -161,9 +161,13 @@ func (a *app) auditCommand() *cobra.Command {
 // storeTable opens the state store and prints the rows fill gives as a
 // table under header (tab-separated columns).
 func (a *app) storeTable(ctx context.Context, header string, fill func(context.Context, *store.Store, func(string, ...any)) error) (err error) {
-	st, err := store.Open(ctx, a.statePath(), a.env.Now)
+	st, err := a.existingState(ctx)
 	if err != nil {
 		return err
+	}
+	if st == nil {
+		a.note("No state yet at %s: nothing has been applied with this spec.\n", a.statePath())
+		return nil
 	}
 	defer closeWith(&err, st)
 	w := bufio.NewWriter(a.env.Stdout)

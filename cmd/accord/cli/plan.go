@@ -34,9 +34,17 @@ func (a *app) statePath() string {
 }
 
 // openController opens the state store and a controller on it for the
-// named command; done closes both.
-func (a *app) openController(ctx context.Context, owner string) (*controller.Controller, func(), error) {
-	st, err := store.Open(ctx, a.statePath(), a.env.Now)
+// named command; done closes both. A command that only reads (plan) uses
+// the state when there is one and creates none; one that writes (apply)
+// creates it.
+func (a *app) openController(ctx context.Context, owner string, writes bool) (*controller.Controller, func(), error) {
+	var st *store.Store
+	var err error
+	if writes {
+		st, err = store.Open(ctx, a.statePath(), a.env.Now)
+	} else {
+		st, err = a.existingState(ctx)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -47,6 +55,9 @@ func (a *app) openController(ctx context.Context, owner string) (*controller.Con
 	done := func() {
 		if err := c.Close(); err != nil {
 			a.log.Warn("closing channels", slog.Any("err", err))
+		}
+		if st == nil {
+			return
 		}
 		if err := st.Close(); err != nil {
 			a.log.Warn("closing the state store", slog.Any("err", err))
@@ -158,7 +169,7 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 2 when there are chan
 			if err != nil {
 				return err
 			}
-			c, done, err := a.openController(ctx, "accord plan")
+			c, done, err := a.openController(ctx, "accord plan", false)
 			if err != nil {
 				return err
 			}

@@ -229,9 +229,10 @@ requests throttled (HTTP 429 with Retry-After), failing with a 5xx or timing out
 moment or are rejected for good. Without flags it prints the channel's faults;
 --clear removes them. Flags given replace the channel's whole fault set.
 
-Two test hooks: --crash-after N kills the applying process (SIGKILL) right after
-its Nth batch lands; --sell-on-apply SKU=N lands an order just before the first
-apply request that writes that SKU's quantity.`,
+Three test hooks: --crash-after N kills the applying process (SIGKILL) right after
+its Nth batch lands; --interrupt-after N sends it SIGINT there, as Ctrl-C would;
+--sell-on-apply SKU=N lands an order just before the first apply request that
+writes that SKU's quantity.`,
 		Args: argsExactly("CHANNEL"),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
@@ -285,6 +286,7 @@ apply request that writes that SKU's quantity.`,
 	fl.StringVar(&f.RetryAfter, "retry-after", "", "Retry-After of a throttled response, such as 2s (default 1s)")
 	fl.Uint64Var(&f.Seed, "seed", 0, "seed for reproducible faults")
 	fl.IntVar(&f.CrashAfter, "crash-after", 0, "test hook: kill the applying process after this many batches")
+	fl.IntVar(&f.InterruptAfter, "interrupt-after", 0, "test hook: send the applying process SIGINT after this many batches")
 	fl.StringArrayVar(&sellOnApply, "sell-on-apply", nil, "test hook: SKU=UNITS sold just before the apply writes that SKU's quantity (repeatable)")
 	fl.BoolVar(&clearAll, "clear", false, "remove every fault")
 	return cmd
