@@ -67,7 +67,7 @@ func (c *Controller) apply(ctx context.Context, s *spec.Spec, conns map[string]*
 		Spec: s, Targets: targets, Journal: st, RunID: runID,
 		Refresh:     c.refresher(s, conns, p.At),
 		MaxAttempts: o.MaxAttempts, InitialBackoff: o.InitialBackoff, MaxBackoff: o.MaxBackoff,
-		Progress: o.Progress, Log: c.log(),
+		Progress: o.Progress, Waiting: o.Waiting, Log: c.log(),
 	})
 	if rep != nil {
 		rep.Total += len(skipped)

@@ -48,6 +48,9 @@ type Options struct {
 	Review func(ctx context.Context, r *Result) (bool, error)
 	// Progress is told of every change settled.
 	Progress func(settled int)
+	// Waiting is told when a channel's changes wait before being sent
+	// again (throttled, failed), for a progress display.
+	Waiting func(channel string, wait time.Duration, why string)
 	// MaxAttempts, InitialBackoff and MaxBackoff tune retries (see package
 	// apply for the defaults).
 	MaxAttempts    int

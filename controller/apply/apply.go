@@ -59,7 +59,10 @@ type Options struct {
 	MaxBackoff     time.Duration
 	// Progress is told of every change settled; it may be nil.
 	Progress func(settled int)
-	Log      *slog.Logger
+	// Waiting is told when a channel's changes wait before they are sent
+	// again, and why ("throttled", "failed"); it may be nil.
+	Waiting func(channel string, wait time.Duration, why string)
+	Log     *slog.Logger
 }
 
 // Failure is a change that did not apply.
@@ -229,6 +232,9 @@ type worker struct {
 	t     Target
 	lim   adapters.Limits
 	scale int32
+	// toldThrottled is when the log last said the channel is throttled:
+	// once a minute at most.
+	toldThrottled time.Time
 
 	applied, unneeded int
 	failed            []Failure
@@ -325,7 +331,7 @@ func (w *worker) batch(ctx context.Context, items []*item) error {
 		if wait > d {
 			d = wait
 		}
-		w.o.Log.Debug("retrying", slog.String("channel", w.name), slog.Int("changes", len(items)), slog.Duration("after", d))
+		w.waiting(items, d)
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
@@ -438,6 +444,30 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 		retry = append(retry, more...)
 	}
 	return retry, wait, nil
+}
+
+// waiting says that items wait d before they are sent again: on the log
+// (a throttled channel at info, once a minute at most; anything else at
+// debug) and to Options.Waiting. Durations are written as people read them.
+func (w *worker) waiting(items []*item, d time.Duration) {
+	why := "failed"
+	for _, it := range items {
+		var te *adapters.ThrottledError
+		if errors.As(it.lastErr, &te) {
+			why = "throttled"
+			break
+		}
+	}
+	attrs := []any{slog.String("channel", w.name), slog.Int("changes", len(items)), slog.String("wait", d.Round(time.Millisecond).String())}
+	if why == "throttled" && time.Since(w.toldThrottled) >= time.Minute {
+		w.toldThrottled = time.Now()
+		w.o.Log.Info("channel throttled; waiting before sending again", attrs...)
+	} else {
+		w.o.Log.Debug("retrying", append(attrs, slog.String("why", why))...)
+	}
+	if w.o.Waiting != nil {
+		w.o.Waiting(w.name, d, why)
+	}
 }
 
 // allFailed is n results all failing with err.

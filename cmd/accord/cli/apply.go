@@ -64,6 +64,7 @@ anything twice. The spec's guard block stops large or drastic plans unless
 			o.MaxAttempts, o.InitialBackoff = maxAttempts, backoff
 			var bar *progress
 			o.Progress = func(n int) { bar.add(n) }
+			o.Waiting = func(ch string, d time.Duration, why string) { bar.waiting(ch, d, why) }
 			o.Review = func(_ context.Context, r *controller.Result) (bool, error) {
 				a.noteRecovered(r.Recovered)
 				p := r.Plan
@@ -186,8 +187,9 @@ func readPlanFile(path string) (*plan.Plan, error) {
 // progress is a bar on a terminal, nothing elsewhere; a nil *progress does
 // nothing.
 type progress struct {
-	mu  sync.Mutex
-	bar *progressbar.ProgressBar
+	mu        sync.Mutex
+	bar       *progressbar.ProgressBar
+	described bool
 }
 
 func (p *progress) add(n int) {
@@ -196,7 +198,23 @@ func (p *progress) add(n int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.described {
+		p.bar.Describe("applying")
+		p.described = false
+	}
 	_ = p.bar.Add(n)
+}
+
+// waiting shows which channel holds the apply up, until the next change
+// settles.
+func (p *progress) waiting(channel string, d time.Duration, why string) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bar.Describe(fmt.Sprintf("applying (%s %s, waiting %s)", channel, why, d.Round(time.Second)))
+	p.described = true
 }
 
 func (p *progress) finish() {
