@@ -26,6 +26,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/accordhq/accord/adapters"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -97,7 +99,18 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s := &Store{db: db, now: now, write: make(chan struct{}, 1)}
-	if err := s.migrate(ctx); err != nil {
+	// Two processes creating one database at the same moment meet while
+	// it switches to WAL, a lock SQLite's busy timeout does not wait for:
+	// the loser tries again shortly.
+	_, err = backoff.Retry(ctx, func() (struct{}, error) {
+		err := s.migrate(ctx)
+		if err != nil && !isBusy(err) {
+			return struct{}{}, backoff.Permanent(err)
+		}
+		return struct{}{}, err
+	}, backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: 20 * time.Millisecond, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: time.Second}),
+		backoff.WithMaxElapsedTime(15*time.Second))
+	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -117,6 +130,11 @@ func OpenExisting(ctx context.Context, path string, now func() time.Time) (*Stor
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return Open(ctx, path, now)
+}
+
+// isBusy reports SQLite's "database is locked".
+func isBusy(err error) bool {
+	return strings.Contains(err.Error(), "SQLITE_BUSY") || strings.Contains(err.Error(), "database is locked")
 }
 
 // dsn is the driver's name for the database file at the absolute path abs:

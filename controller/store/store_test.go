@@ -178,3 +178,28 @@ func TestCancelled(t *testing.T) {
 		t.Errorf("LastApplied = %v, want context.Canceled", err)
 	}
 }
+
+// Two processes creating one state at the same moment both open it: the
+// one that meets the other's switch to WAL tries again.
+func TestOpenCreatingAtOnce(t *testing.T) {
+	for range 5 {
+		path := filepath.Join(t.TempDir(), "state.db")
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				s, err := Open(context.Background(), path, nil)
+				if err == nil {
+					err = s.Close()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("open %d: %v", i, err)
+			}
+		}
+	}
+}
