@@ -224,6 +224,15 @@ func isTerminal(w io.Writer) bool {
 }
 
 // termWidth is the width to wrap diagnostics at.
+// tableWidth is the width tables fit in: the terminal's, or 0 (no limit)
+// when the output goes to a file or a pipe.
+func tableWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok && isTerminal(f) {
+		return int(termWidth(w))
+	}
+	return 0
+}
+
 func termWidth(w io.Writer) uint {
 	if f, ok := w.(*os.File); ok {
 		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 20 {

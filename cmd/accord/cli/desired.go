@@ -96,7 +96,7 @@ fields, together with the findings (warnings and errors) of the derivation.`,
 			if format == "json" {
 				err = writeDesiredJSON(w, s, res)
 			} else {
-				err = writeDesiredText(w, s, res)
+				err = writeDesiredText(w, s, res, tableWidth(a.env.Stdout), len(sel.skus) == 1)
 			}
 			if err != nil {
 				return err
@@ -290,12 +290,14 @@ func (w *buffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// writeDesiredText writes an aligned table, then the findings.
-func writeDesiredText(w io.Writer, s *spec.Spec, res *derive.Result) error {
+// writeDesiredText writes an aligned table, then the findings, fitted to
+// width (0: full width); a view of one SKU wraps its fields instead of
+// cutting them.
+func writeDesiredText(w io.Writer, s *spec.Spec, res *derive.Result, width int, oneSKU bool) error {
 	pr := newPrinter(w)
 	pr.printf("Desired state at %s\n\n", res.At.In(s.Settings.Timezone).Format(time.RFC3339))
-	t := pr.table()
-	t.println("CHANNEL\tSKU\tQTY\tPRICE\tCOMPARE AT\tCUR\tPROMOTION\tFIELDS")
+	rows := make([][]string, 0, len(res.Listings)+1)
+	rows = append(rows, []string{"CHANNEL", "SKU", "QTY", "PRICE", "COMPARE AT", "CUR", "PROMOTION", "FIELDS"})
 	for i := range res.Listings {
 		l := &res.Listings[i]
 		qty, price, compare, promo := "-", "-", "-", "-"
@@ -313,11 +315,11 @@ func writeDesiredText(w io.Writer, s *spec.Spec, res *derive.Result) error {
 		}
 		var fields []string
 		for _, f := range l.Fields {
-			fields = append(fields, fmt.Sprintf("%s=%q", f.Name, clip(f.Value, 48)))
+			fields = append(fields, fmt.Sprintf("%s=%q", f.Name, f.Value))
 		}
-		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Channel, l.SKU, qty, price, compare, l.Currency, promo, strings.Join(fields, " "))
+		rows = append(rows, []string{l.Channel, l.SKU, qty, price, compare, l.Currency, promo, strings.Join(fields, " ")})
 	}
-	t.flush()
+	pr.columns(rows, 7, width, oneSKU)
 	pr.printf("\n%s", plural(len(res.Listings), "listing"))
 	if len(res.Findings) == 0 {
 		pr.println(", no findings.")
@@ -325,7 +327,7 @@ func writeDesiredText(w io.Writer, s *spec.Spec, res *derive.Result) error {
 	}
 	errs := countErrors(res.Findings)
 	pr.printf("; %s, %s:\n", plural(errs, "error"), plural(len(res.Findings)-errs, "warning"))
-	t = pr.table()
+	rows = rows[:0]
 	for _, f := range res.Findings {
 		src := ""
 		if f.Range.Filename != "" {
@@ -335,9 +337,9 @@ func writeDesiredText(w io.Writer, s *spec.Spec, res *derive.Result) error {
 		if ch == "" {
 			ch = "*"
 		}
-		t.printf("  %s\t%s\t%s\t%s\t%s%s\n", f.Severity, f.Code, ch, f.SKU, f.Message, src)
+		rows = append(rows, []string{"  " + string(f.Severity), f.Code, ch, f.SKU, f.Message + src})
 	}
-	t.flush()
+	pr.columns(rows, 4, width, true)
 	return pr.err
 }
 

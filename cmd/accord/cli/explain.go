@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
@@ -30,7 +31,7 @@ field) and names the spec file and line behind every step.`,
 			if err != nil {
 				return err
 			}
-			return writeExplain(a.env.Stdout, s, res, args[0])
+			return writeExplain(a.env.Stdout, s, res, args[0], tableWidth(a.env.Stdout))
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "explain at this time (RFC 3339, or local to the spec's time zone); default now")
@@ -45,7 +46,11 @@ func where(r hcl.Range) string {
 	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
 }
 
-func writeExplain(w io.Writer, s *spec.Spec, res *derive.Result, sku string) error {
+// writeExplain writes the derivation of one SKU, step by step, each with
+// the spec line behind it. On a terminal narrower than the steps (width >
+// 0), each step's value, source and detail wrap under the value: nothing of
+// one SKU's explanation is ever cut.
+func writeExplain(w io.Writer, s *spec.Spec, res *derive.Result, sku string, width int) error {
 	pr := newPrinter(w)
 	p, _, _ := s.Product(sku)
 	pr.printf("%s", sku)
@@ -72,15 +77,34 @@ func writeExplain(w io.Writer, s *spec.Spec, res *derive.Result, sku string) err
 				continue
 			}
 			pr.printf("  %s\n", topic)
-			t := pr.table()
-			for _, st := range steps {
-				line := "    " + st.Label + "\t" + st.Value + "\t" + st.Detail
-				if src := where(st.Range); src != "" {
-					line += "\t" + src
+			rows := make([][]string, len(steps))
+			natural := make([]int, 4)
+			for i, st := range steps {
+				rows[i] = []string{"    " + st.Label, st.Value, st.Detail, where(st.Range)}
+				for j, c := range rows[i] {
+					natural[j] = max(natural[j], utf8.RuneCountInString(c))
 				}
-				t.println(strings.TrimRight(line, "\t"))
 			}
-			t.flush()
+			if width == 0 || natural[0]+natural[1]+natural[2]+natural[3]+6 < width {
+				t := pr.table()
+				for _, r := range rows {
+					t.println(strings.TrimRight(strings.Join(r, "\t"), "\t"))
+				}
+				t.flush()
+				continue
+			}
+			// Narrow: the label, then the value, its source and the
+			// detail as one text wrapped under itself.
+			for i, r := range rows {
+				var rest []string
+				for _, c := range r[1:] {
+					if c != "" {
+						rest = append(rest, c)
+					}
+				}
+				rows[i] = []string{r[0], strings.Join(rest, "  ")}
+			}
+			pr.columns(rows, 1, width, true)
 		}
 		first := true
 		for _, f := range res.Findings {

@@ -110,7 +110,7 @@ catalog does not know keeps the channel's SKU.`,
 					ch, _, _ := s.Channel(l.Channel)
 					title, _ := l.Field("title")
 					t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Channel, l.SKU, qtyText(l.Quantity),
-						adapters.Money(l.Price, ch.Scale), adapters.Money(l.CompareAt, ch.Scale),
+						dashed(adapters.Money(l.Price, ch.Scale)), dashed(adapters.Money(l.CompareAt, ch.Scale)),
 						l.Status, clip(title, 50))
 				}
 				t.flush()
@@ -124,6 +124,14 @@ catalog does not know keeps the channel's SKU.`,
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	sel.flags(cmd)
 	return cmd
+}
+
+// dashed is a value in a table: "-" for none, as desired writes it.
+func dashed(v adapters.Value) string {
+	if !v.Set {
+		return "-"
+	}
+	return v.Text
 }
 
 func qtyText(q adapters.Quantity) string {

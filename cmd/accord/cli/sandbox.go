@@ -119,7 +119,7 @@ func (a *app) sandboxShow() *cobra.Command {
 							fields = append(fields, fmt.Sprintf("%s=%q", f.Name, clip(f.Value, 40)))
 						}
 						t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.Name, l.SKU, qtyText(l.Quantity),
-							adapters.Money(l.Price, ch.Scale), adapters.Money(l.CompareAt, ch.Scale), l.Status, strings.Join(fields, " "))
+							dashed(adapters.Money(l.Price, ch.Scale)), dashed(adapters.Money(l.CompareAt, ch.Scale)), l.Status, strings.Join(fields, " "))
 					}
 					return nil
 				})
