@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -220,6 +222,24 @@ func (c *Channel) SetFaults(ctx context.Context, f Faults) error {
 // sell` draws from.
 type Warehouse struct {
 	db *sql.DB
+}
+
+// Reset deletes the sandbox in dir: every channel's listings, the
+// warehouse, the orders, the faults and the feeds. The next read starts from
+// nothing (and the warehouse from its opening stock). It reports whether
+// there was a sandbox there.
+func Reset(dir string) (bool, error) {
+	found := false
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		err := os.Remove(filepath.Join(dir, FileName+suffix))
+		switch {
+		case err == nil:
+			found = found || suffix == ""
+		case !errors.Is(err, os.ErrNotExist):
+			return found, fmt.Errorf("sandbox: reset %s: %w", dir, err)
+		}
+	}
+	return found, nil
 }
 
 // OpenWarehouse opens the warehouse of the sandbox in dir.

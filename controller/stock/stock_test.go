@@ -75,3 +75,53 @@ pool "p" {
 		t.Error("a cancelled read succeeded")
 	}
 }
+
+// A stock file is outside data: it may live outside the spec directory, by
+// an absolute path or one that climbs out of it.
+func TestStockFileOutsideTheSpec(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "spec")
+	if err := os.MkdirAll(filepath.Join(root, "exports"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "exports", "stock.csv"), []byte("sku,location,on_hand\nA,east,5\nA,west,-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := builtin.Registry()
+	for _, path := range []string{"../exports/stock.csv", filepath.Join(root, "exports", "stock.csv")} {
+		spc := `
+channel "shop" {
+  type = "sandbox"
+}
+product "A" {
+  price = 1
+}
+stock_source "wh" {
+  type = "file"
+  file = "` + filepath.ToSlash(path) + `"
+}
+pool "p" {
+  source   = "wh"
+  channels = ["shop"]
+}
+`
+		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(spc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, diags := spec.LoadDir(dir, spec.Options{Types: reg})
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", path, diags.Error())
+		}
+		levels, _, diags := Read(context.Background(), reg, s, dir, nil)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %s", path, diags.Error())
+		}
+		// A location that oversold lowers what the others offer.
+		if n, _ := levels.OnHand("wh", "A"); n != 3 {
+			t.Errorf("%s: on hand %d, want 5 - 2", path, n)
+		}
+	}
+}

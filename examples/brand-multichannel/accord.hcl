@@ -29,7 +29,8 @@ channel "amazon_us" {
     client_secret  = env("AMAZON_LWA_CLIENT_SECRET")
     refresh_token  = env("AMAZON_REFRESH_TOKEN")
   }
-  # Amazon rewrites titles on its own; report that, never fight it.
+  # Amazon rewrites titles on its own (its catalogue contributions win): neither
+  # fight it nor report it, or every title would be an exception all the time.
   drift {
     fields = "ignore"
   }

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,7 +31,7 @@ customer's order (sell), an unreliable API (faults).
 
 SKUs are catalog SKUs.`,
 	}
-	cmd.AddCommand(a.sandboxShow(), a.sandboxSet(), a.sandboxSell(), a.sandboxFaults())
+	cmd.AddCommand(a.sandboxShow(), a.sandboxSet(), a.sandboxSell(), a.sandboxFaults(), a.sandboxReset())
 	return cmd
 }
 
@@ -78,6 +81,62 @@ func channelSKU(s *spec.Spec, ch *spec.Channel, sku string) (string, error) {
 		return "", fmt.Errorf("%s is not listed on %s (its %s is empty)", sku, ch.Name, ch.SKUColumn)
 	}
 	return cs, nil
+}
+
+func (a *app) sandboxReset() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset",
+		Short: "Delete the sandbox: its listings, warehouse, orders and faults",
+		Long: `reset deletes the sandbox of every sandbox channel and stock source of the spec, as
+if it had never been used: the next apply creates every listing again and the
+warehouse starts from its opening stock. accord's own state (what it applied, the
+exceptions) is kept; the next plan shows the listings as missing and creates them.`,
+		Args: argsBetween(0, 0),
+		RunE: func(*cobra.Command, []string) error {
+			s, err := a.loadSpec()
+			if err != nil {
+				return err
+			}
+			dirs := map[string]bool{}
+			for _, ch := range s.Channels {
+				if ch.Type == "sandbox" {
+					cfg, err := sandbox.DecodeConfig(adapters.Setup{Name: ch.Name, SpecDir: s.Dir, Config: ch.Config, Eval: s.Eval})
+					if err != nil {
+						return err
+					}
+					dirs[cfg.Dir] = true
+				}
+			}
+			for _, src := range s.StockSources {
+				if src.Type == "sandbox" {
+					d := src.Dir
+					if d == "" {
+						d = sandbox.DefaultDir
+					}
+					if !filepath.IsAbs(d) {
+						d = filepath.Join(s.Dir, filepath.FromSlash(d))
+					}
+					dirs[d] = true
+				}
+			}
+			if len(dirs) == 0 {
+				return errors.New("the spec has no sandbox channel or stock source")
+			}
+			pr := newPrinter(a.env.Stdout)
+			for _, d := range slices.Sorted(maps.Keys(dirs)) {
+				found, err := sandbox.Reset(d)
+				if err != nil {
+					return err
+				}
+				if found {
+					pr.printf("Reset the sandbox in %s.\n", d)
+				} else {
+					pr.printf("No sandbox in %s yet.\n", d)
+				}
+			}
+			return pr.err
+		},
+	}
 }
 
 func (a *app) sandboxShow() *cobra.Command {

@@ -54,7 +54,11 @@ Exit status 1 when there is any error; warnings are printed but pass.`,
 			if diags.HasErrors() {
 				return exitError{ExitError}
 			}
-			_, err = fmt.Fprintf(a.env.Stdout, "The spec is valid: %s, %s, %s, %s.\n",
+			valid := "The spec is valid"
+			if n := len(diags); n > 0 {
+				valid += fmt.Sprintf(", with %s (above)", plural(n, "warning"))
+			}
+			_, err = fmt.Fprintf(a.env.Stdout, "%s: %s, %s, %s, %s.\n", valid,
 				plural(len(s.Channels), "channel"), plural(len(s.Products), "product"),
 				plural(len(s.Pools), "pool"), plural(len(s.Promotions), "promotion"))
 			return err
