@@ -383,7 +383,7 @@ func TestGuards(t *testing.T) {
 		t.Fatalf("%d changes, want 7: %q", len(p.Changes), lines(p))
 	}
 	want := []string{
-		"max_changes: the plan makes 7 changes; the spec allows 5 (guard at main.hcl:46)",
+		"max_changes: 7 changes; the spec allows 5 (guard at main.hcl:46)",
 		"max_price_drop: 1 price cuts exceed 50%, the largest shop A-3 from 90.00 to 30.00 (-66.7%) (guard at main.hcl:46)",
 	}
 	if !slices.Equal(p.Blocked, want) {

@@ -10,7 +10,13 @@ import (
 )
 
 // guards checks the spec's guard block and says what the plan breaks.
-func guards(s *spec.Spec, p *Plan) []string {
+func guards(s *spec.Spec, p *Plan) []string { return Guards(s, p.Changes) }
+
+// Guards checks changes against the spec's guard block and says what they
+// break: a plan's, before apply refuses it, or a pull request's, before it
+// is merged.
+func Guards(s *spec.Spec, changes []Change) []string {
+	p := &Plan{Changes: changes}
 	var out []string
 	g := s.Guard
 	where := ""
@@ -18,7 +24,7 @@ func guards(s *spec.Spec, p *Plan) []string {
 		where = fmt.Sprintf(" (guard at %s:%d)", g.Range.Filename, g.Range.Start.Line)
 	}
 	if g.MaxChanges > 0 && int64(len(p.Changes)) > g.MaxChanges {
-		out = append(out, fmt.Sprintf("max_changes: the plan makes %d changes; the spec allows %d%s", len(p.Changes), g.MaxChanges, where))
+		out = append(out, fmt.Sprintf("max_changes: %d changes; the spec allows %d%s", len(p.Changes), g.MaxChanges, where))
 	}
 	if g.MaxPriceDrop.Valid {
 		var n int

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
 	"github.com/accordhq/accord/adapters/builtin"
 	"github.com/accordhq/accord/controller/stock"
 	"github.com/accordhq/accord/spec"
@@ -382,4 +385,75 @@ func moveStock(path string) (int, error) {
 		return 0, err
 	}
 	return n, os.WriteFile(path, out.Bytes(), 0o644)
+}
+
+// BenchmarkDiff100k measures accord diff of a change to the 100k-SKU x
+// 6-channel spec (one channel's price adjustment and a catalog price, so
+// that 100k listings move) between two commits of a git repository,
+// against accord desired of the same spec: the diff derives both sides,
+// now and at every promotion boundary in its window, and compares them.
+//
+//	go test -run '^$' -bench 'Diff100k$' -benchmem -benchtime 3x -timeout 60m ./cmd/accord/cli
+func BenchmarkDiff100k(b *testing.B) {
+	if testing.Short() {
+		b.Skip("derives 600k listings four times; not in -short")
+	}
+	root := b.TempDir()
+	dir := filepath.Join(root, "spec")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		b.Fatal(err)
+	}
+	if err := specgen.Write(dir, specgen.Options{SKUs: 100_000, Channels: 6}); err != nil {
+		b.Fatal(err)
+	}
+	repo, err := git.PlainInit(root, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		b.Fatal(err)
+	}
+	commit := func(msg string) {
+		if err := wt.AddGlob("spec/*"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := wt.Commit(msg, &git.CommitOptions{Author: &object.Signature{Name: "bench", Email: "bench@example.com", When: time.Now()}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	commit("base")
+	pricing := filepath.Join(dir, "pricing.hcl")
+	src, err := os.ReadFile(pricing)
+	if err != nil {
+		b.Fatal(err)
+	}
+	changed := strings.Replace(string(src), `adjust        = "+8%"`, `adjust        = "+6%"`, 1)
+	if changed == string(src) {
+		b.Fatalf("no +8%% adjustment to change in:\n%s", src)
+	}
+	if err := os.WriteFile(pricing, []byte(changed), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	commit("head")
+	var desired, diff time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if code, _, errOut := runCLI("desired", "--dir", dir, "--at", benchAt, "--format", "json"); code != ExitOK {
+			b.Fatalf("desired exited %d: %s", code, errOut)
+		}
+		desired += time.Since(start)
+		start = time.Now()
+		code, out, errOut := runCLI("diff", "--dir", dir, "--base", "HEAD~1", "--head", "HEAD", "--at", benchAt, "--format", "markdown")
+		if code != ExitOK {
+			b.Fatalf("diff exited %d: %s", code, errOut)
+		}
+		diff += time.Since(start)
+		if len(out) > markdownBudget {
+			b.Fatalf("the markdown is %d characters", len(out))
+		}
+	}
+	b.ReportMetric(desired.Seconds()/float64(b.N), "desired-s/op")
+	b.ReportMetric(diff.Seconds()/float64(b.N), "diff-s/op")
+	b.ReportMetric(diff.Seconds()/desired.Seconds(), "diff/desired")
 }

@@ -115,9 +115,7 @@ func (p *printer) columns(rows [][]string, flex int, width int, wrap bool) {
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			if i != flex {
-				widths[i] = max(widths[i], utf8.RuneCountInString(c))
-			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
 	room := -1 // what flex may take; -1: no limit
@@ -129,6 +127,7 @@ func (p *printer) columns(rows [][]string, flex int, width int, wrap bool) {
 			}
 		}
 		room = max(width-used-1, 20)
+		widths[flex] = min(widths[flex], room)
 	}
 	for _, r := range rows {
 		if flex >= len(r) || room < 0 {
