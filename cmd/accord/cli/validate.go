@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -29,8 +31,8 @@ Exit status 1 when there is any error; warnings are printed but pass.`,
 			if err != nil {
 				return err
 			}
-			if format != "text" && format != "json" {
-				return fmt.Errorf("--format %q: use text or json", format)
+			if format != "text" && format != "json" && format != "github" {
+				return fmt.Errorf("--format %q: use text, json or github", format)
 			}
 			s, diags, err := a.load()
 			if err != nil {
@@ -47,8 +49,11 @@ Exit status 1 when there is any error; warnings are printed but pass.`,
 				diags = append(diags, findingDiags(derive.Check(s, now), now, s.Settings.Timezone)...)
 				a.log.Debug("spec checked", slog.Int("instants", len(derive.Boundaries(s, now))+1), slog.Duration("duration", time.Since(start)))
 			}
-			if format == "json" {
+			switch format {
+			case "json":
 				return a.validateJSON(diags)
+			case "github":
+				return a.validateGitHub(diags)
 			}
 			a.printDiags(diags, sources)
 			if diags.HasErrors() {
@@ -65,7 +70,7 @@ Exit status 1 when there is any error; warnings are printed but pass.`,
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "validate as of this time (RFC 3339); default now")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json, or github (workflow commands that annotate a pull request's lines)")
 	return cmd
 }
 
@@ -113,6 +118,54 @@ func (a *app) validateJSON(diags hcl.Diagnostics) error {
 		return exitError{ExitError}
 	}
 	return nil
+}
+
+// validateGitHub prints each diagnostic as a GitHub Actions workflow
+// command (::error file=...,line=...,col=...::message), so that it lands on
+// the pull request's line; exit 1 on any error, as always.
+// https://docs.github.com/actions/reference/workflow-commands-for-github-actions
+func (a *app) validateGitHub(diags hcl.Diagnostics) error {
+	pr := newPrinter(a.env.Stdout)
+	for _, d := range diags {
+		pr.println(githubCommand(d))
+	}
+	if pr.err != nil {
+		return pr.err
+	}
+	if diags.HasErrors() {
+		return exitError{ExitError}
+	}
+	return nil
+}
+
+// githubCommand is one diagnostic as a workflow command.
+func githubCommand(d *hcl.Diagnostic) string {
+	level := "error"
+	if d.Severity != hcl.DiagError {
+		level = "warning"
+	}
+	props := []string{}
+	if r := d.Subject; r != nil {
+		props = append(props, "file="+githubProperty(filepath.ToSlash(r.Filename)),
+			fmt.Sprintf("line=%d", r.Start.Line), fmt.Sprintf("col=%d", r.Start.Column))
+		if r.End.Line > r.Start.Line {
+			props = append(props, fmt.Sprintf("endLine=%d", r.End.Line))
+		} else if r.End.Column > r.Start.Column {
+			props = append(props, fmt.Sprintf("endColumn=%d", r.End.Column))
+		}
+	}
+	props = append(props, "title="+githubProperty(d.Summary))
+	return fmt.Sprintf("::%s %s::%s", level, strings.Join(props, ","), githubData(d.Detail))
+}
+
+// githubData escapes a workflow command's message.
+func githubData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// githubProperty escapes a workflow command's property value.
+func githubProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
 // instant reads a --at style time: RFC 3339, or without an offset in loc
