@@ -1,6 +1,7 @@
 package spec_test
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -84,4 +85,49 @@ func checkRanges(t *testing.T, diags hcl.Diagnostics, size int) {
 			t.Errorf("diagnostic %q points outside the file: %+v", d.Summary, d.Subject)
 		}
 	}
+}
+
+// FuzzCampaign feeds arbitrary campaign sources, lock files and partner
+// campaign files to their readers: never a panic; a source that parses
+// names a repository and a directory inside it; a lock written and read
+// back is the same lock.
+func FuzzCampaign(f *testing.F) {
+	f.Add("git::https://example.com/acme/campaigns.git//holiday-2026?ref=v3", `campaign "holiday" {
+  source = "git::x//y"
+  commit = "0123"
+}
+`, `campaign {
+  partner      = "acme"
+  starts       = "2026-12-01"
+  ends         = "2026-12-26"
+  max_discount = "25%"
+  eligible {
+    brands = ["Acme"]
+  }
+}
+`)
+	f.Add("git::../campaigns//a/../../b", `campaign {}`, `campaign { starts = 1 }`)
+	f.Add("git::ssh://git@example.com/x.git?ref=main&x=1", "", "campaign {}\ncampaign {}\n")
+	f.Fuzz(func(t *testing.T, source, lockFile, campaignFile string) {
+		if src, err := spec.ParseCampaignSource(source); err == nil {
+			if src.URL == "" || src.Dir == "" || strings.HasPrefix(src.Dir, "..") || strings.HasPrefix(src.Dir, "/") {
+				t.Errorf("%q parsed to %+v", source, src)
+			}
+		}
+		if locks, diags := spec.ParseLocks([]byte(lockFile), "accord.lock.hcl"); !diags.HasErrors() {
+			again, d := spec.ParseLocks(spec.FormatLocks(locks), "accord.lock.hcl")
+			if d.HasErrors() || len(again) != len(locks) {
+				t.Errorf("a lock file does not read back: %v\n%s", d, spec.FormatLocks(locks))
+			}
+			for k, v := range locks {
+				if again[k] != v {
+					t.Errorf("lock %q reads back as %+v, was %+v", k, again[k], v)
+				}
+			}
+		}
+		def, diags := spec.LoadCampaign(fstest.MapFS{"campaign.hcl": {Data: []byte(campaignFile)}}, "c", nil)
+		if def == nil && !diags.HasErrors() {
+			t.Fatal("no campaign and no error")
+		}
+	})
 }

@@ -40,6 +40,10 @@ type Options struct {
 	// LookupEnv reads the environment: ACCORD_VAR_NAME overrides and env().
 	// Nil means an empty environment.
 	LookupEnv funcs.LookupEnv
+	// Campaigns holds the local copies of imported campaigns, by commit
+	// (.accord/campaigns in the spec directory on disk; accord campaigns
+	// get fills it). Nil: a spec that imports a campaign fails to load.
+	Campaigns fs.FS
 }
 
 // LoadDir loads the spec in a directory of the file system.
@@ -78,6 +82,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "stock_source", LabelNames: []string{"name"}},
 		{Type: "pool", LabelNames: []string{"name"}},
 		{Type: "price_matrix", LabelNames: []string{"name"}},
+		{Type: "campaign", LabelNames: []string{"name"}},
 		{Type: "promotion", LabelNames: []string{"name"}},
 		{Type: "parity", LabelNames: []string{"name"}},
 		{Type: "listing"},
@@ -135,6 +140,7 @@ func Load(fsys fs.FS, opts Options) (*Spec, hcl.Diagnostics) {
 	l.decodeLocals(blocks["locals"])
 	l.decodeChannels(blocks["channel"], single(l, blocks["drift"]))
 	l.decodeStockSources(blocks["stock_source"])
+	l.decodeCampaigns(blocks["campaign"])
 	l.decodePools(blocks["pool"])
 	l.decodeMatrices(blocks["price_matrix"])
 	l.decodePromotions(blocks["promotion"])
@@ -159,6 +165,9 @@ type loader struct {
 	// declaredChannels holds every channel name declared, even one whose
 	// block failed to decode.
 	declaredChannels map[string]bool
+	// declaredCampaigns holds every campaign name imported, even one that
+	// failed to load; a promotion joining it is not reported again.
+	declaredCampaigns map[string]bool
 	// productsBuilt reports that `products` is in the evaluation context.
 	productsBuilt bool
 }
@@ -183,7 +192,7 @@ func (l *loader) parse() []*hcl.File {
 	}
 	var names []string
 	for _, e := range entries {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") && !strings.HasPrefix(e.Name(), ".") {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") && !strings.HasPrefix(e.Name(), ".") && e.Name() != LockFile {
 			names = append(names, e.Name())
 		}
 	}

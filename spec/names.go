@@ -85,3 +85,7 @@ func (s *Spec) SuggestSKU(sku string) string {
 	}
 	return suggest(sku, cands)
 }
+
+// Suggest returns the candidate a mistyped name most likely meant, or "",
+// by the rules the loader's "Did you mean" follows.
+func Suggest(name string, candidates []string) string { return suggest(name, candidates) }

@@ -47,9 +47,9 @@ func (l *loader) time(a *hcl.Attribute) (time.Time, bool) {
 
 func (l *loader) decodePromotions(blocks []*hcl.Block) {
 	schema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "starts", Required: true}, {Name: "ends", Required: true}, {Name: "channels"}, {Name: "skus"},
+		{Name: "starts"}, {Name: "ends"}, {Name: "channels"}, {Name: "skus"},
 		{Name: "where"}, {Name: "discount"}, {Name: "price"}, {Name: "priority"}, {Name: "partner"},
-		{Name: "min_discount"}, {Name: "max_discount"},
+		{Name: "min_discount"}, {Name: "max_discount"}, {Name: "campaign"},
 	}}
 	seen := map[string]*Promotion{}
 	var pending []pendingPromotion
@@ -67,23 +67,13 @@ func (l *loader) decodePromotions(blocks []*hcl.Block) {
 		p := &Promotion{Name: name, Range: b.DefRange}
 		seen[name] = p
 		c := l.content(b.Body, schema)
-		ok := c.Attributes["starts"] != nil && c.Attributes["ends"] != nil
-		if a := c.Attributes["starts"]; a != nil {
-			p.WindowRange = a.Range
-			t, good := l.time(a)
-			p.Starts, ok = t, ok && good
+		var camp *Campaign
+		ok := true
+		if a := c.Attributes["campaign"]; a != nil {
+			camp, ok = l.campaignOf(a)
 		}
-		if a := c.Attributes["ends"]; a != nil {
-			if p.WindowRange.Filename != "" {
-				p.WindowRange = hcl.RangeOver(p.WindowRange, a.Range)
-			}
-			t, good := l.time(a)
-			p.Ends, ok = t, ok && good
-			if ok && !p.Ends.After(p.Starts) {
-				l.errAt(a.Expr.Range(), "Promotion ends before it starts", fmt.Sprintf("%s ends at %s, which is not after its start %s. ends is exclusive: the promotion runs from starts up to, not including, ends.",
-					where, p.Ends.Format(time.RFC3339), p.Starts.Format(time.RFC3339)))
-				ok = false
-			}
+		if !l.decodeWindow(p, c, b, camp, where) {
+			ok = false
 		}
 		if a := c.Attributes["channels"]; a != nil {
 			chans, good := l.channelList(a, where)
@@ -93,6 +83,9 @@ func (l *loader) decodePromotions(blocks []*hcl.Block) {
 			}
 		}
 		if !l.decodeDiscount(p, c, where) {
+			ok = false
+		}
+		if camp != nil && ok && !l.joinCampaign(p, camp, c.Attributes["campaign"].Range, c.Attributes["starts"] != nil || c.Attributes["ends"] != nil, where) {
 			ok = false
 		}
 		if a := c.Attributes["priority"]; a != nil {
@@ -117,8 +110,64 @@ func (l *loader) decodePromotions(blocks []*hcl.Block) {
 		}
 	}
 	for _, pp := range l.coverage(pending) {
+		if pp.p.Campaign != nil && !l.checkEligible(pp.p, pp.skus != nil || pp.where != nil, pp.p.Range) {
+			continue
+		}
 		l.spec.Promotions = append(l.spec.Promotions, pp.p)
 	}
+}
+
+// decodeWindow reads a promotion's starts and ends. A promotion that joins
+// a campaign may leave either out and take the campaign's; any other needs
+// both.
+func (l *loader) decodeWindow(p *Promotion, c *hcl.BodyContent, b *hcl.Block, camp *Campaign, where string) bool {
+	ok := true
+	for _, name := range []string{"starts", "ends"} {
+		a := c.Attributes[name]
+		if a == nil {
+			if c.Attributes["campaign"] == nil {
+				l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing required argument",
+					Detail:  fmt.Sprintf("The argument %q is required, but no definition was found. %s needs a window (starts and ends), unless it joins a campaign and takes the campaign's.", name, where),
+					Subject: b.Body.MissingItemRange().Ptr()})
+				ok = false
+			} else if camp != nil {
+				if name == "starts" {
+					p.Starts = camp.Def.Starts
+				} else {
+					p.Ends = camp.Def.Ends
+				}
+			}
+			continue
+		}
+		if p.WindowRange.Filename == "" {
+			p.WindowRange = a.Range
+		} else {
+			p.WindowRange = hcl.RangeOver(p.WindowRange, a.Range)
+		}
+		t, good := l.time(a)
+		if !good {
+			ok = false
+			continue
+		}
+		if name == "starts" {
+			p.Starts = t
+		} else {
+			p.Ends = t
+		}
+	}
+	if p.WindowRange.Filename == "" {
+		p.WindowRange = p.Range
+	}
+	if ok && !p.Starts.IsZero() && !p.Ends.IsZero() && !p.Ends.After(p.Starts) {
+		rng := p.WindowRange
+		if a := c.Attributes["ends"]; a != nil {
+			rng = a.Expr.Range()
+		}
+		l.errAt(rng, "Promotion ends before it starts", fmt.Sprintf("%s ends at %s, which is not after its start %s. ends is exclusive: the promotion runs from starts up to, not including, ends.",
+			where, p.Ends.Format(time.RFC3339), p.Starts.Format(time.RFC3339)))
+		ok = false
+	}
+	return ok
 }
 
 // pendingPromotion is a decoded promotion whose coverage is not yet known.

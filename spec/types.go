@@ -35,7 +35,9 @@ type Spec struct {
 	Pools        []*Pool
 	Matrices     []*PriceMatrix
 	Promotions   []*Promotion
-	Parities     []*Parity
+	// Campaigns are the partner campaigns the spec imports, in name order.
+	Campaigns []*Campaign
+	Parities  []*Parity
 	// Listing is nil when the spec has no listing block.
 	Listing *Listing
 	Drift   Drift
@@ -289,11 +291,13 @@ type Promotion struct {
 	Channels []string // nil: every channel
 	// Covers is indexed like Spec.Products: the SKUs the promotion's skus
 	// and where select.
-	Covers      []bool
-	CoverCount  int
-	Discount    money.Discount
-	Priority    int64
-	Partner     string
+	Covers     []bool
+	CoverCount int
+	Discount   money.Discount
+	Priority   int64
+	Partner    string
+	// Campaign is the partner campaign the promotion opts in to, or nil.
+	Campaign    *Campaign
 	MinDiscount decimal.NullDecimal
 	MaxDiscount decimal.NullDecimal
 

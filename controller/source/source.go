@@ -9,6 +9,7 @@
 package source
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -310,3 +312,44 @@ func (i entryInfo) Sys() any           { return nil }
 // WorkingTree is the working tree's directory dir as an fs.FS: the spec as
 // it is on disk now, committed or not.
 func WorkingTree(dir string) fs.FS { return os.DirFS(dir) }
+
+// Mirror is a bare clone of a remote repository kept on disk (never in
+// memory: a clone held in memory costs many times the repository's size),
+// fetched again on demand.
+type Mirror struct {
+	Repo
+	url string
+}
+
+// OpenMirror opens the mirror of url in dir, cloning it there the first
+// time. url is anything go-git clones: https://, ssh://, file:// or a local
+// path.
+func OpenMirror(ctx context.Context, dir, url string) (*Mirror, error) {
+	r, err := git.PlainOpen(dir)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		r, err = git.PlainCloneContext(ctx, dir, true, &git.CloneOptions{URL: url, Tags: git.AllTags})
+		if err != nil {
+			_ = os.RemoveAll(dir) // a half-made clone would be mistaken for one later
+			return nil, fmt.Errorf("clone %s: %w", url, err)
+		}
+		return &Mirror{Repo: Repo{r: r}, url: url}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open the mirror of %s in %s: %w", url, dir, err)
+	}
+	return &Mirror{Repo: Repo{r: r}, url: url}, nil
+}
+
+// Fetch brings the mirror up to date with its remote: branches and tags,
+// moved tags included.
+func (m *Mirror) Fetch(ctx context.Context) error {
+	err := m.r.FetchContext(ctx, &git.FetchOptions{
+		RefSpecs: []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"},
+		Tags:     git.AllTags,
+		Force:    true,
+	})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("fetch %s: %w", m.url, err)
+	}
+	return nil
+}

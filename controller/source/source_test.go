@@ -1,9 +1,11 @@
 package source
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -159,5 +161,89 @@ func TestMergeBaseAndDefaultBranch(t *testing.T) {
 	mb, err := r.MergeBase(feature, main)
 	if err != nil || mb.Hash != base {
 		t.Errorf("merge base = %v, %v; want %s", mb, err, base)
+	}
+}
+
+// A mirror of a local repository, made with go-git alone: cloned once onto
+// disk, fetched again when the remote moves, a tag read at its commit.
+func TestMirror(t *testing.T) {
+	k := newRepo(t)
+	k.commit("v1", map[string]*string{"holiday/campaign.hcl": text("one\n")})
+	head, _ := k.repo.Head()
+	if _, err := k.repo.CreateTag("v1", head.Hash(), nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "mirror")
+	m, err := OpenMirror(ctx, dir, k.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Resolve("v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := c.FS("holiday")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := fs.ReadFile(fsys, "campaign.hcl"); err != nil || string(b) != "one\n" {
+		t.Fatalf("campaign.hcl at v1 = %q, %v", b, err)
+	}
+	k.commit("v2", map[string]*string{"holiday/campaign.hcl": text("two\n")})
+	head, _ = k.repo.Head()
+	if _, err := k.repo.CreateTag("v2", head.Hash(), nil); err != nil {
+		t.Fatal(err)
+	}
+	again, err := OpenMirror(ctx, dir, k.dir) // the clone on disk, not a new one
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Resolve("v2"); err == nil {
+		t.Fatal("v2 resolved before the mirror was fetched")
+	}
+	if err := again.Fetch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := again.Resolve("v2")
+	if err != nil || c2.Hash == c.Hash {
+		t.Fatalf("v2 after fetch = %v, %v", c2, err)
+	}
+	if err := again.Fetch(ctx); err != nil {
+		t.Errorf("a fetch with nothing new: %v", err)
+	}
+}
+
+// Commits reads any commit of several repositories by its hash, and only
+// by a full one.
+func TestCommits(t *testing.T) {
+	a, b := newRepo(t), newRepo(t)
+	a.commit("a", map[string]*string{"holiday/campaign.hcl": text("a\n"), "holiday/notes/x.txt": text("x\n")})
+	ha, _ := a.repo.Head()
+	b.commit("b", map[string]*string{"summer/campaign.hcl": text("b\n")})
+	hb, _ := b.repo.Head()
+	ra, err := OpenDir(a.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := OpenDir(b.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := Commits(ra, rb)
+	sub, err := fs.Sub(fsys, ha.Hash().String()+"/holiday")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fstest.TestFS(sub, "campaign.hcl", "notes/x.txt"); err != nil {
+		t.Error(err)
+	}
+	if got, err := fs.ReadFile(fsys, hb.Hash().String()+"/summer/campaign.hcl"); err != nil || string(got) != "b\n" {
+		t.Errorf("summer/campaign.hcl = %q, %v", got, err)
+	}
+	for _, name := range []string{ha.Hash().String()[:12] + "/holiday/campaign.hcl", strings.Repeat("0", 40) + "/holiday/campaign.hcl", ha.Hash().String() + "/nothing"} {
+		if _, err := fs.Stat(fsys, name); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Stat(%s) = %v, want not exist", name, err)
+		}
 	}
 }

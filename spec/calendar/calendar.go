@@ -50,13 +50,34 @@ type Overlap struct {
 	Winner   string
 }
 
+// CampaignEntry is a partner campaign the spec imports, joined or not:
+// the joint calendar the partners agreed on, beside the seller's own.
+type CampaignEntry struct {
+	Campaign *spec.Campaign
+	// Joined lists the promotions that opt in to it (none: not joined).
+	Joined []string
+	Status Status
+}
+
 // Calendar is the promotion calendar over a window.
 type Calendar struct {
-	Now      time.Time
-	From, To time.Time // zero: unbounded
-	Entries  []Entry
-	Changes  []Change
-	Overlaps []Overlap
+	Now       time.Time
+	From, To  time.Time // zero: unbounded
+	Entries   []Entry
+	Changes   []Change
+	Overlaps  []Overlap
+	Campaigns []CampaignEntry
+}
+
+// status is where a window [starts, ends) stands at now.
+func status(now, starts, ends time.Time) Status {
+	switch {
+	case now.Before(starts):
+		return Scheduled
+	case now.Before(ends):
+		return Active
+	}
+	return Ended
 }
 
 // Build returns the calendar of the promotions whose window meets
@@ -101,13 +122,7 @@ func Build(s *spec.Spec, now, from, to time.Time) *Calendar {
 		return (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to))
 	}
 	for _, p := range promos {
-		e := Entry{Promotion: p, Channels: channelsOf(p), SKUs: p.CoverCount, Status: Scheduled}
-		switch {
-		case p.Active(now):
-			e.Status = Active
-		case !now.Before(p.Ends):
-			e.Status = Ended
-		}
+		e := Entry{Promotion: p, Channels: channelsOf(p), SKUs: p.CoverCount, Status: status(now, p.Starts, p.Ends)}
 		cal.Entries = append(cal.Entries, e)
 		if inWindow(p.Starts) {
 			c := change(p.Starts)
@@ -129,6 +144,26 @@ func Build(s *spec.Spec, now, from, to time.Time) *Calendar {
 			}
 		}
 	}
+	for _, c := range s.Campaigns {
+		d := c.Def
+		if (!to.IsZero() && !d.Starts.Before(to)) || (!from.IsZero() && !d.Ends.After(from)) {
+			continue
+		}
+		e := CampaignEntry{Campaign: c, Status: status(now, d.Starts, d.Ends)}
+		for _, p := range s.Promotions {
+			if p.Campaign == c {
+				e.Joined = append(e.Joined, p.Name)
+			}
+		}
+		cal.Campaigns = append(cal.Campaigns, e)
+	}
+	sort.SliceStable(cal.Campaigns, func(i, j int) bool {
+		a, b := cal.Campaigns[i].Campaign, cal.Campaigns[j].Campaign
+		if !a.Def.Starts.Equal(b.Def.Starts) {
+			return a.Def.Starts.Before(b.Def.Starts)
+		}
+		return a.Name < b.Name
+	})
 	return cal
 }
 

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
 	"github.com/accordhq/accord/spec"
 	"github.com/accordhq/accord/spec/calendar"
+	"github.com/accordhq/accord/spec/money"
 )
 
 func (a *app) calendarCommand() *cobra.Command {
@@ -88,6 +90,7 @@ func writeCalendarText(w io.Writer, cal *calendar.Calendar, tz *time.Location, s
 	pr.printf("Promotion calendar, %s (%s)\n\n", window, tz)
 	if len(cal.Entries) == 0 {
 		pr.println("No promotions in this window.")
+		writeCampaignsText(pr, cal, tz)
 		return pr.err
 	}
 	t := pr.table()
@@ -115,9 +118,9 @@ func writeCalendarText(w io.Writer, cal *calendar.Calendar, tz *time.Location, s
 	}
 	if len(cal.Overlaps) == 0 {
 		pr.println("\nNo overlaps.")
-		return pr.err
+	} else {
+		pr.println("\nOverlaps")
 	}
-	pr.println("\nOverlaps")
 	for _, o := range cal.Overlaps {
 		outcome := o.Winner + " wins"
 		if o.Conflict {
@@ -126,7 +129,37 @@ func writeCalendarText(w io.Writer, cal *calendar.Calendar, tz *time.Location, s
 		pr.printf("  %s and %s, %s to %s, on %s for %s: %s\n", o.A, o.B, o.From.In(tz).Format(calTime), o.To.In(tz).Format(calTime),
 			strings.Join(o.Channels, ","), plural(o.SKUs, "SKU"), outcome)
 	}
+	writeCampaignsText(pr, cal, tz)
 	return pr.err
+}
+
+// writeCampaignsText lists the partner campaigns the spec imports, joined
+// or not, with their partner, terms and funding.
+func writeCampaignsText(pr *printer, cal *calendar.Calendar, tz *time.Location) {
+	if len(cal.Campaigns) == 0 {
+		return
+	}
+	pr.println("\nPartner campaigns")
+	t := pr.table()
+	t.println("CAMPAIGN\tPARTNER\tTHEME\tSTARTS\tENDS\tDISCOUNT\tFUNDING\tSTATUS\tJOINED BY")
+	for _, e := range cal.Campaigns {
+		d := e.Campaign.Def
+		joined := "not joined"
+		if len(e.Joined) > 0 {
+			joined = strings.Join(e.Joined, ",")
+		}
+		t.printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Campaign.Name, d.Partner, dashIfEmpty(d.Theme), d.Starts.In(tz).Format(calTime), d.Ends.In(tz).Format(calTime),
+			campaignBounds(d), fundingText(d), e.Status, joined)
+	}
+	t.flush()
+}
+
+// fundingText is the share of the discount a partner funds, or "-".
+func fundingText(d *spec.CampaignDef) string {
+	if !d.Funding.Valid {
+		return "-"
+	}
+	return money.FormatPercent(d.Funding.Decimal)
 }
 
 type calendarJSON struct {
@@ -136,6 +169,23 @@ type calendarJSON struct {
 	Promotions []promotionJSON `json:"promotions"`
 	Changes    []changeJSON    `json:"changes"`
 	Overlaps   []overlapJSON   `json:"overlaps"`
+	Campaigns  []campaignJSON  `json:"campaigns"`
+}
+
+type campaignJSON struct {
+	Name        string   `json:"name"`
+	Partner     string   `json:"partner"`
+	Theme       *string  `json:"theme"`
+	Source      string   `json:"source"`
+	Commit      string   `json:"commit"`
+	Starts      string   `json:"starts"`
+	Ends        string   `json:"ends"`
+	Channels    []string `json:"channel_types"`
+	MinDiscount *string  `json:"min_discount"`
+	MaxDiscount *string  `json:"max_discount"`
+	Funding     *string  `json:"funding"`
+	Status      string   `json:"status"`
+	Joined      []string `json:"joined_by"`
 }
 
 type promotionJSON struct {
@@ -148,6 +198,7 @@ type promotionJSON struct {
 	Discount string   `json:"discount"`
 	Priority int64    `json:"priority"`
 	Status   string   `json:"status"`
+	Campaign *string  `json:"campaign"`
 }
 
 type changeJSON struct {
@@ -193,11 +244,28 @@ func orEmpty(s []string) []string {
 
 func writeCalendarJSON(w io.Writer, cal *calendar.Calendar, scale int32) error {
 	out := calendarJSON{At: rfc(cal.Now), From: optTime(cal.From), To: optTime(cal.To),
-		Promotions: []promotionJSON{}, Changes: []changeJSON{}, Overlaps: []overlapJSON{}}
+		Promotions: []promotionJSON{}, Changes: []changeJSON{}, Overlaps: []overlapJSON{}, Campaigns: []campaignJSON{}}
 	for _, e := range cal.Entries {
 		p := e.Promotion
-		out.Promotions = append(out.Promotions, promotionJSON{Name: p.Name, Starts: rfc(p.Starts), Ends: rfc(p.Ends), Channels: e.Channels,
-			Partner: optString(p.Partner), SKUs: e.SKUs, Discount: p.Discount.Format(scale), Priority: p.Priority, Status: string(e.Status)})
+		pj := promotionJSON{Name: p.Name, Starts: rfc(p.Starts), Ends: rfc(p.Ends), Channels: e.Channels,
+			Partner: optString(p.Partner), SKUs: e.SKUs, Discount: p.Discount.Format(scale), Priority: p.Priority, Status: string(e.Status)}
+		if p.Campaign != nil {
+			pj.Campaign = &p.Campaign.Name
+		}
+		out.Promotions = append(out.Promotions, pj)
+	}
+	pct := func(d decimal.NullDecimal) *string {
+		if !d.Valid {
+			return nil
+		}
+		s := money.FormatPercent(d.Decimal)
+		return &s
+	}
+	for _, e := range cal.Campaigns {
+		c, d := e.Campaign, e.Campaign.Def
+		out.Campaigns = append(out.Campaigns, campaignJSON{Name: c.Name, Partner: d.Partner, Theme: optString(d.Theme), Source: c.SourceText, Commit: c.Commit,
+			Starts: rfc(d.Starts), Ends: rfc(d.Ends), Channels: orEmpty(d.Channels), MinDiscount: pct(d.MinDiscount), MaxDiscount: pct(d.MaxDiscount),
+			Funding: pct(d.Funding), Status: string(e.Status), Joined: orEmpty(e.Joined)})
 	}
 	for _, c := range cal.Changes {
 		out.Changes = append(out.Changes, changeJSON{At: rfc(c.At), Starts: orEmpty(c.Starts), Ends: orEmpty(c.Ends)})

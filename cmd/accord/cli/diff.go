@@ -163,7 +163,7 @@ func (a *app) diffSide(repo *source.Repo, rel, rev, which string) (*spec.Spec, r
 	if err != nil {
 		return nil, review.Revision{}, nil, err
 	}
-	opts := spec.Options{Dir: a.dir, Types: a.registry(), Vars: vars, LookupEnv: a.env.LookupEnv}
+	opts := spec.Options{Dir: a.dir, Types: a.registry(), Vars: vars, LookupEnv: a.env.LookupEnv, Campaigns: a.campaignFS()}
 	var (
 		s      *spec.Spec
 		diags  hcl.Diagnostics

@@ -26,7 +26,7 @@ func (a *app) load() (*spec.Spec, hcl.Diagnostics, error) {
 		return nil, nil, err
 	}
 	start := time.Now()
-	s, diags := spec.LoadDir(a.dir, spec.Options{Types: a.registry(), Vars: vars, LookupEnv: a.env.LookupEnv})
+	s, diags := spec.LoadDir(a.dir, spec.Options{Types: a.registry(), Vars: vars, LookupEnv: a.env.LookupEnv, Campaigns: a.campaignFS()})
 	if s != nil {
 		a.log.Debug("spec loaded", slog.String("dir", a.dir), slog.Int("products", len(s.Products)), slog.Int("channels", len(s.Channels)), slog.Duration("duration", time.Since(start)))
 	}
