@@ -182,6 +182,22 @@ func TestDiffBetweenCommits(t *testing.T) {
 		t.Errorf("revisions %v %v", m["base"], m["head"])
 	}
 
+	// The pull-request comment, as docs/pull-request-comment.md shows it
+	// (the commits are made at fixed times, so their hashes are stable).
+	var md, mdErr bytes.Buffer
+	if code := Run(context.Background(), []string{"diff", "--dir", dir, "--base", "HEAD~1", "--head", "HEAD", "--at", "2026-11-30T12:00:00Z", "--format", "markdown"}, benchEnv(&md, &mdErr)); code != ExitOK {
+		t.Fatalf("diff --format markdown: exit %d\n%s", code, mdErr.String())
+	}
+	golden := filepath.Join("..", "..", "..", "docs", "pull-request-comment.md")
+	if os.Getenv("ACCORD_UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(golden, md.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(golden); err != nil || string(want) != md.String() {
+		t.Errorf("diff --format markdown differs from %s (ACCORD_UPDATE_GOLDEN=1 rewrites it; %v):\n%s", golden, err, md.String())
+	}
+
 	// No change: said so, exit 0 even with --detailed-exitcode.
 	var out, errOut bytes.Buffer
 	code = Run(context.Background(), []string{"diff", "--dir", dir, "--base", "HEAD", "--at", "2026-11-30T12:00:00Z", "--detailed-exitcode"}, benchEnv(&out, &errOut))
