@@ -576,6 +576,15 @@ func (l *loader) joinCampaign(p *Promotion, c *Campaign, ref hcl.Range, windowGi
 			ok = false
 		}
 	}
+	if p.Channels == nil && def.Channels != nil {
+		// No channels named: the spec's channels of the campaign's types.
+		p.Channels = []string{}
+		for _, ch := range l.spec.Channels {
+			if def.OnChannelType(ch.Type) {
+				p.Channels = append(p.Channels, ch.Name)
+			}
+		}
+	}
 	for _, name := range p.Channels {
 		if ch, _, found := l.spec.Channel(name); found && !def.OnChannelType(ch.Type) {
 			l.errAt(p.Range, "Channel outside the campaign", fmt.Sprintf("%s runs on %s (type %s); campaign %q runs on %s only.", where, name, ch.Type, c.Name, strings.Join(def.Channels, ", ")))
