@@ -83,7 +83,7 @@ func (c *Channel) write(ctx context.Context, changes []adapters.Change, req *req
 	if err := ctx.Err(); err != nil {
 		return failAll(len(changes), err)
 	}
-	crash, err := c.countBatch(db, tx, req)
+	crash, interrupt, err := c.countBatch(db, tx, req)
 	if err != nil {
 		return failAll(len(changes), &adapters.TemporaryError{Message: err.Error()})
 	}
@@ -95,6 +95,18 @@ func (c *Channel) write(ctx context.Context, changes []adapters.Change, req *req
 	}
 	if crash {
 		killSelf()
+	}
+	if interrupt {
+		interruptSelf()
+		// Answer once the signal has been handled (the apply's context
+		// ends), as a batch in flight when Ctrl-C is pressed does: the
+		// apply then sends nothing more, however loaded the machine.
+		t := time.NewTimer(10 * time.Second)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
 	}
 	if req.timedOut {
 		return failAll(len(changes), errTimedOut)
@@ -135,23 +147,22 @@ func (c *Channel) writeIn(ctx context.Context, tx *sql.Tx, changes []adapters.Ch
 var errTimedOut = &adapters.TemporaryError{Message: "request timed out", Timeout: true}
 
 // countBatch counts a batch that lands and reports whether the crash hook
-// fires on it. The interrupt hook signals the process at once (the signal
-// is handled after the batch's answer). Each fires once.
-func (c *Channel) countBatch(ctx context.Context, q querier, req *request) (bool, error) {
+// or the interrupt hook fires on it; each fires once, and write acts on it
+// once the batch has committed.
+func (c *Channel) countBatch(ctx context.Context, q querier, req *request) (crash, interrupt bool, err error) {
 	c.batches++
-	crash := req.faults.CrashAfter > 0 && c.batches >= req.faults.CrashAfter
-	interrupt := req.faults.InterruptAfter > 0 && c.batches >= req.faults.InterruptAfter
+	crash = req.faults.CrashAfter > 0 && c.batches >= req.faults.CrashAfter
+	interrupt = req.faults.InterruptAfter > 0 && c.batches >= req.faults.InterruptAfter
 	if !crash && !interrupt {
-		return false, nil
+		return false, false, nil
 	}
 	if crash {
 		req.faults.CrashAfter = 0
 	}
 	if interrupt {
 		req.faults.InterruptAfter = 0
-		interruptSelf()
 	}
-	return crash, writeFaults(ctx, q, c.name, req.faults)
+	return crash, interrupt, writeFaults(ctx, q, c.name, req.faults)
 }
 
 // interruptSelf sends the process SIGINT, as Ctrl-C at its terminal would.
