@@ -25,6 +25,30 @@ type Kind struct {
 	// Open builds the adapter for one channel block; nil when the kind is
 	// known to the spec language but its adapter is not in this build yet.
 	Open func(ctx context.Context, setup Setup) (Channel, error)
+	// Profile is what accord knows of the marketplace without calling it.
+	Profile Profile
+}
+
+// Profile is what accord knows of a channel type's marketplace without
+// calling it: what accord report's playbook says of the channel. It lives
+// with the kind, so that the words about a marketplace are kept beside the
+// adapter that talks to it.
+type Profile struct {
+	// Marketplace names it for people: "Amazon", "TikTok Shop".
+	Marketplace string
+	// PricingPolicy says in plain words the marketplace's rule on prices
+	// that parity protects, or why there is none.
+	PricingPolicy string
+	// Requires lists the catalog columns ("gtin", "brand") a listing must
+	// have, or the marketplace refuses or suppresses it.
+	Requires []string
+	// TitleLimit is the marketplace's limit on a title in characters (0
+	// when accord knows none).
+	TitleLimit int
+	// ComparesQuantities says the adapter's quantity writes are
+	// compare-and-set (its channels are QuantityCAS). The conformance suite
+	// holds it to what the adapter does.
+	ComparesQuantities bool
 }
 
 // StockKind describes one kind of stock source (the `type` of a

@@ -82,7 +82,7 @@ func (l *loader) decodeChannels(blocks []*hcl.Block, drift *hcl.Block) {
 	l.spec.Drift = l.decodeDrift(drift, driftDefaults)
 	schema := &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{
-			{Name: "type", Required: true}, {Name: "currency"}, {Name: "fx_rate"}, {Name: "sku_column"},
+			{Name: "type", Required: true}, {Name: "currency"}, {Name: "fx_rate"}, {Name: "sku_column"}, {Name: "orders_per_day"},
 		},
 		Blocks: []hcl.BlockHeaderSchema{{Type: "config"}, {Type: "drift"}},
 	}
@@ -149,6 +149,17 @@ func (l *loader) decodeChannels(blocks []*hcl.Block, drift *hcl.Block) {
 					ok = false
 				}
 				ch.SKUColumn = col
+			}
+		}
+		if a := c.Attributes["orders_per_day"]; a != nil {
+			ch.OrdersRange = a.Expr.Range()
+			if n, good := l.number(a); good && !n.IsNegative() {
+				ch.OrdersPerDay = decimal.NullDecimal{Decimal: n, Valid: true}
+			} else if good {
+				l.errAt(a.Expr.Range(), "Invalid order rate", fmt.Sprintf("orders_per_day is the channel's orders a day, zero or more; it is %s.", n))
+				ok = false
+			} else {
+				ok = false
 			}
 		}
 		var cfg, drift *hcl.Block

@@ -113,10 +113,14 @@ type Channel struct {
 	// Drift is the effective drift policy: the channel's block over the
 	// top-level one.
 	Drift Drift
+	// OrdersPerDay is the channel's typical orders a day, for the report's
+	// oversell estimate; unset when the spec does not say.
+	OrdersPerDay decimal.NullDecimal
 
 	Range       hcl.Range
 	TypeRange   hcl.Range
 	FXRateRange hcl.Range
+	OrdersRange hcl.Range
 }
 
 // ChannelSKU returns the SKU the channel knows the product by, and false

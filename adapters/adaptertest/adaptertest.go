@@ -39,6 +39,9 @@ import (
 type Harness struct {
 	// New makes a fresh channel holding nothing.
 	New func(t *testing.T) Fixture
+	// Kind is the adapter's kind, whose Profile the suite holds to what the
+	// adapter does.
+	Kind adapters.Kind
 }
 
 // Fixture is one channel for the suite.
@@ -68,6 +71,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ApplyCancelled", func(t *testing.T) { testApplyCancelled(t, h) })
 	t.Run("Ref", func(t *testing.T) { testRef(t, h) })
 	t.Run("CompareAndSet", func(t *testing.T) { testCAS(t, h) })
+	t.Run("Profile", func(t *testing.T) { testProfile(t, h) })
 	t.Run("Create", func(t *testing.T) { testCreate(t, h) })
 	t.Run("ConfirmAfterRestart", func(t *testing.T) { testConfirm(t, h) })
 }
@@ -463,6 +467,22 @@ func testCAS(t *testing.T, h Harness) {
 	}
 	if got := observe(t, ch, nil)[ls[0].SKU].Quantity; got != ls[0].Quantity {
 		t.Errorf("the refused write changed the quantity to %v", got)
+	}
+}
+
+// testProfile holds the kind's Profile to the adapter: what the report
+// says of compare-and-set quantity writes is what the adapter does.
+func testProfile(t *testing.T, h Harness) {
+	if h.Kind.Name == "" {
+		t.Fatal("the harness names no Kind: the report could say anything of this adapter")
+	}
+	_, ch, _ := setup(t, h, 0)
+	_, cas := ch.(adapters.QuantityCAS)
+	if h.Kind.Profile.ComparesQuantities != cas {
+		t.Errorf("Kind.Profile.ComparesQuantities is %v, but the adapter is a QuantityCAS: %v", h.Kind.Profile.ComparesQuantities, cas)
+	}
+	if h.Kind.Profile.Marketplace == "" || h.Kind.Profile.PricingPolicy == "" {
+		t.Error("the Profile names no marketplace or says nothing of its pricing policy")
 	}
 }
 

@@ -20,11 +20,7 @@ func Registry() *adapters.Registry {
 	return adapters.NewRegistry(
 		sandbox.Kind,
 		file.Kind,
-		adapters.Kind{Name: "shopify", Summary: "Shopify GraphQL Admin API"},
-		adapters.Kind{Name: "amazon", Summary: "Amazon Selling Partner API, Listings Items"},
-		adapters.Kind{Name: "ebay", Summary: "eBay Sell Inventory API"},
-		adapters.Kind{Name: "walmart", Summary: "Walmart Marketplace API"},
-		adapters.Kind{Name: "tiktok", Summary: "TikTok Shop Open API"},
+		shopify, amazon, ebay, walmart, tiktok, shopee, lazada,
 	).WithStock(
 		file.StockKind,
 		sandbox.StockKind,

@@ -19,7 +19,7 @@ import (
 // The file channel seeds through its export, as the marketplace would
 // export it, and applies to its outbox, which the next read overlays.
 func TestConformance(t *testing.T) {
-	adaptertest.Run(t, adaptertest.Harness{New: func(t *testing.T) adaptertest.Fixture {
+	adaptertest.Run(t, adaptertest.Harness{Kind: Kind, New: func(t *testing.T) adaptertest.Fixture {
 		dir := t.TempDir()
 		f, diags := hclsyntax.ParseConfig([]byte(`export = "export.csv"`), "config.hcl", hcl.InitialPos)
 		if diags.HasErrors() {

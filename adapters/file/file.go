@@ -38,6 +38,11 @@ var Kind = adapters.Kind{
 	Summary: "export file in, outbox file out, for channels without an API",
 	Config:  configSpec,
 	Open:    Open,
+	Profile: adapters.Profile{
+		Marketplace: "File",
+		PricingPolicy: "A channel without an API: accord writes an outbox file that a person or another tool uploads, " +
+			"so its prices answer to the rules of the marketplace behind it.",
+	},
 }
 
 // configSpec is the schema of a file channel's config block.

@@ -15,7 +15,7 @@ import (
 // harness opens sandbox channels with the given config block, each fixture
 // in a directory of its own.
 func harness(config string) adaptertest.Harness {
-	return adaptertest.Harness{New: func(t *testing.T) adaptertest.Fixture {
+	return adaptertest.Harness{Kind: Kind, New: func(t *testing.T) adaptertest.Fixture {
 		dir := t.TempDir()
 		f, diags := hclsyntax.ParseConfig([]byte(config), "config.hcl", hcl.InitialPos)
 		if diags.HasErrors() {

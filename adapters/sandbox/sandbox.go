@@ -87,6 +87,12 @@ var Kind = adapters.Kind{
 	Summary: "simulated marketplace kept in a local file",
 	Config:  ConfigSpec,
 	Open:    Open,
+	Profile: adapters.Profile{
+		Marketplace: "Sandbox",
+		PricingPolicy: "A simulated marketplace kept in a local file, with no pricing policy: it stands in for a real one " +
+			"in examples and tests.",
+		ComparesQuantities: true,
+	},
 }
 
 // Config is a sandbox channel's decoded config block.
