@@ -28,6 +28,7 @@ package apply
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/controller/plan"
@@ -148,4 +149,21 @@ func lanes(s *spec.Spec, channels []string) [][]string {
 		}
 	}
 	return out
+}
+
+// Describe says in words the order in which an apply sends a change, for
+// the report's playbook: the phases above, and the channels push_order
+// sends one after another.
+func Describe(s *spec.Spec) []string {
+	steps := []string{
+		"Quantity decreases first, with price cuts on channels a parity rule holds, so nothing is oversold and no held channel sits above its limit while the others catch up.",
+		"Then every other price cut, and price rises on the channels parity rules compare against (an anchor rises before the channels held to it).",
+		"Then price rises on held channels, quantity increases, new listings and listing fields; a compare-at price travels with its listing's price.",
+	}
+	if s.Listing != nil && len(s.Listing.PushOrder) > 0 {
+		steps = append(steps, "Within each step "+strings.Join(s.Listing.PushOrder, ", then ")+" go one after another, each finishing before the next starts; the other channels go alongside.")
+	} else {
+		steps = append(steps, "Within each step the channels go in parallel (push_order in the listing block would send some one after another).")
+	}
+	return steps
 }

@@ -8,8 +8,11 @@ settings {
   timezone = "America/Los_Angeles"
 }
 
+# orders_per_day is each channel's typical order rate: accord report uses it
+# to estimate how likely an oversell is between two syncs.
 channel "shopify" {
-  type = "shopify"
+  type           = "shopify"
+  orders_per_day = 60
   config {
     shop         = "northwind-audio"
     api_version  = "2026-01"
@@ -19,8 +22,9 @@ channel "shopify" {
 
 # Amazon knows the products by their FBA seller SKUs.
 channel "amazon_us" {
-  type       = "amazon"
-  sku_column = "amazon_sku"
+  type           = "amazon"
+  sku_column     = "amazon_sku"
+  orders_per_day = 240
   config {
     region         = "na"
     marketplace_id = "ATVPDKIKX0DER"
@@ -37,7 +41,8 @@ channel "amazon_us" {
 }
 
 channel "tiktok" {
-  type = "tiktok"
+  type           = "tiktok"
+  orders_per_day = 120
   config {
     app_key      = env("TIKTOK_APP_KEY")
     app_secret   = env("TIKTOK_APP_SECRET")
@@ -47,7 +52,8 @@ channel "tiktok" {
 }
 
 channel "walmart" {
-  type = "walmart"
+  type           = "walmart"
+  orders_per_day = 45
   config {
     client_id     = env("WALMART_CLIENT_ID")
     client_secret = env("WALMART_CLIENT_SECRET")

@@ -1,6 +1,7 @@
 package derive
 
 import (
+	"context"
 	"sort"
 	"time"
 
@@ -19,7 +20,23 @@ type TimedFinding struct {
 // that will clash with a floor next week is an error today. Quantities are
 // left out, so no stock is needed.
 func Check(s *spec.Spec, now time.Time) []TimedFinding {
+	return CheckUntil(s, now, time.Time{})
+}
+
+// CheckUntil is Check over the promotion boundaries before until (every
+// one when until is zero): what the report reads for a window.
+func CheckUntil(s *spec.Spec, now, until time.Time) []TimedFinding {
 	e := New(s)
+	out, _ := e.CheckFrom(context.Background(), e.Derive(Options{At: now}), until)
+	return out
+}
+
+// CheckFrom is CheckUntil from a derivation already made at its instant
+// (with or without stock and fields): the findings of first, then those
+// that appear at a later promotion boundary before until. It stops with
+// ctx's error when ctx ends.
+func (e *Engine) CheckFrom(ctx context.Context, first *Result, until time.Time) ([]TimedFinding, error) {
+	s, now := e.s, first.At
 	seen := map[string]bool{}
 	var out []TimedFinding
 	collect := func(at time.Time, fs []Finding) {
@@ -32,31 +49,44 @@ func Check(s *spec.Spec, now time.Time) []TimedFinding {
 			out = append(out, TimedFinding{Finding: f, At: at})
 		}
 	}
-	collect(now, e.Derive(Options{At: now}).Findings)
+	collect(now, first.Findings)
 	for _, at := range Boundaries(s, now) {
-		// Only SKUs of a promotion that runs at this instant, or ends at
-		// it, can price differently here than just before: a promotion's
-		// end returns its SKUs to their regular prices, which may break a
-		// rule the sale price kept.
-		var skus []string
-		covered := make([]bool, len(s.Products))
-		for _, p := range s.Promotions {
-			if !p.Active(at) && !p.Ends.Equal(at) {
-				continue
-			}
-			for i, c := range p.Covers {
-				if c && !covered[i] {
-					covered[i] = true
-					skus = append(skus, s.Products[i].SKU)
-				}
-			}
+		if !until.IsZero() && !at.Before(until) {
+			break
 		}
+		skus := BoundarySKUs(s, at)
 		if len(skus) == 0 {
 			continue
 		}
-		collect(at, e.Derive(Options{At: at, SKUs: skus, NoFields: true}).Findings)
+		res, err := e.DeriveContext(ctx, Options{At: at, SKUs: skus, NoFields: true})
+		if err != nil {
+			return nil, err
+		}
+		collect(at, res.Findings)
 	}
-	return out
+	return out, nil
+}
+
+// BoundarySKUs returns the SKUs whose prices may change at a promotion
+// boundary: only SKUs of a promotion that runs at the instant, or ends at
+// it, can price differently there than just before (a promotion's end
+// returns its SKUs to their regular prices, which may break a rule the
+// sale price kept).
+func BoundarySKUs(s *spec.Spec, at time.Time) []string {
+	var skus []string
+	covered := make([]bool, len(s.Products))
+	for _, p := range s.Promotions {
+		if !p.Active(at) && !p.Ends.Equal(at) {
+			continue
+		}
+		for i, c := range p.Covers {
+			if c && !covered[i] {
+				covered[i] = true
+				skus = append(skus, s.Products[i].SKU)
+			}
+		}
+	}
+	return skus
 }
 
 // Boundaries returns the instants after now at which a promotion starts or

@@ -82,6 +82,10 @@ type Result struct {
 	// Traces holds each listing's derivation step by step, when
 	// Options.Trace is set.
 	Traces map[adapters.Key][]Step
+	// Floors holds the floor under each listing's price (its sale floor
+	// while a promotion sets the price), when Options.Floors is set; a
+	// listing without a floor has no entry.
+	Floors map[adapters.Key]decimal.Decimal
 }
 
 // Stock gives the on-hand quantity of a SKU at a stock source.
@@ -101,6 +105,9 @@ type Options struct {
 	NoFields bool
 	// Trace records every step of every listing, for explain.
 	Trace bool
+	// Floors records the floor under every listing's price, for the
+	// report's price charts.
+	Floors bool
 	// Workers is the number of goroutines; 0 means GOMAXPROCS.
 	Workers int
 }
@@ -205,6 +212,7 @@ func (e *Engine) DeriveContext(ctx context.Context, opts Options) (*Result, erro
 	res.Listings = make([]Listing, total)
 	findings := make([][]Finding, workers)
 	traces := make([]map[adapters.Key][]Step, workers)
+	floors := make([]map[adapters.Key]decimal.Decimal, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		lo, hi := w*chunk, min((w+1)*chunk, len(products))
@@ -225,7 +233,7 @@ func (e *Engine) DeriveContext(ctx context.Context, opts Options) (*Result, erro
 					sp.n++
 				})
 			}
-			findings[w], traces[w] = run.findings, run.traced
+			findings[w], traces[w], floors[w] = run.findings, run.traced, run.floors
 		}(w, lo, hi)
 	}
 	wg.Wait()
@@ -245,6 +253,14 @@ func (e *Engine) DeriveContext(ctx context.Context, opts Options) (*Result, erro
 		for _, t := range traces {
 			for k, v := range t {
 				res.Traces[k] = v
+			}
+		}
+	}
+	if opts.Floors {
+		res.Floors = map[adapters.Key]decimal.Decimal{}
+		for _, m := range floors {
+			for k, v := range m {
+				res.Floors[k] = v
 			}
 		}
 	}
@@ -320,6 +336,7 @@ type skuRun struct {
 	listed []bool
 	traces []*tracer
 	traced map[adapters.Key][]Step
+	floors map[adapters.Key]decimal.Decimal
 }
 
 func newSKURun(e *Engine, opts Options, active [][]*spec.Promotion) *skuRun {
@@ -359,6 +376,12 @@ func (r *skuRun) derive(i int, emit func(c int, l Listing)) {
 		}
 		if cp := &r.prices[c]; cp.ok {
 			l.Price = decimal.NullDecimal{Decimal: cp.final, Valid: true}
+			if r.opts.Floors && cp.floorKind != noFloor {
+				if r.floors == nil {
+					r.floors = map[adapters.Key]decimal.Decimal{}
+				}
+				r.floors[l.Key] = cp.floor
+			}
 			if cp.promo != nil {
 				l.CompareAt = decimal.NullDecimal{Decimal: cp.regRounded, Valid: true}
 				l.Promotion = cp.promo.Name

@@ -1,0 +1,4 @@
+package report
+
+// PoissonTail is poissonTail, for the table test.
+var PoissonTail = poissonTail
