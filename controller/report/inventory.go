@@ -72,6 +72,8 @@ type PoolStock struct {
 	// pool's available stock it does not (buffer, max, throttle and the
 	// other channels' reserves).
 	Allocation []Allocation `json:"allocation"`
+	// belowBuffers are the SKUs counted in BelowBuffers.
+	belowBuffers []string
 }
 
 // Allocation is one channel's share of a pool.
@@ -207,6 +209,7 @@ func poolStock(s *spec.Spec, in Input, g *grid, p *spec.Pool, rows map[string]*I
 		}
 		if counted && sku.available > 0 && sku.available < buffers {
 			ps.BelowBuffers++
+			ps.belowBuffers = append(ps.belowBuffers, prod.SKU)
 		}
 	}
 	ps.Allocation = alloc

@@ -288,12 +288,15 @@ func cascades(ctx context.Context, e *derive.Engine, s *spec.Spec, tl *timeline)
 			if err != nil {
 				return nil, err
 			}
-			during, err := e.DeriveContext(ctx, derive.Options{At: from, SKUs: skus, NoFields: true})
-			if err != nil {
-				return nil, err
+			// A promotion running now is in the derivation already made.
+			during := tl.now
+			if from.After(tl.at) {
+				if during, err = e.DeriveContext(ctx, derive.Options{At: from, SKUs: skus, NoFields: true}); err != nil {
+					return nil, err
+				}
 			}
 			pc.Channels = cascadeChannels(s, p, before, during)
-			pc.Findings = countFindings(during.Findings, promotionCodes)
+			pc.Findings = countFindings(during.Findings, promotionCodes, p, s)
 		}
 		out = append(out, pc)
 	}
@@ -322,7 +325,10 @@ func cascadeChannels(s *spec.Spec, p *spec.Promotion, before, during *derive.Res
 	}
 	for _, l := range during.Listings {
 		cc := byCh[l.Channel]
-		was := prev[l.Key]
+		was, covered := prev[l.Key]
+		if !covered {
+			continue // a listing of another SKU, in a derivation of every SKU
+		}
 		switch {
 		case l.Promotion == p.Name:
 			cc.Priced++
@@ -339,10 +345,15 @@ func cascadeChannels(s *spec.Spec, p *spec.Promotion, before, during *derive.Res
 	return out
 }
 
-func countFindings(fs []derive.Finding, codes map[string]bool) []FindingCount {
+// countFindings counts the findings of the given codes on a promotion's
+// SKUs.
+func countFindings(fs []derive.Finding, codes map[string]bool, p *spec.Promotion, s *spec.Spec) []FindingCount {
 	counts := map[string]*FindingCount{}
 	for _, f := range fs {
-		if codes != nil && !codes[f.Code] {
+		if !codes[f.Code] {
+			continue
+		}
+		if _, i, ok := s.Product(f.SKU); !ok || !p.Covers[i] {
 			continue
 		}
 		c := counts[f.Code]

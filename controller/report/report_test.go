@@ -84,6 +84,10 @@ func TestRiskChecklist(t *testing.T) {
 		if k.Alert.Exception == "" && k.Alert.Finding == "" {
 			t.Errorf("risk %q has no exception or finding to watch it", k.Title)
 		}
+		// The JSON lists everything a risk concerns, not only the examples.
+		if k.Count > 0 && len(k.Affected) != k.Count && !strings.Contains(k.Title, "shares pool") && !strings.Contains(k.Title, "order rate") {
+			t.Errorf("risk %q counts %d but lists %d affected", k.Title, k.Count, len(k.Affected))
+		}
 	}
 	// The clamped promotion starts inside the window: the risk says when.
 	for _, k := range r.Risks {

@@ -35,10 +35,20 @@ type Risk struct {
 	Chance   *string  `json:"chance_per_interval,omitempty"`
 	PerDay   *string  `json:"expected_per_day,omitempty"`
 	Examples []string `json:"examples,omitempty"`
-	Alert    Alert    `json:"alert"`
+	// Affected lists every listing, SKU or exception the risk concerns,
+	// in the JSON only: the page shows the examples.
+	Affected []Affected `json:"affected"`
+	Alert    Alert      `json:"alert"`
 
 	score float64
 	order int
+}
+
+// Affected is one listing (or SKU, or exception) a risk concerns.
+type Affected struct {
+	SKU     string `json:"sku,omitempty"`
+	Channel string `json:"channel,omitempty"`
+	Detail  string `json:"detail"`
 }
 
 // Alert is what watches a risk: the exception accord records when it
@@ -80,13 +90,15 @@ func findingAlert(code, channel string) Alert {
 // timeline is the derivation over the window: the promotion boundaries in
 // it and every finding, at the first instant it holds.
 type timeline struct {
+	// now is the derivation at the report's instant.
+	now        *derive.Result
 	at, until  time.Time
 	boundaries []time.Time
 	findings   []derive.TimedFinding
 }
 
 func buildTimeline(ctx context.Context, e *derive.Engine, s *spec.Spec, now *derive.Result, until time.Time) (*timeline, error) {
-	tl := &timeline{at: now.At, until: until}
+	tl := &timeline{now: now, at: now.At, until: until}
 	for _, b := range derive.Boundaries(s, now.At) {
 		if b.Before(until) {
 			tl.boundaries = append(tl.boundaries, b)
@@ -121,6 +133,9 @@ func buildRisks(s *spec.Spec, in Input, g *grid, inv *Inventory, tl *timeline, n
 	})
 	for i := range risks {
 		risks[i].Rank = i + 1
+		if risks[i].Affected == nil {
+			risks[i].Affected = []Affected{}
+		}
 	}
 	if risks == nil {
 		risks = []Risk{}
@@ -214,6 +229,12 @@ func oversellRisks(s *spec.Spec, in Input, g *grid, inv *Inventory) []Risk {
 				sev = Medium
 			}
 			sort.SliceStable(ws, func(i, j int) bool { return ws[i].p > ws[j].p })
+			var affected []Affected
+			for _, w := range ws {
+				if w.p >= 0.001 {
+					affected = append(affected, Affected{SKU: w.sku, Channel: name, Detail: pct(w.p) + " chance of overselling between two syncs"})
+				}
+			}
 			var ex []string
 			for _, w := range ws[:min(3, len(ws))] {
 				if w.p >= 0.001 {
@@ -231,15 +252,16 @@ func oversellRisks(s *spec.Spec, in Input, g *grid, inv *Inventory) []Risk {
 			out = append(out, Risk{Kind: KindOversell, Severity: sev, Channel: name, Pool: p.Name, Count: atRisk,
 				Title:  fmt.Sprintf("Oversell on %s: %s chance between two syncs (every %s)", name, c1, Duration(in.Interval)),
 				Detail: detail,
-				Chance: &c1, PerDay: &d1, Examples: ex, Alert: exceptionAlert(plan.CodeOversellRisk, name), score: perDay})
+				Chance: &c1, PerDay: &d1, Examples: ex, Affected: affected, Alert: exceptionAlert(plan.CodeOversellRisk, name), score: perDay})
 		}
 	}
 	for _, ps := range inv.Pools {
 		if ps.BelowBuffers > 0 {
 			out = append(out, Risk{Kind: KindOversell, Severity: Medium, Pool: ps.Name, Count: ps.BelowBuffers,
 				Title:  fmt.Sprintf("%s in pool %s hold less stock than their buffers add up to", plural(ps.BelowBuffers, "SKU"), ps.Name),
-				Detail: "The buffers of the pool's channels together withhold more than is available, so some channel lists units another one's buffer was meant to protect.",
-				Alert:  exceptionAlert(plan.CodeOversellRisk, ""), score: float64(ps.BelowBuffers)})
+				Detail:   "The buffers of the pool's channels together withhold more than is available, so some channel lists units another one's buffer was meant to protect.",
+				Examples: ps.belowBuffers[:min(3, len(ps.belowBuffers))], Affected: skuList(ps.belowBuffers, "", "available stock under the sum of the buffers"),
+				Alert: exceptionAlert(plan.CodeOversellRisk, ""), score: float64(ps.BelowBuffers)})
 		}
 	}
 	return out
@@ -351,6 +373,7 @@ func findingRisks(tl *timeline) []Risk {
 		if len(r.Examples) < 3 {
 			r.Examples = append(r.Examples, fmt.Sprintf("%s: %s", f.SKU, f.Message))
 		}
+		r.Affected = append(r.Affected, Affected{SKU: f.SKU, Channel: f.Channel, Detail: f.At.UTC().Format(time.RFC3339) + ": " + f.Message})
 	}
 	var out []Risk
 	for _, k := range keys {
@@ -377,45 +400,50 @@ func suppressionRisks(s *spec.Spec, in Input, g *grid, now *derive.Result) []Ris
 	for c, ch := range s.Channels {
 		kind, _ := in.Kinds.Lookup(ch.Type)
 		for _, col := range kind.Profile.Requires {
-			n := 0
-			var ex []string
+			var skus []string
 			for i, p := range s.Products {
-				if !g.listed[c][i] || p.Column(col) != "" {
-					continue
-				}
-				n++
-				if len(ex) < 3 {
-					ex = append(ex, p.SKU)
+				if g.listed[c][i] && p.Column(col) == "" {
+					skus = append(skus, p.SKU)
 				}
 			}
-			if n > 0 {
-				out = append(out, Risk{Kind: KindSuppression, Severity: High, Channel: ch.Name, Count: n, Examples: ex,
+			if n := len(skus); n > 0 {
+				out = append(out, Risk{Kind: KindSuppression, Severity: High, Channel: ch.Name, Count: n, Examples: skus[:min(3, n)],
+					Affected: skuList(skus, ch.Name, "no "+columnWord(col)),
 					Title:  fmt.Sprintf("%s on %s without a %s", plural(n, "listing"), ch.Name, columnWord(col)),
 					Detail: fmt.Sprintf("%s requires a %s on every listing; without one it refuses or suppresses the listing. Fill the catalog's %s column.", kind.Profile.Marketplace, columnWord(col), col),
 					Alert:  exceptionAlert(plan.CodeApplyFailed, ch.Name), score: float64(n)})
 			}
 		}
 		if lim := kind.Profile.TitleLimit; lim > 0 {
-			n := 0
-			var ex []string
+			var affected []Affected
 			for _, l := range now.Listings {
 				if l.Channel != ch.Name {
 					continue
 				}
 				if t, ok := l.Field("title"); ok && utf8.RuneCountInString(t) > lim {
-					n++
-					if len(ex) < 3 {
-						ex = append(ex, fmt.Sprintf("%s: %d characters", l.SKU, utf8.RuneCountInString(t)))
-					}
+					affected = append(affected, Affected{SKU: l.SKU, Channel: ch.Name, Detail: fmt.Sprintf("%d characters", utf8.RuneCountInString(t))})
 				}
 			}
-			if n > 0 {
-				out = append(out, Risk{Kind: KindSuppression, Severity: High, Channel: ch.Name, Count: n, Examples: ex,
+			if n := len(affected); n > 0 {
+				var ex []string
+				for _, a := range affected[:min(3, n)] {
+					ex = append(ex, a.SKU+": "+a.Detail)
+				}
+				out = append(out, Risk{Kind: KindSuppression, Severity: High, Channel: ch.Name, Count: n, Examples: ex, Affected: affected,
 					Title:  fmt.Sprintf("%s on %s over %s's %d-character title limit", plural(n, "title"), ch.Name, kind.Profile.Marketplace, lim),
 					Detail: fmt.Sprintf("Set max_length = { title = %d } for %s in the listing block (with truncate), or shorten the titles.", lim, ch.Name),
 					Alert:  exceptionAlert(plan.CodeApplyFailed, ch.Name), score: float64(n)})
 			}
 		}
+	}
+	return out
+}
+
+// skuList is SKUs as the affected of a risk.
+func skuList(skus []string, channel, detail string) []Affected {
+	out := make([]Affected, len(skus))
+	for i, sku := range skus {
+		out[i] = Affected{SKU: sku, Channel: channel, Detail: detail}
 	}
 	return out
 }
@@ -455,6 +483,7 @@ func exceptionRisks(ex []store.Exception) []Risk {
 		if len(r.Examples) < 3 {
 			r.Examples = append(r.Examples, fmt.Sprintf("#%d %s: %s", e.ID, e.SKU, e.Message))
 		}
+		r.Affected = append(r.Affected, Affected{SKU: e.SKU, Channel: e.Channel, Detail: fmt.Sprintf("exception #%d: %s", e.ID, e.Message)})
 	}
 	var out []Risk
 	for _, k := range keys {

@@ -457,3 +457,39 @@ func BenchmarkDiff100k(b *testing.B) {
 	b.ReportMetric(diff.Seconds()/float64(b.N), "diff-s/op")
 	b.ReportMetric(diff.Seconds()/desired.Seconds(), "diff/desired")
 }
+
+// BenchmarkReport100k measures accord report --format html of the
+// 100k-SKU x 6-channel spec: load, stock, the derivation now, every
+// promotion boundary in 30 days, the cascades and charts, and the page. It
+// reports the page's size, which must stay a summary (under 5 MB), and the
+// JSON's, which holds everything.
+//
+//	go test -run '^$' -bench 'Report100k$' -benchmem -benchtime 3x -timeout 60m ./cmd/accord/cli
+func BenchmarkReport100k(b *testing.B) {
+	if testing.Short() {
+		b.Skip("derives 600k listings; not in -short")
+	}
+	dir := b.TempDir()
+	if err := specgen.Write(dir, specgen.Options{SKUs: 100_000, Channels: 6}); err != nil {
+		b.Fatal(err)
+	}
+	resetPeakRSS(b)
+	var page string
+	for b.Loop() {
+		code, out, errOut := runCLI("report", "--dir", dir, "--at", benchAt, "--format", "html")
+		if code != ExitOK {
+			b.Fatalf("report exited %d: %s", code, errOut)
+		}
+		page = out
+	}
+	b.ReportMetric(float64(len(page))/1e6, "html-MB")
+	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+	code, out, errOut := runCLI("report", "--dir", dir, "--at", benchAt, "--format", "json")
+	if code != ExitOK {
+		b.Fatalf("report --format json exited %d: %s", code, errOut)
+	}
+	b.ReportMetric(float64(len(out))/1e6, "json-MB")
+	if len(page) > 5_000_000 {
+		b.Fatalf("the page is %d bytes, over 5 MB", len(page))
+	}
+}
