@@ -258,7 +258,7 @@ func oversellRisks(s *spec.Spec, in Input, g *grid, inv *Inventory) []Risk {
 	for _, ps := range inv.Pools {
 		if ps.BelowBuffers > 0 {
 			out = append(out, Risk{Kind: KindOversell, Severity: Medium, Pool: ps.Name, Count: ps.BelowBuffers,
-				Title:  fmt.Sprintf("%s in pool %s hold less stock than their buffers add up to", plural(ps.BelowBuffers, "SKU"), ps.Name),
+				Title:    fmt.Sprintf("%s in pool %s hold less stock than their buffers add up to", plural(ps.BelowBuffers, "SKU"), ps.Name),
 				Detail:   "The buffers of the pool's channels together withhold more than is available, so some channel lists units another one's buffer was meant to protect.",
 				Examples: ps.belowBuffers[:min(3, len(ps.belowBuffers))], Affected: skuList(ps.belowBuffers, "", "available stock under the sum of the buffers"),
 				Alert: exceptionAlert(plan.CodeOversellRisk, ""), score: float64(ps.BelowBuffers)})
@@ -409,9 +409,9 @@ func suppressionRisks(s *spec.Spec, in Input, g *grid, now *derive.Result) []Ris
 			if n := len(skus); n > 0 {
 				out = append(out, Risk{Kind: KindSuppression, Severity: High, Channel: ch.Name, Count: n, Examples: skus[:min(3, n)],
 					Affected: skuList(skus, ch.Name, "no "+columnWord(col)),
-					Title:  fmt.Sprintf("%s on %s without a %s", plural(n, "listing"), ch.Name, columnWord(col)),
-					Detail: fmt.Sprintf("%s requires a %s on every listing; without one it refuses or suppresses the listing. Fill the catalog's %s column.", kind.Profile.Marketplace, columnWord(col), col),
-					Alert:  exceptionAlert(plan.CodeApplyFailed, ch.Name), score: float64(n)})
+					Title:    fmt.Sprintf("%s on %s without a %s", plural(n, "listing"), ch.Name, columnWord(col)),
+					Detail:   fmt.Sprintf("%s requires a %s on every listing; without one it refuses or suppresses the listing. Fill the catalog's %s column.", kind.Profile.Marketplace, columnWord(col), col),
+					Alert:    exceptionAlert(plan.CodeApplyFailed, ch.Name), score: float64(n)})
 			}
 		}
 		if lim := kind.Profile.TitleLimit; lim > 0 {
