@@ -1,11 +1,11 @@
 package controller
 
 import (
-	"time"
-
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/accordhq/accord/controller/stock"
 
@@ -66,6 +66,8 @@ func (c *Controller) apply(ctx context.Context, s *spec.Spec, conns map[string]*
 	rep, applyErr := apply.Apply(ctx, sendable, apply.Options{
 		Spec: s, Targets: targets, Journal: st, RunID: runID,
 		Refresh:     c.refresher(s, conns, p.At),
+		Observe:     c.observer(s, conns),
+		Siblings:    siblings(s),
 		MaxAttempts: o.MaxAttempts, InitialBackoff: o.InitialBackoff, MaxBackoff: o.MaxBackoff,
 		Progress: o.Progress, Waiting: o.Waiting, Log: c.log(),
 	})
@@ -184,8 +186,43 @@ func (c *Controller) refresher(s *spec.Spec, conns map[string]*conn, at time.Tim
 			if l == nil {
 				continue
 			}
-			out[sku] = apply.Refreshed{Observed: adapters.QuantityValue(l.Quantity), Desired: desired[sku]}
+			out[sku] = apply.Refreshed{Observed: adapters.QuantityValue(l.Quantity), Desired: desired[sku], Ref: l.Ref}
 		}
 		return out, nil
 	}
+}
+
+// observer reads listings by catalog SKU, for an apply to settle changes
+// whose outcome is unknown.
+func (c *Controller) observer(s *spec.Spec, conns map[string]*conn) func(ctx context.Context, channel string, skus []string) (map[string]*adapters.Listing, error) {
+	return func(ctx context.Context, channel string, skus []string) (map[string]*adapters.Listing, error) {
+		obs, err := c.observe(ctx, s, conns, []string{channel}, skus)
+		if err != nil {
+			return nil, err
+		}
+		idx := indexBySKU(obs[channel])
+		out := make(map[string]*adapters.Listing, len(skus))
+		for _, sku := range skus {
+			if l := idx[channelSKU(s, channel, sku)]; l != nil {
+				out[sku] = l
+			}
+		}
+		return out, nil
+	}
+}
+
+// siblings is, for each channel, the other channels of the inventory pools
+// it sells from.
+func siblings(s *spec.Spec) func(channel string) []string {
+	of := map[string][]string{}
+	for _, p := range s.Pools {
+		for _, a := range p.Channels {
+			for _, b := range p.Channels {
+				if a != b && !slices.Contains(of[a], b) {
+					of[a] = append(of[a], b)
+				}
+			}
+		}
+	}
+	return func(channel string) []string { return of[channel] }
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller/apply"
 	"github.com/accordhq/accord/controller/store"
 	"github.com/accordhq/accord/spec"
 )
@@ -14,6 +15,10 @@ import (
 // settled before planning.
 type Recovered struct {
 	Batches int
+	// Unknown counts those of the Batches an earlier apply sent and could
+	// not learn the outcome of (a timeout), the others having been cut
+	// short by the end of their process.
+	Unknown int
 	// Landed and Lost count the journaled changes found on the channel (or
 	// confirmed by it) and not found there.
 	Landed, Lost int
@@ -27,7 +32,8 @@ type Recovered struct {
 
 // recover settles the batches journaled as sent and never completed by runs
 // of another lease (their process died: a lease still held cannot be
-// another's here, since this one holds it). A batch the channel queued
+// another's here, since this one holds it), and the changes earlier
+// applies sent without learning their outcome (a timeout). A batch the channel queued
 // (a submission) is settled by asking the channel for its outcome; any
 // other is observed on its channel, and the changes found in place are
 // recorded as applied, once, exactly as if the apply had lived to hear the
@@ -41,8 +47,8 @@ func (c *Controller) recover(ctx context.Context, s *spec.Spec, conns map[string
 		return r, err
 	}
 	for _, b := range pending {
-		if b.LeaseID == leaseID && leaseID != "" {
-			continue
+		if b.LeaseID == leaseID && leaseID != "" && !b.Unknown {
+			continue // in flight under this very lease
 		}
 		sc, _, ok := s.Channel(b.Channel)
 		cn := conns[b.Channel]
@@ -78,14 +84,9 @@ func (c *Controller) recover(ctx context.Context, s *spec.Spec, conns map[string
 			}
 			idx := indexBySKU(obs[b.Channel])
 			landed = make([]bool, len(b.Changes))
-			for i, ch := range b.Changes {
-				kind := adapters.KindOf(ch.Field)
-				field := ""
-				if kind == adapters.KindField {
-					field = ch.Field
-				}
-				v, _ := adapters.ValueOf(idx[channelSKU(s, b.Channel, ch.SKU)], kind, field, sc.Scale)
-				landed[i] = v == ch.To
+			for i := range b.Changes {
+				ch := &b.Changes[i]
+				landed[i] = apply.Landed(idx[channelSKU(s, b.Channel, ch.SKU)], ch, sc.Scale)
 			}
 		}
 		for _, ok := range landed {
@@ -99,6 +100,9 @@ func (c *Controller) recover(ctx context.Context, s *spec.Spec, conns map[string
 			return r, err
 		}
 		r.Batches++
+		if b.Unknown {
+			r.Unknown++
+		}
 	}
 	return r, nil
 }

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS listings (
 	fields     TEXT NOT NULL DEFAULT '{}',
 	updated_at TEXT NOT NULL,
 	ref        TEXT,
+	creates    INTEGER NOT NULL DEFAULT 1,
 	PRIMARY KEY (channel, sku)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS warehouse (
@@ -68,6 +69,9 @@ CREATE TABLE IF NOT EXISTS feeds (
 // each is the column it adds and the statement that adds it.
 var upgrades = []struct{ table, column, stmt string }{
 	{"listings", "ref", `ALTER TABLE listings ADD COLUMN ref TEXT`},
+	// How many create requests landed for the listing: more than one is a
+	// creation sent twice, which on a real channel is a duplicate product.
+	{"listings", "creates", `ALTER TABLE listings ADD COLUMN creates INTEGER NOT NULL DEFAULT 1`},
 }
 
 func upgrade(ctx context.Context, db *sql.DB) error {

@@ -203,6 +203,30 @@ func sell(ctx context.Context, tx *sql.Tx, channel, sku, stockSKU string, units 
 	return left, nil
 }
 
+// Duplicates returns the channel's listings that were created more than
+// once, with the number of create requests that landed for each: on a real
+// channel each would be a duplicate product.
+func (c *Channel) Duplicates(ctx context.Context) (map[string]int64, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT sku, creates FROM listings WHERE channel = ? AND creates > 1 ORDER BY sku`, c.name)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: duplicates of %s: %w", c.name, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var sku string
+		var n int64
+		if err := rows.Scan(&sku, &n); err != nil {
+			return nil, fmt.Errorf("sandbox: duplicates of %s: %w", c.name, err)
+		}
+		out[sku] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sandbox: duplicates of %s: %w", c.name, err)
+	}
+	return out, nil
+}
+
 // Faults returns the channel's faults.
 func (c *Channel) Faults(ctx context.Context) (Faults, error) { return readFaults(ctx, c.db, c.name) }
 

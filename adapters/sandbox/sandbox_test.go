@@ -280,3 +280,27 @@ func TestDecodeConfig(t *testing.T) {
 		}
 	}
 }
+
+// A creation sent twice lands twice: the listing keeps its reference and
+// is counted, as a real channel would hold a duplicate product.
+func TestDuplicates(t *testing.T) {
+	ctx := context.Background()
+	c := open(t, t.TempDir(), "shop")
+	for _, batch := range [][]adapters.Change{{create("A", 5, "10.00"), create("B", 1, "2.00")}, {create("A", 4, "10.00")}, {create("A", 4, "10.00")}} {
+		for _, r := range c.Apply(ctx, batch) {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+	}
+	got, err := c.Duplicates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got["A"] != 3 {
+		t.Errorf("duplicates %v, want A created 3 times", got)
+	}
+	if ref := observe(t, c, "A")["A"].Ref; ref != "sbx-1" {
+		t.Errorf("A's reference after it was created again: %q, want the first one", ref)
+	}
+}

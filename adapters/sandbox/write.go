@@ -49,7 +49,7 @@ func (c *Channel) prepare(ctx context.Context, tx *sql.Tx, now string) (*writer,
 			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
 			ON CONFLICT (channel, sku) DO UPDATE SET quantity = excluded.quantity, price = excluded.price,
 				compare_at = excluded.compare_at, currency = excluded.currency, fields = excluded.fields,
-				updated_at = excluded.updated_at, ref = COALESCE(listings.ref, excluded.ref)`},
+				updated_at = excluded.updated_at, ref = COALESCE(listings.ref, excluded.ref), creates = listings.creates + 1`},
 		{&w.nextRef, `INSERT INTO meta (key, value) VALUES ('next_ref', ?1)
 			ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + ?1 RETURNING CAST(value AS INTEGER)`},
 	} {
@@ -153,7 +153,8 @@ func (w *writer) apply(ctx context.Context, ch *adapters.Change) error {
 }
 
 // createListing inserts a listing with a fresh reference; a listing that
-// exists already (a create sent twice) is overwritten and keeps its own.
+// exists already (a create sent twice) is overwritten and keeps its own,
+// and the creation is counted (see Channel.Duplicates).
 func (w *writer) createListing(ctx context.Context, ch *adapters.Change) error {
 	l := ch.Listing
 	if l == nil {

@@ -19,12 +19,14 @@ import (
 )
 
 // Journal is what apply needs of the store: a record of each batch before
-// it is sent, of the channel's submission ID when it queued the batch, and
-// of which of its changes landed after.
+// it is sent, of the channel's submission ID when it queued the batch, of
+// what became of each of its changes after (landed, not, or unknown), and
+// of what an observe found of those whose outcome was unknown.
 type Journal interface {
 	JournalBatch(ctx context.Context, runID int64, channel string, changes []store.JournalChange) (int64, error)
 	SubmitBatch(ctx context.Context, batchID int64, submission string) error
-	CompleteBatch(ctx context.Context, batchID int64, landed []bool) error
+	RecordOutcomes(ctx context.Context, batchID int64, outcomes []store.Outcome) error
+	RecoverBatch(ctx context.Context, batchID int64, landed []bool) error
 }
 
 // Target is one channel to apply to.
@@ -39,6 +41,8 @@ type Target struct {
 type Refreshed struct {
 	Observed adapters.Value
 	Desired  adapters.Value
+	// Ref is the adapter's reference to the listing, as observed.
+	Ref adapters.Ref
 }
 
 // Options configure an apply.
@@ -49,8 +53,20 @@ type Options struct {
 	RunID   int64
 	// Refresh observes the given catalog SKUs of a channel again and
 	// derives their quantity anew, after an order landed between observe
-	// and apply.
+	// and apply. Listings missing from the channel are missing from the
+	// result.
 	Refresh func(ctx context.Context, channel string, skus []string) (map[string]Refreshed, error)
+	// Observe reads the given catalog SKUs of a channel, to settle changes
+	// whose outcome is unknown (a request timed out): a listing missing
+	// from the channel is missing from the result. Without it such changes
+	// are never sent again; they fail as "unknown" and the next apply
+	// observes them first.
+	Observe func(ctx context.Context, channel string, skus []string) (map[string]*adapters.Listing, error)
+	// Siblings are the channels that share an inventory pool with the
+	// given one: when an order is found to have moved a quantity on a
+	// channel, their quantities of that SKU are derived again before they
+	// are sent, and corrected if sent already. Nil: none.
+	Siblings func(channel string) []string
 	// MaxAttempts is how many times a change is sent before it fails
 	// (default 8); InitialBackoff and MaxBackoff bound the wait between
 	// attempts (defaults 500ms and 30s).
@@ -65,18 +81,38 @@ type Options struct {
 	Log     *slog.Logger
 }
 
+// The kinds of Failure.
+const (
+	// KindThrottled is a change refused for the rate limit past retries.
+	KindThrottled = "throttled"
+	// KindFailed is a change that failed past retries, or whose outcome
+	// the journal could not record.
+	KindFailed = "failed"
+	// KindRejected is a change the channel refused for good.
+	KindRejected = "rejected"
+	// KindSubmitted is a change the channel queued and is still
+	// processing: the next apply asks the channel, it never sends it
+	// again.
+	KindSubmitted = "submitted"
+	// KindUnknown is a change whose outcome nobody knows (a timeout, an
+	// interrupted request) and that could not be observed since: it stays
+	// unknown in the journal, and the next apply observes the listing
+	// before anything is sent for it.
+	KindUnknown = "unknown"
+	// KindNotSent is a change never sent because the apply stopped.
+	KindNotSent = "cancelled"
+)
+
 // Failure is a change that did not apply.
 type Failure struct {
 	Change plan.Change
-	// Kind is "throttled" (past retries), "rejected" (refused for good),
-	// "failed" (errors past retries), "cancelled" (never sent) or
-	// "submitted" (queued by the channel, its outcome not yet known: the
-	// next apply asks the channel, it never sends it again).
+	// Kind is one of the Kind constants.
 	Kind   string
 	Reason string
 }
 
-// Report is what an apply did.
+// Report is what an apply did. Every change ends in exactly one of
+// Applied, Unneeded and Failed: Total is their sum.
 type Report struct {
 	Total   int
 	Applied int
@@ -84,14 +120,26 @@ type Report struct {
 	// observed again (an order moved the quantity to what was wanted).
 	Unneeded int
 	Failed   []Failure
+	// Rederived counts quantities derived again within the apply because
+	// an order moved the stock they were derived from; Corrections are
+	// the changes (counted in Total) sent for listings whose quantity had
+	// been sent already, or not planned at all, before the order was seen.
+	Rederived, Corrections int
 }
 
 // Summary is the one line an apply ends with.
 func (r *Report) Summary() string {
 	done := r.Applied + r.Unneeded
 	line := fmt.Sprintf("applied %d of %d", done, r.Total)
+	var notes []string
 	if r.Unneeded > 0 {
-		line += fmt.Sprintf(" (%d already in place)", r.Unneeded)
+		notes = append(notes, fmt.Sprintf("%d already in place", r.Unneeded))
+	}
+	if r.Rederived > 0 || r.Corrections > 0 {
+		notes = append(notes, fmt.Sprintf("%d re-derived and %d corrected after orders during the apply", r.Rederived, r.Corrections))
+	}
+	if len(notes) > 0 {
+		line += " (" + strings.Join(notes, "; ") + ")"
 	}
 	if len(r.Failed) == 0 {
 		return line
@@ -100,26 +148,28 @@ func (r *Report) Summary() string {
 	reasons := map[string]int{}
 	for _, f := range r.Failed {
 		kinds[f.Kind]++
-		if f.Kind == "rejected" {
+		if f.Kind == KindRejected {
 			reasons[f.Reason]++
 		}
 	}
 	var parts []string
-	for _, k := range []string{"throttled", "failed", "rejected", "submitted", "cancelled"} {
+	for _, k := range []string{KindThrottled, KindFailed, KindRejected, KindUnknown, KindSubmitted, KindNotSent} {
 		n := kinds[k]
 		if n == 0 {
 			continue
 		}
 		switch k {
-		case "throttled":
+		case KindThrottled:
 			parts = append(parts, fmt.Sprintf("%d throttled past retries", n))
-		case "failed":
+		case KindFailed:
 			parts = append(parts, fmt.Sprintf("%d failed past retries", n))
-		case "cancelled":
-			parts = append(parts, fmt.Sprintf("%d cancelled", n))
-		case "submitted":
+		case KindNotSent:
+			parts = append(parts, fmt.Sprintf("%d not sent", n))
+		case KindUnknown:
+			parts = append(parts, fmt.Sprintf("%d with an unknown outcome, observed first by the next apply", n))
+		case KindSubmitted:
 			parts = append(parts, fmt.Sprintf("%d submitted and still processing", n))
-		case "rejected":
+		case KindRejected:
 			rs := make([]string, 0, len(reasons))
 			for reason, c := range reasons {
 				rs = append(rs, fmt.Sprintf("%s (%d)", reason, c))
@@ -133,7 +183,8 @@ func (r *Report) Summary() string {
 
 // Apply pushes the plan's changes to the targets and reports what
 // happened. It returns an error only when it could not go on at all (the
-// journal failed, the context ended); failed changes are in the report.
+// journal failed, the context ended); failed changes are in the report,
+// and every change is in it exactly once, whatever stopped the apply.
 func Apply(ctx context.Context, p *plan.Plan, o Options) (*Report, error) {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8
@@ -148,18 +199,27 @@ func Apply(ctx context.Context, p *plan.Plan, o Options) (*Report, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	rep := &Report{Total: len(p.Changes)}
+	mv := &moves{}
 	workers := map[string]*worker{}
 	for name, t := range o.Targets {
-		w := &worker{o: &o, name: name, t: t, lim: t.Channel.Limits(), scale: 2}
+		w := &worker{o: &o, name: name, t: t, lim: t.Channel.Limits(), scale: 2, moves: mv}
 		if ch, _, ok := o.Spec.Channel(name); ok {
 			w.scale = ch.Scale
 		}
 		workers[name] = w
 	}
+	// A change for a channel that was not opened is never sent.
+	unopened := errors.New("the channel was not opened")
 	phases := Order(o.Spec, p)
 	for n, ph := range phases {
 		var channels []string
-		for c := range ph.Changes {
+		for c, cs := range ph.Changes {
+			if workers[c] == nil {
+				lost := &worker{o: &o, name: c}
+				lost.cancel(cs, fmt.Errorf("apply %s: %w", c, unopened))
+				rep.Failed = append(rep.Failed, lost.failed...)
+				continue
+			}
 			channels = append(channels, c)
 		}
 		var wg sync.WaitGroup
@@ -169,16 +229,9 @@ func Apply(ctx context.Context, p *plan.Plan, o Options) (*Report, error) {
 			go func(lane []string) {
 				defer wg.Done()
 				for i, c := range lane {
-					w := workers[c]
-					if w == nil {
-						errs <- fmt.Errorf("apply: channel %s was not opened", c)
-						return
-					}
-					if err := w.run(ctx, ph.Changes[c]); err != nil {
+					if err := workers[c].run(ctx, ph.Changes[c]); err != nil {
 						for _, later := range lane[i+1:] {
-							if lw := workers[later]; lw != nil {
-								lw.cancel(ph.Changes[later], err)
-							}
+							workers[later].cancel(ph.Changes[later], err)
 						}
 						errs <- err
 						return
@@ -205,12 +258,13 @@ func Apply(ctx context.Context, p *plan.Plan, o Options) (*Report, error) {
 			return rep, err
 		}
 	}
+	err := correct(ctx, &o, workers, mv)
 	collect(rep, workers)
-	return rep, nil
+	return rep, err
 }
 
 func collect(rep *Report, workers map[string]*worker) {
-	rep.Applied, rep.Unneeded, rep.Failed = 0, 0, nil
+	rep.Applied, rep.Unneeded, rep.Rederived, rep.Corrections = 0, 0, 0, 0
 	names := make([]string, 0, len(workers))
 	for n := range workers {
 		names = append(names, n)
@@ -220,6 +274,9 @@ func collect(rep *Report, workers map[string]*worker) {
 		w := workers[n]
 		rep.Applied += w.applied
 		rep.Unneeded += w.unneeded
+		rep.Rederived += w.rederived
+		rep.Corrections += w.corrections
+		rep.Total += w.corrections
 		rep.Failed = append(rep.Failed, w.failed...)
 	}
 }
@@ -232,12 +289,22 @@ type worker struct {
 	t     Target
 	lim   adapters.Limits
 	scale int32
+	moves *moves
 	// toldThrottled is when the log last said the channel is throttled:
 	// once a minute at most.
 	toldThrottled time.Time
 
-	applied, unneeded int
-	failed            []Failure
+	applied, unneeded      int
+	rederived, corrections int
+	failed                 []Failure
+	// sentQty is, for each catalog SKU whose quantity landed in this
+	// apply, the value sent and the stock generation it was derived at.
+	sentQty map[string]sentQuantity
+}
+
+type sentQuantity struct {
+	to  adapters.Value
+	gen int
 }
 
 // item is a change on its way, with the attempts it has had.
@@ -245,6 +312,13 @@ type item struct {
 	c        plan.Change
 	attempts int
 	lastErr  error
+	// unknown is the journal batch that holds this change's entries with
+	// an unknown outcome, after an attempt timed out: the change is not
+	// sent again before an observe settles them.
+	unknown *unknownBatch
+	// gen is the stock generation the change's quantity was derived at
+	// (see moves).
+	gen int
 }
 
 func (w *worker) run(ctx context.Context, changes []plan.Change) error {
@@ -252,7 +326,7 @@ func (w *worker) run(ctx context.Context, changes []plan.Change) error {
 		kept := changes[:0:0]
 		for _, c := range changes {
 			if c.Kind == adapters.KindCreate {
-				w.fail([]*item{{c: c}}, "rejected", &adapters.RejectedError{Reason: "the channel cannot create listings; add the SKU on the channel"})
+				w.fail([]*item{{c: c}}, KindRejected, &adapters.RejectedError{Reason: "the channel cannot create listings; add the SKU on the channel"})
 				continue
 			}
 			kept = append(kept, c)
@@ -276,12 +350,25 @@ func (w *worker) run(ctx context.Context, changes []plan.Change) error {
 // cancel reports changes that were never sent because the apply stopped.
 func (w *worker) cancel(changes []plan.Change, err error) {
 	for _, c := range changes {
-		w.fail([]*item{{c: c}}, "cancelled", err)
+		w.fail([]*item{{c: c}}, KindNotSent, err)
+	}
+}
+
+// stop reports items the apply stopped before it settled them: never sent
+// again, or, when their last attempt's outcome is unknown, unknown.
+func (w *worker) stop(items []*item, err error) {
+	for _, it := range items {
+		if it.unknown != nil {
+			w.fail([]*item{it}, KindUnknown, err)
+		} else {
+			w.fail([]*item{it}, KindNotSent, err)
+		}
 	}
 }
 
 // batch sends items until each has landed, failed for good or run out of
-// attempts.
+// attempts. A change whose last attempt's outcome is unknown is observed
+// before it is sent again. On an error every item has been settled.
 func (w *worker) batch(ctx context.Context, items []*item) error {
 	bo := &backoff.ExponentialBackOff{
 		InitialInterval:     w.o.InitialBackoff,
@@ -292,67 +379,98 @@ func (w *worker) batch(ctx context.Context, items []*item) error {
 	bo.Reset()
 	for len(items) > 0 {
 		if err := ctx.Err(); err != nil {
-			w.fail(items, "cancelled", err)
+			w.stop(items, err)
 			return err
+		}
+		var err error
+		if items, err = w.rederive(ctx, items); err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			return nil
 		}
 		retry, wait, err := w.send(ctx, items)
 		if err != nil {
 			return err
 		}
-		var again []*item
-		for _, it := range retry {
-			if it.attempts >= w.o.MaxAttempts {
-				kind := "failed"
-				var te *adapters.ThrottledError
-				if errors.As(it.lastErr, &te) {
-					kind = "throttled"
-				}
-				w.fail([]*item{it}, kind, it.lastErr)
-				continue
-			}
-			again = append(again, it)
-		}
-		items = again
-		if len(items) == 0 {
+		if len(retry) == 0 {
 			return nil
 		}
+		uncertain := false
 		onlyConflicts := true
-		for _, it := range items {
+		var more []*item // to send again, if attempts are left
+		for _, it := range retry {
 			var conf *adapters.ConflictError
 			if !errors.As(it.lastErr, &conf) {
 				onlyConflicts = false
 			}
+			switch {
+			case it.unknown != nil:
+				uncertain = true
+				more = append(more, it)
+			case it.attempts >= w.o.MaxAttempts:
+				w.fail([]*item{it}, failKind(it.lastErr), it.lastErr)
+			default:
+				more = append(more, it)
+			}
 		}
-		if onlyConflicts {
-			// Observed again and recomputed: nothing to wait for.
-			continue
+		if len(more) == 0 {
+			return nil
 		}
-		d := bo.NextBackOff()
-		if wait > d {
-			d = wait
+		if !onlyConflicts {
+			// Observed again and recomputed, conflicts need no wait; a
+			// timeout is given the time of a retry to land before the
+			// listing is observed.
+			d := bo.NextBackOff()
+			if wait > d {
+				d = wait
+			}
+			w.waiting(more, d)
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				w.stop(more, ctx.Err())
+				return ctx.Err()
+			case <-t.C:
+			}
 		}
-		w.waiting(items, d)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			w.fail(items, "cancelled", ctx.Err())
-			return ctx.Err()
-		case <-t.C:
+		if uncertain {
+			if more, err = w.settle(ctx, more); err != nil {
+				return err
+			}
+		}
+		items = items[:0]
+		for _, it := range more {
+			if it.attempts >= w.o.MaxAttempts {
+				w.fail([]*item{it}, failKind(it.lastErr), it.lastErr)
+				continue
+			}
+			items = append(items, it)
 		}
 	}
 	return nil
 }
 
+// failKind is the kind of failure of a change whose attempts ran out.
+func failKind(err error) string {
+	var te *adapters.ThrottledError
+	if errors.As(err, &te) {
+		return KindThrottled
+	}
+	return KindFailed
+}
+
 // send journals and sends one request, and sorts its answers: landed
-// changes are recorded, conflicts observed again, and what should be tried
-// again returned with the longest Retry-After asked for.
+// changes are recorded, conflicts observed again, changes whose outcome is
+// unknown recorded so, and what should be tried again returned with the
+// longest Retry-After asked for. On an error every item has been settled
+// (applied, failed or not sent) in the report.
 func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duration, error) {
 	changes := make([]adapters.Change, len(items))
 	journal := make([]store.JournalChange, 0, len(items))
 	owner := make([]int, 0, len(items)) // journal entry -> item
 	for i, it := range items {
-		it.attempts++
 		c := &it.c
 		chSKU := w.t.ChannelSKU(c.SKU)
 		changes[i] = adapters.Change{Key: adapters.Key{Channel: c.Channel, SKU: chSKU}, Kind: c.Kind, Field: c.Field, From: c.From, To: c.To, Ref: c.Ref}
@@ -369,7 +487,14 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 	}
 	id, err := w.o.Journal.JournalBatch(ctx, w.o.RunID, w.name, journal)
 	if err != nil {
-		return nil, 0, fmt.Errorf("apply %s: journal: %w", w.name, err)
+		err = fmt.Errorf("apply %s: journal: %w", w.name, err)
+		// Nothing of this batch went out.
+		w.stop(items, err)
+		return nil, 0, err
+	}
+	for _, it := range items {
+		it.attempts++
+		it.unknown = nil // a new attempt: its outcome is this batch's
 	}
 	results := w.t.Channel.Apply(ctx, changes)
 	if len(results) != len(changes) {
@@ -380,17 +505,18 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 		// asking for this submission's outcome, by this apply or, should it
 		// stop, by the next one; it is never sent again.
 		if err := w.o.Journal.SubmitBatch(ctx, id, sub); err != nil {
-			return nil, 0, fmt.Errorf("apply %s: journal: %w", w.name, err)
+			err = fmt.Errorf("apply %s: journal: %w", w.name, err)
+			w.fail(items, KindSubmitted, fmt.Errorf("submitted as %s, which the journal could not record; the next apply observes the listings first (%w)", sub, err))
+			return nil, 0, err
 		}
 		var err error
 		if results, err = w.confirm(ctx, sub, changes, results); err != nil {
-			w.fail(items, "submitted", fmt.Errorf("submitted as %s; the next apply asks the channel for its outcome (%w)", sub, err))
+			w.fail(items, KindSubmitted, fmt.Errorf("submitted as %s; the next apply asks the channel for its outcome (%w)", sub, err))
 			return nil, 0, err
 		}
 	}
-	landedItem := make([]bool, len(items))
-	var retry []*item
-	var conflicts []*item
+	outcome := make([]store.Outcome, len(items))
+	var retry, conflicts, landedItems []*item
 	var wait time.Duration
 	for i, r := range results {
 		it := items[i]
@@ -400,50 +526,84 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 		var conf *adapters.ConflictError
 		switch {
 		case r.Err == nil:
-			landedItem[i] = true
-			w.applied++
-			w.advance()
+			outcome[i] = store.Landed
+			landedItems = append(landedItems, it)
 		case errors.As(r.Err, &conf):
 			conflicts = append(conflicts, it)
 		case errors.As(r.Err, &te):
 			it.lastErr = r.Err
 			retry = append(retry, it)
 			wait = max(wait, te.RetryAfter)
-		case errors.As(r.Err, &tmp):
+		case errors.As(r.Err, &tmp) && !tmp.Timeout:
 			it.lastErr = r.Err
 			retry = append(retry, it)
 		case errors.As(r.Err, &rej):
-			w.fail([]*item{it}, "rejected", rej)
-		case ctx.Err() != nil:
-			it.lastErr = r.Err
-			retry = append(retry, it)
+			w.fail([]*item{it}, KindRejected, rej)
 		default:
+			// A timeout, a request cut short, an error nobody classified:
+			// the channel may have taken the change.
+			outcome[i] = store.Unknown
 			it.lastErr = r.Err
 			retry = append(retry, it)
 		}
 	}
-	landed := make([]bool, len(journal))
+	entries := make([]store.Outcome, len(journal))
 	for j, i := range owner {
-		landed[j] = landedItem[i]
+		entries[j] = outcome[i]
 	}
 	// A cancelled context still records what landed: the journal must not
 	// be left "sent" for changes whose fate is known.
-	if err := w.o.Journal.CompleteBatch(context.WithoutCancel(ctx), id, landed); err != nil {
-		return nil, 0, fmt.Errorf("apply %s: journal: %w", w.name, err)
+	if err := w.o.Journal.RecordOutcomes(context.WithoutCancel(ctx), id, entries); err != nil {
+		err = fmt.Errorf("apply %s: journal: %w", w.name, err)
+		// The batch stays "sent" in the journal: the next apply observes
+		// its listings. This one counts what it heard.
+		for _, it := range landedItems {
+			w.landed(it)
+		}
+		w.fail(append(retry, conflicts...), KindFailed, fmt.Errorf("the channel answered, and the journal could not record it; the next apply observes the listing first (%w)", err))
+		return nil, 0, err
+	}
+	for _, it := range landedItems {
+		w.landed(it)
+	}
+	var unknown *unknownBatch
+	for j, o := range entries {
+		if o != store.Unknown {
+			continue
+		}
+		if unknown == nil {
+			unknown = &unknownBatch{id: id}
+		}
+		it := items[owner[j]]
+		it.unknown = unknown
+		unknown.entries = append(unknown.entries, journal[j])
+		unknown.owner = append(unknown.owner, it)
 	}
 	if err := ctx.Err(); err != nil {
-		w.fail(retry, "cancelled", err)
-		w.fail(conflicts, "cancelled", err)
+		w.stop(retry, err)
+		w.stop(conflicts, err)
 		return nil, 0, err
 	}
 	if len(conflicts) > 0 {
-		more, err := w.resolve(ctx, conflicts)
-		if err != nil {
-			return nil, 0, err
-		}
-		retry = append(retry, more...)
+		retry = append(retry, w.resolve(ctx, conflicts)...)
 	}
 	return retry, wait, nil
+}
+
+// landed counts a change that landed.
+func (w *worker) landed(it *item) {
+	w.applied++
+	if it.c.Kind == adapters.KindQuantity || (it.c.Kind == adapters.KindCreate && it.c.Listing != nil) {
+		to := it.c.To
+		if it.c.Kind == adapters.KindCreate {
+			to = adapters.QuantityValue(it.c.Listing.Quantity)
+		}
+		if w.sentQty == nil {
+			w.sentQty = map[string]sentQuantity{}
+		}
+		w.sentQty[it.c.SKU] = sentQuantity{to: to, gen: it.gen}
+	}
+	w.advance()
 }
 
 // waiting says that items wait d before they are sent again: on the log
@@ -536,37 +696,33 @@ func (w *worker) confirm(ctx context.Context, sub string, changes []adapters.Cha
 }
 
 // resolve handles compare-and-set conflicts: the listings are observed
-// again and their quantity derived anew; a change that turns out to have
-// landed (a timed-out request that went through) is recorded, one no
-// longer needed is dropped, and the rest are retried from the new
-// quantity.
-func (w *worker) resolve(ctx context.Context, conflicts []*item) ([]*item, error) {
+// again and their quantity derived anew; one no longer needed is dropped,
+// and the rest are retried from the new quantity. An order moved the
+// stock: the pool's other channels derive that SKU again too (see moves).
+func (w *worker) resolve(ctx context.Context, conflicts []*item) []*item {
 	if w.o.Refresh == nil {
-		w.fail(conflicts, "failed", errors.New("the quantity moved on the channel and cannot be observed again"))
-		return nil, nil
+		w.fail(conflicts, KindFailed, errors.New("the quantity moved on the channel and cannot be observed again"))
+		return nil
 	}
 	skus := make([]string, len(conflicts))
 	for i, it := range conflicts {
 		skus[i] = it.c.SKU
 	}
+	gen := w.moves.bump(w.name, skus)
 	fresh, err := w.o.Refresh(ctx, w.name, skus)
 	if err != nil {
 		for _, it := range conflicts {
 			it.lastErr = fmt.Errorf("observe again after a conflict: %w", err)
 		}
-		return conflicts, nil
+		return conflicts
 	}
 	var retry []*item
-	var landed []store.JournalChange
 	for _, it := range conflicts {
 		f, ok := fresh[it.c.SKU]
+		it.gen = gen[it.c.SKU]
 		switch {
 		case !ok:
-			w.fail([]*item{it}, "rejected", errors.New("the listing is gone from the channel"))
-		case f.Observed == it.c.To:
-			landed = append(landed, journalChanges(&it.c, w.scale)...)
-			w.applied++
-			w.advance()
+			w.fail([]*item{it}, KindRejected, errors.New("the listing is gone from the channel"))
 		case f.Observed == f.Desired:
 			w.unneeded++
 			w.advance()
@@ -578,22 +734,7 @@ func (w *worker) resolve(ctx context.Context, conflicts []*item) ([]*item, error
 			retry = append(retry, it)
 		}
 	}
-	if len(landed) > 0 {
-		// Found in place by observation: journaled and completed at once,
-		// so the audit log holds the change exactly once.
-		id, err := w.o.Journal.JournalBatch(ctx, w.o.RunID, w.name, landed)
-		if err == nil {
-			all := make([]bool, len(landed))
-			for i := range all {
-				all[i] = true
-			}
-			err = w.o.Journal.CompleteBatch(ctx, id, all)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("apply %s: journal: %w", w.name, err)
-		}
-	}
-	return retry, nil
+	return retry
 }
 
 func (w *worker) fail(items []*item, kind string, err error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -148,7 +149,7 @@ func TestSummary(t *testing.T) {
 			slices.Repeat([]Failure{fail("rejected", "unknown SKU")}, 8)...)},
 			"applied 812 of 1000; 188 failed: 150 throttled past retries, 38 rejected: price below the channel's minimum (30); unknown SKU (8)"},
 		{Report{Total: 2, Failed: []Failure{fail("failed", "500"), fail("cancelled", "context canceled")}},
-			"applied 0 of 2; 2 failed: 1 failed past retries, 1 cancelled"},
+			"applied 0 of 2; 2 failed: 1 failed past retries, 1 not sent"},
 	}
 	for _, c := range cases {
 		if got := c.r.Summary(); got != c.want {
@@ -167,10 +168,61 @@ type fakeChannel struct {
 	limits adapters.Limits
 	script script
 
+	// lands are the changes ("SKU field to") whose scripted timeouts land
+	// anyway, as real ones may.
+	lands map[string]bool
+
 	mu      sync.Mutex
 	tries   map[string]int
 	landed  []string
 	batches []int
+	// state is each listing's fields as landed: SKU -> field -> value.
+	state map[string]map[string]string
+}
+
+// observe reads the fake's listings as Options.Observe does.
+func (f *fakeChannel) observe(_ context.Context, _ string, skus []string) (map[string]*adapters.Listing, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]*adapters.Listing{}
+	for _, sku := range skus {
+		st, ok := f.state[sku]
+		if !ok {
+			continue
+		}
+		l := &adapters.Listing{Key: adapters.Key{Channel: "shop", SKU: sku}}
+		if q, ok := st["quantity"]; ok {
+			n, _ := strconv.ParseInt(q, 10, 64)
+			l.Quantity = adapters.Quantity{Units: n, Valid: true}
+		}
+		for k, v := range st {
+			if k != "quantity" {
+				l.Fields = append(l.Fields, adapters.Field{Name: k, Value: v})
+			}
+		}
+		out[sku] = l
+	}
+	return out, nil
+}
+
+func (f *fakeChannel) land(c adapters.Change, k string) {
+	f.landed = append(f.landed, k)
+	if f.state == nil {
+		f.state = map[string]map[string]string{}
+	}
+	if f.state[c.SKU] == nil {
+		f.state[c.SKU] = map[string]string{}
+	}
+	if c.Kind == adapters.KindCreate && c.Listing != nil {
+		if c.Listing.Quantity.Valid {
+			f.state[c.SKU]["quantity"] = strconv.FormatInt(c.Listing.Quantity.Units, 10)
+		}
+		for _, fl := range c.Listing.Fields {
+			f.state[c.SKU][fl.Name] = fl.Value
+		}
+		return
+	}
+	f.state[c.SKU][c.Name()] = c.To.Text
 }
 
 func (f *fakeChannel) Observe(context.Context, []string, func([]adapters.Listing) error) error {
@@ -193,9 +245,13 @@ func (f *fakeChannel) Apply(_ context.Context, changes []adapters.Change) []adap
 		f.tries[k]++
 		if errs := f.script[k]; n < len(errs) {
 			out[i].Err = errs[n]
+			var tmp *adapters.TemporaryError
+			if errors.As(errs[n], &tmp) && tmp.Timeout && f.lands[k] {
+				f.land(c, k)
+			}
 			continue
 		}
-		f.landed = append(f.landed, k)
+		f.land(c, k)
 	}
 	return out
 }
@@ -205,13 +261,22 @@ type journal struct {
 	mu        sync.Mutex
 	next      int64
 	open      map[int64][]store.JournalChange
+	unknown   map[int64][]store.JournalChange
 	completed []string
 	submitted []string
+	// fail, when set, is asked before each batch is journaled and its
+	// outcomes recorded: a full disk.
+	fail func() error
 }
 
 func (j *journal) JournalBatch(_ context.Context, _ int64, _ string, changes []store.JournalChange) (int64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.fail != nil {
+		if err := j.fail(); err != nil {
+			return 0, err
+		}
+	}
 	if j.open == nil {
 		j.open = map[int64][]store.JournalChange{}
 	}
@@ -230,17 +295,51 @@ func (j *journal) SubmitBatch(_ context.Context, id int64, sub string) error {
 	return nil
 }
 
-func (j *journal) CompleteBatch(_ context.Context, id int64, landed []bool) error {
+func (j *journal) RecordOutcomes(_ context.Context, id int64, outcomes []store.Outcome) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.fail != nil {
+		if err := j.fail(); err != nil {
+			return err
+		}
+	}
 	changes, ok := j.open[id]
 	if !ok {
 		return fmt.Errorf("batch %d completed twice or never journaled", id)
 	}
+	if len(outcomes) != len(changes) {
+		return fmt.Errorf("batch %d: %d outcomes for %d changes", id, len(outcomes), len(changes))
+	}
+	delete(j.open, id)
+	var unknown []store.JournalChange
+	for i, o := range outcomes {
+		switch o {
+		case store.Landed:
+			j.completed = append(j.completed, changes[i].SKU+" "+changes[i].Field+" "+changes[i].To.Text)
+		case store.Unknown:
+			unknown = append(unknown, changes[i])
+		}
+	}
+	if len(unknown) > 0 {
+		if j.unknown == nil {
+			j.unknown = map[int64][]store.JournalChange{}
+		}
+		j.unknown[id] = unknown
+	}
+	return nil
+}
+
+func (j *journal) RecoverBatch(_ context.Context, id int64, landed []bool) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	changes, ok := j.unknown[id]
+	if !ok {
+		return fmt.Errorf("batch %d recovered but not unknown", id)
+	}
 	if len(landed) != len(changes) {
 		return fmt.Errorf("batch %d: %d outcomes for %d changes", id, len(landed), len(changes))
 	}
-	delete(j.open, id)
+	delete(j.unknown, id)
 	for i, ok := range landed {
 		if ok {
 			j.completed = append(j.completed, changes[i].SKU+" "+changes[i].Field+" "+changes[i].To.Text)
@@ -280,12 +379,13 @@ func TestApplyRetriesAndFailures(t *testing.T) {
 				"S6": {Observed: v("26"), Desired: v("26")}, // a timed-out write that landed
 			}, nil
 		},
+		Observe:  ch.observe,
 		Progress: func(n int) { settled += n },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "applied 4 of 7; 3 failed: 1 throttled past retries, 1 failed past retries, 1 rejected: quantity over the channel's maximum (1)"
+	want := "applied 4 of 7 (1 already in place); 3 failed: 1 throttled past retries, 1 failed past retries, 1 rejected: quantity over the channel's maximum (1)"
 	if got := rep.Summary(); got != want {
 		t.Errorf("summary %q, want %q", got, want)
 	}
@@ -296,9 +396,10 @@ func TestApplyRetriesAndFailures(t *testing.T) {
 	if want := []string{"S0 quantity 20", "S1 quantity 21", "S5 quantity 23"}; !slices.Equal(ch.landed, want) {
 		t.Errorf("landed on the channel %q, want %q", ch.landed, want)
 	}
-	// S6 was found in place: journaled as applied without being sent again.
+	// S1 timed out, was observed (not there) and sent again; S6 was found
+	// in place after its conflict, and not sent again.
 	slices.Sort(j.completed)
-	if want := []string{"S0 quantity 20", "S1 quantity 21", "S5 quantity 23", "S6 quantity 26"}; !slices.Equal(j.completed, want) {
+	if want := []string{"S0 quantity 20", "S1 quantity 21", "S5 quantity 23"}; !slices.Equal(j.completed, want) {
 		t.Errorf("journaled as landed %q, want %q", j.completed, want)
 	}
 	if len(j.open) != 0 {
@@ -346,7 +447,7 @@ func TestApplyCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Apply = %v, want context.Canceled", err)
 	}
-	if got, want := rep.Summary(), "applied 1 of 2; 1 failed: 1 cancelled"; got != want {
+	if got, want := rep.Summary(), "applied 1 of 2; 1 failed: 1 not sent"; got != want {
 		t.Errorf("summary %q, want %q", got, want)
 	}
 	if len(j.open) != 0 {

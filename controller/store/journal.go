@@ -43,14 +43,50 @@ type Batch struct {
 	// Submission is the channel's ID for the batch when the channel queued
 	// it (see SubmitBatch); "" when it was sent and not answered.
 	Submission string
+	// Unknown reports a batch the channel answered in part: Changes are
+	// those of its changes whose outcome nobody knows (a timeout, a lost
+	// answer), the others being recorded already. A batch that is not
+	// Unknown was cut short (the process died) with all its changes
+	// unsettled.
+	Unknown bool
 }
 
 // The states of a batch.
 const (
 	batchSent      = "sent"
 	batchDone      = "done"
+	batchUnknown   = "unknown"
 	batchRecovered = "recovered"
 )
+
+// Outcome is what became of one journaled change once the channel
+// answered.
+type Outcome uint8
+
+// The outcomes.
+const (
+	// NotLanded is a change the channel refused or failed before it took
+	// effect (a rejection, a throttle, a compare-and-set conflict).
+	NotLanded Outcome = iota
+	// Landed is a change the channel took.
+	Landed
+	// Unknown is a change whose fate nobody knows: the request timed out
+	// or its answer was lost. It stays in the journal until an observe of
+	// the channel settles it (RecoverBatch); nothing is sent for its
+	// listing before.
+	Unknown
+)
+
+// Outcomes turns landed flags into outcomes.
+func Outcomes(landed []bool) []Outcome {
+	out := make([]Outcome, len(landed))
+	for i, ok := range landed {
+		if ok {
+			out[i] = Landed
+		}
+	}
+	return out
+}
 
 // StartRun records the start of an apply of a spec revision, under the
 // given lease, and returns its id.
@@ -218,25 +254,43 @@ func (s *Store) SubmitBatch(ctx context.Context, batchID int64, submission strin
 // A batch that is not pending is an error wrapping ErrNotPending; an
 // unknown batch, ErrNotFound.
 func (s *Store) CompleteBatch(ctx context.Context, batchID int64, landed []bool) error {
-	if err := s.complete(ctx, batchID, landed, batchDone); err != nil {
+	if err := s.complete(ctx, batchID, Outcomes(landed), batchDone); err != nil {
 		return fmt.Errorf("store: complete batch %d: %w", batchID, err)
 	}
 	return nil
 }
 
-// RecoverBatch is CompleteBatch for a pending batch found after a crash (see
-// PendingBatches): the caller observed the channel and says which changes
+// RecordOutcomes is CompleteBatch with a third answer: outcomes[i] says
+// whether the batch's changes[i] landed, did not, or is Unknown. The landed
+// ones are recorded and audited at once; when any is Unknown the batch is
+// left in the journal as unknown, holding those changes only, for
+// RecoverBatch to settle once the channel has been observed (PendingBatches
+// lists it).
+func (s *Store) RecordOutcomes(ctx context.Context, batchID int64, outcomes []Outcome) error {
+	if err := s.complete(ctx, batchID, outcomes, batchDone); err != nil {
+		return fmt.Errorf("store: record outcomes of batch %d: %w", batchID, err)
+	}
+	return nil
+}
+
+// RecoverBatch is CompleteBatch for a pending batch (see PendingBatches):
+// one cut short by a crash, or one whose outcome was unknown. The caller
+// observed the channel and says which of the changes the batch holds
 // landed. The batch is marked recovered; the landed changes are recorded as
 // applied and audited as CompleteBatch would, under the batch's original run
 // and revision.
 func (s *Store) RecoverBatch(ctx context.Context, batchID int64, landed []bool) error {
-	if err := s.complete(ctx, batchID, landed, batchRecovered); err != nil {
+	if err := s.complete(ctx, batchID, Outcomes(landed), batchRecovered); err != nil {
 		return fmt.Errorf("store: recover batch %d: %w", batchID, err)
 	}
 	return nil
 }
 
-func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, state string) error {
+// complete settles a batch: the changes that landed are recorded as applied
+// and audited; the batch takes state, or stays unknown with the changes
+// whose outcome is Unknown. A sent batch may be completed or recovered, an
+// unknown one only recovered.
+func (s *Store) complete(ctx context.Context, batchID int64, outcomes []Outcome, state string) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var (
 			runID        int64
@@ -249,11 +303,11 @@ func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, stat
 		} else if err != nil {
 			return err
 		}
-		if cur != batchSent {
+		if cur != batchSent && (cur != batchUnknown || state != batchRecovered) {
 			return fmt.Errorf("%w: it is %s", ErrNotPending, cur)
 		}
 		changes, ok := s.sent.get(batchID)
-		if !ok {
+		if !ok || cur == batchUnknown {
 			var data string
 			if err := tx.QueryRowContext(ctx, `SELECT changes FROM batches WHERE id = ?`, batchID).Scan(&data); err != nil {
 				return err
@@ -262,21 +316,35 @@ func (s *Store) complete(ctx context.Context, batchID int64, landed []bool, stat
 				return err
 			}
 		}
-		if len(landed) != len(changes) {
-			return fmt.Errorf("%d outcomes for %d changes", len(landed), len(changes))
+		if len(outcomes) != len(changes) {
+			return fmt.Errorf("%d outcomes for %d changes", len(outcomes), len(changes))
 		}
 		now := s.stamp()
+		rows := make([]int, 0, len(changes))
+		var unknown []JournalChange
+		for i, o := range outcomes {
+			switch o {
+			case Landed:
+				rows = append(rows, i)
+			case Unknown:
+				unknown = append(unknown, changes[i])
+			}
+		}
 		// The payload is cleared: what landed is in the audit log from here
 		// on, and a full apply's payloads would otherwise grow the database
-		// by a third.
-		if _, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, completed_at = ?, changes = '[]' WHERE id = ?`, state, now, batchID); err != nil {
-			return err
-		}
-		rows := make([]int, 0, len(changes))
-		for i, ok := range landed {
-			if ok {
-				rows = append(rows, i)
+		// by a third. Changes whose outcome is unknown stay.
+		payload := "[]"
+		if len(unknown) > 0 {
+			if state == batchRecovered {
+				return errors.New("a recovery settles every change it holds: none may be unknown")
 			}
+			state = batchUnknown
+			if payload, err = encodeChanges(channel, unknown); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE batches SET state = ?, completed_at = ?, changes = ? WHERE id = ?`, state, now, payload, batchID); err != nil {
+			return err
 		}
 		err = upsertApplied.exec(ctx, tx, len(rows), func(args []any, i int) []any {
 			c := &changes[rows[i]]
@@ -415,27 +483,30 @@ func (m multiRow) exec(ctx context.Context, tx *sql.Tx, n int, row func(args []a
 }
 
 // PendingBatches returns the batches journaled as sent and never completed
-// (the process died mid-apply), in the order they were journaled.
+// (the process died mid-apply) and those whose outcome is in part unknown
+// (Batch.Unknown), in the order they were journaled.
 func (s *Store) PendingBatches(ctx context.Context) ([]Batch, error) {
 	var batches []Batch
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT b.id, b.run_id, r.revision, COALESCE(r.lease_id, ''), b.channel, b.changes, b.sent_at,
-				COALESCE(b.submission, '')
+				COALESCE(b.submission, ''), b.state
 			FROM batches AS b JOIN runs AS r ON r.id = b.run_id
-			WHERE b.state = 'sent' ORDER BY b.id`)
+			WHERE b.state IN ('sent', 'unknown') ORDER BY b.id`)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				b    Batch
-				data string
-				sent int64
+				b     Batch
+				data  string
+				sent  int64
+				state string
 			)
-			if err := rows.Scan(&b.ID, &b.RunID, &b.Revision, &b.LeaseID, &b.Channel, &data, &sent, &b.Submission); err != nil {
+			if err := rows.Scan(&b.ID, &b.RunID, &b.Revision, &b.LeaseID, &b.Channel, &data, &sent, &b.Submission, &state); err != nil {
 				return err
 			}
+			b.Unknown = state == batchUnknown
 			if b.Changes, err = decodeChanges(b.Channel, data); err != nil {
 				return fmt.Errorf("batch %d: %w", b.ID, err)
 			}

@@ -537,3 +537,123 @@ func TestJournalRefsAndSubmissions(t *testing.T) {
 		t.Errorf("after a change without a reference: %+v", a)
 	}
 }
+
+// An answer in part unknown: the landed change is audited at once, the
+// unknown ones stay in the journal until a recovery settles them, and each
+// change is audited once whatever happens.
+func TestRecordOutcomesUnknown(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, path := open(t, c)
+	run, err := s.StartRun(ctx, "rev1", "lease-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := []JournalChange{
+		{SKU: "A", Field: adapters.FieldPrice, From: val("1.00"), To: val("2.00"), Reason: "spec", Item: 0},
+		{SKU: "B", Field: adapters.FieldQuantity, To: val("4"), Reason: "spec", Item: 1, Create: true},
+		{SKU: "B", Field: "title", To: val("Mug"), Reason: "spec", Item: 1, Create: true},
+		{SKU: "C", Field: adapters.FieldPrice, From: val("3.00"), To: val("5.00"), Reason: "spec", Item: 2},
+	}
+	id, err := s.JournalBatch(ctx, run, "shop", changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordOutcomes(ctx, id, []Outcome{Landed, Unknown, Unknown, NotLanded}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordOutcomes(ctx, id, []Outcome{Landed, Landed, Landed, Landed}); !errors.Is(err, ErrNotPending) {
+		t.Errorf("recording an unknown batch's outcomes again: %v, want ErrNotPending", err)
+	}
+	// Settled by whoever opens the store next, even after a restart.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, path, c)
+	pending, err := s.PendingBatches(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || !pending[0].Unknown || pending[0].LeaseID != "lease-1" {
+		t.Fatalf("pending = %+v, want the one unknown batch", pending)
+	}
+	want := []JournalChange{changes[1], changes[2]}
+	for i := range want {
+		want[i].Channel = "shop"
+	}
+	if d := cmp.Diff(want, pending[0].Changes); d != "" {
+		t.Errorf("unknown changes kept (-want +got):\n%s", d)
+	}
+	if err := s.RecoverBatch(ctx, id, []bool{true}); err == nil {
+		t.Error("RecoverBatch with one outcome for two changes succeeded")
+	}
+	if err := s.RecoverBatch(ctx, id, []bool{true, false}); err != nil {
+		t.Fatal(err)
+	}
+	if pending, err := s.PendingBatches(ctx); err != nil || len(pending) != 0 {
+		t.Errorf("PendingBatches after recovery = %+v, %v", pending, err)
+	}
+	audit, err := s.Audit(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range audit {
+		got = append(got, e.SKU+" "+e.Field+" "+e.To.Text)
+	}
+	if d := cmp.Diff([]string{"A price 2.00", "B quantity 4"}, got); d != "" {
+		t.Errorf("audit (-want +got):\n%s", d)
+	}
+	// A recovery must settle everything it holds.
+	run2, _ := s.StartRun(ctx, "rev1", "")
+	id2, err := s.JournalBatch(ctx, run2, "shop", changes[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.complete(ctx, id2, []Outcome{Unknown}, batchRecovered); err == nil {
+		t.Error("a recovery leaving a change unknown was accepted")
+	}
+}
+
+// A database of schema version 2 with a batch in flight keeps it through
+// the rebuild of the batches table (version 3), and the batch can then be
+// left unknown.
+func TestMigrateBatchesKeepsPending(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	orig := migrations
+	t.Cleanup(func() { migrations = orig })
+	migrations = orig[:2]
+	s, path := open(t, c)
+	run, err := s.StartRun(ctx, "rev1", "lease-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := JournalChange{SKU: "A", Field: adapters.FieldPrice, From: val("1.00"), To: val("2.00"), Reason: "spec"}
+	id, err := s.JournalBatch(ctx, run, "shop", []JournalChange{change})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SubmitBatch(ctx, id, "feed-7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	migrations = orig
+	s = openAt(t, path, c)
+	pending, err := s.PendingBatches(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change.Channel = "shop"
+	if len(pending) != 1 || pending[0].ID != id || pending[0].Submission != "feed-7" || pending[0].Unknown || !cmp.Equal(pending[0].Changes, []JournalChange{change}) {
+		t.Fatalf("pending after migrating: %+v", pending)
+	}
+	if err := s.RecordOutcomes(ctx, id, []Outcome{Unknown}); err != nil {
+		t.Fatal(err)
+	}
+	if pending, err := s.PendingBatches(ctx); err != nil || len(pending) != 1 || !pending[0].Unknown {
+		t.Fatalf("pending after an unknown outcome: %+v, %v", pending, err)
+	}
+}

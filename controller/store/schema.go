@@ -122,4 +122,28 @@ CREATE TABLE lease (
 	expires_at  INTEGER NOT NULL
 );
 `,
+	// 3: a batch whose outcome is partly unknown (a timeout, a lost answer):
+	// its state is 'unknown' and it keeps the changes nobody knows the fate
+	// of, until an observe of the channel settles them. SQLite cannot alter
+	// a CHECK constraint, so the table is rebuilt.
+	`
+CREATE TABLE batches_v3 (
+	id           INTEGER PRIMARY KEY,
+	run_id       INTEGER NOT NULL REFERENCES runs (id),
+	channel      TEXT    NOT NULL,
+	state        TEXT    NOT NULL CHECK (state IN ('sent', 'done', 'unknown', 'recovered')),
+	changes      TEXT    NOT NULL,
+	sent_at      INTEGER NOT NULL,
+	completed_at INTEGER,
+	submission   TEXT
+);
+INSERT INTO batches_v3 (id, run_id, channel, state, changes, sent_at, completed_at, submission)
+	SELECT id, run_id, channel, state, changes, sent_at, completed_at, submission FROM batches;
+DROP TABLE batches;
+ALTER TABLE batches_v3 RENAME TO batches;
+-- 'sent' batches are in flight or cut short by a crash; 'unknown' ones were
+-- answered in part. Both are settled by observing before anything is sent
+-- for their listings again.
+CREATE INDEX batches_pending ON batches (state) WHERE state IN ('sent', 'unknown');
+`,
 }

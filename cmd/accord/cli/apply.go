@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/accordhq/accord/controller"
+	"github.com/accordhq/accord/controller/apply"
 	"github.com/accordhq/accord/controller/plan"
 )
 
@@ -91,13 +92,20 @@ anything twice. The spec's guard block stops large or drastic plans unless
 			bar.finish()
 			if interrupted(ctx) && res.Report != nil {
 				rep := res.Report
-				notSent := 0
+				notSent, unknown := 0, 0
 				for _, f := range rep.Failed {
-					if f.Kind == "cancelled" {
+					switch f.Kind {
+					case apply.KindNotSent:
 						notSent++
+					case apply.KindUnknown:
+						unknown++
 					}
 				}
-				a.note("\nInterrupted: applied %d of %d; %d not sent. Run accord apply again to finish.\n", rep.Applied+rep.Unneeded, rep.Total, notSent)
+				left := fmt.Sprintf("%d not sent", notSent)
+				if unknown > 0 {
+					left += fmt.Sprintf(", %d with an unknown outcome (observed first by the next apply)", unknown)
+				}
+				a.note("\nInterrupted: applied %d of %d; %s. Run accord apply again to finish.\n", rep.Applied+rep.Unneeded, rep.Total, left)
 				return exitError{ExitInterrupted}
 			}
 			if errors.Is(err, controller.ErrCancelled) {
@@ -162,8 +170,15 @@ func (a *app) noteRecovered(r controller.Recovered) {
 		if r.Batches == 1 {
 			batches = "1 batch"
 		}
-		a.note("Settled an interrupted apply: %s journaled, %d found on the channels and recorded, %d not found (planned again).\n",
-			batches, r.Landed, r.Lost)
+		what := "an interrupted apply"
+		switch {
+		case r.Unknown == r.Batches:
+			what = "changes whose outcome an earlier apply did not learn"
+		case r.Unknown > 0:
+			what = "an interrupted apply, and changes whose outcome an earlier apply did not learn"
+		}
+		a.note("Settled %s: %s journaled, %d found on the channels and recorded, %d not found (planned again).\n",
+			what, batches, r.Landed, r.Lost)
 	}
 	if r.Processing > 0 {
 		a.note("%s queued by a channel in an interrupted apply %s still processing; the next apply asks again.\n",
