@@ -11,8 +11,10 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller/apply"
 	"github.com/accordhq/accord/controller/plan"
 	"github.com/accordhq/accord/controller/stock"
+	"github.com/accordhq/accord/controller/store"
 	"github.com/accordhq/accord/spec"
 	"github.com/accordhq/accord/spec/derive"
 )
@@ -163,10 +165,62 @@ type StaleError struct {
 
 func (e *StaleError) Error() string { return "the saved plan is stale: " + e.Reason }
 
+// SavedPlanError is a saved plan whose changes are not what the spec asks
+// for at the plan's instant, or that carries a change twice: a plan is a
+// claim, checked before anything of it is sent. Edited reports that the
+// file's changes do not match the checksum accord plan wrote with them.
+type SavedPlanError struct {
+	Edited bool
+	// Problems are the first few changes found wrong, and More how many
+	// others there are.
+	Problems []string
+	More     int
+}
+
+func (e *SavedPlanError) Error() string {
+	var b strings.Builder
+	if e.Edited {
+		b.WriteString("the saved plan was edited after accord plan wrote it (its changes do not match their checksum); nothing of it is applied")
+	} else {
+		b.WriteString("the saved plan does not match the spec at its instant; nothing of it is applied")
+	}
+	if len(e.Problems) > 0 {
+		b.WriteString(": ")
+		b.WriteString(strings.Join(e.Problems, "; "))
+		if e.More > 0 {
+			fmt.Fprintf(&b, " (and %d more)", e.More)
+		}
+	} else if e.Edited {
+		b.WriteString(": its changes agree with the spec, but what else was altered cannot be told")
+	}
+	b.WriteString("; run accord plan again")
+	return b.String()
+}
+
+// problems collects what is wrong with a saved plan, the first few in
+// words.
+type problems struct {
+	list []string
+	more int
+}
+
+func (p *problems) add(format string, args ...any) {
+	if len(p.list) < 5 {
+		p.list = append(p.list, fmt.Sprintf(format, args...))
+		return
+	}
+	p.more++
+}
+
 // checkSaved refuses a saved plan made from another revision of the spec,
-// an errored one, or one of whose changes touches a value that has moved on
-// the channel since the plan observed it. Changes elsewhere on a channel do
-// not make the plan stale. c.mu is held.
+// an errored one, one edited since it was written, one that carries a
+// change twice or a change that is not what the spec asks for at the
+// plan's instant (re-derived now: a price under its floor, a quantity
+// the stock does not have, a field the listing rules do not give, a SKU
+// the catalog does not have), or one of whose changes touches a value that
+// has moved on the channel since the plan observed it. Changes elsewhere
+// on a channel do not make the plan stale. The plan's guards are checked
+// again: what it says of them is not taken on trust. c.mu is held.
 func (c *Controller) checkSaved(ctx context.Context, s *spec.Spec, rev string, conns map[string]*conn, p *plan.Plan) error {
 	if p.Revision != rev {
 		return &StaleError{Reason: fmt.Sprintf("it was made from spec revision %s and the spec is now at %s; run accord plan again", p.Revision, rev)}
@@ -175,18 +229,27 @@ func (c *Controller) checkSaved(ctx context.Context, s *spec.Spec, rev string, c
 		return fmt.Errorf("the saved plan was made from a desired state with errors and cannot be applied: %s", p.Errors[0])
 	}
 	bySKU := map[string][]string{}
+	var skus []string
 	for i := range p.Changes {
 		ch := &p.Changes[i]
 		bySKU[ch.Channel] = append(bySKU[ch.Channel], ch.SKU)
+		skus = append(skus, ch.SKU)
 	}
 	var channels []string
 	for ch := range bySKU {
 		if _, _, ok := s.Channel(ch); !ok {
+			if p.Edited() {
+				return &SavedPlanError{Edited: true, Problems: []string{fmt.Sprintf("it changes channel %s, which the spec does not have", ch)}}
+			}
 			return &StaleError{Reason: fmt.Sprintf("it changes channel %s, which the spec no longer has", ch)}
 		}
 		channels = append(channels, ch)
 	}
 	sort.Strings(channels)
+	if err := c.checkSavedChanges(ctx, s, p, dedupe(skus)); err != nil {
+		return err
+	}
+	p.Blocked = plan.Guards(s, p.Changes)
 	var moved []string
 	count := 0
 	for _, name := range channels {
@@ -227,6 +290,76 @@ func (c *Controller) checkSaved(ctx context.Context, s *spec.Spec, rev string, c
 		return &StaleError{Reason: fmt.Sprintf("%d of its values moved on the channels since it was made: %s%s; run accord plan again", count, strings.Join(moved, "; "), more)}
 	}
 	return nil
+}
+
+// checkSavedChanges derives the desired state of the plan's SKUs again at
+// its instant, from the stock now, and checks that every change sets what
+// the spec asks for, once.
+func (c *Controller) checkSavedChanges(ctx context.Context, s *spec.Spec, p *plan.Plan, skus []string) error {
+	var bad problems
+	seen := map[store.FieldKey]bool{}
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		k := store.FieldKey{Channel: ch.Channel, SKU: ch.SKU, Field: ch.Name()}
+		if seen[k] {
+			bad.add("%s %s %s is changed twice", ch.Channel, ch.SKU, ch.Name())
+		}
+		seen[k] = true
+	}
+	levels, sources, diags := stock.Read(ctx, c.cfg.Registry, s, s.Dir, c.cfg.Now)
+	if diags.HasErrors() {
+		return &DiagnosticsError{Diags: diags, Sources: sources}
+	}
+	res, err := derive.Desired(ctx, s, derive.Options{At: p.At, Stock: levels, SKUs: skus})
+	if err != nil {
+		return fmt.Errorf("check the saved plan: %w", err)
+	}
+	desired := make(map[adapters.Key]*adapters.Listing, len(res.Listings))
+	for i := range res.Listings {
+		l := &res.Listings[i].Listing
+		desired[adapters.Key{Channel: l.Channel, SKU: l.SKU}] = l
+	}
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		want := desired[adapters.Key{Channel: ch.Channel, SKU: ch.SKU}]
+		if want == nil {
+			if _, _, known := s.Product(ch.SKU); !known {
+				bad.add("%s %s: the catalog has no SKU %s", ch.Channel, ch.SKU, ch.SKU)
+			} else {
+				bad.add("%s %s: the spec does not list it on %s", ch.Channel, ch.SKU, ch.Channel)
+			}
+			continue
+		}
+		sc, _, _ := s.Channel(ch.Channel)
+		if ch.Kind == adapters.KindCreate {
+			if ch.Listing == nil {
+				bad.add("%s %s: a listing to create without the listing", ch.Channel, ch.SKU)
+				continue
+			}
+			for _, jc := range apply.ListingFields(ch, sc.Scale) {
+				if w, _ := adapters.ValueOf(want, adapters.KindOf(jc.Field), fieldOf(jc.Field), sc.Scale); w != jc.To {
+					bad.add("%s %s: the new listing's %s is %s in the plan, and the spec gives %s", ch.Channel, ch.SKU, jc.Field, jc.To, w)
+				}
+			}
+			continue
+		}
+		if w, _ := adapters.ValueOf(want, ch.Kind, ch.Field, sc.Scale); w != ch.To {
+			bad.add("%s %s %s: the plan sets %s, and the spec gives %s", ch.Channel, ch.SKU, ch.Name(), ch.To, w)
+		}
+	}
+	if len(bad.list) > 0 || p.Edited() {
+		return &SavedPlanError{Edited: p.Edited(), Problems: bad.list, More: bad.more}
+	}
+	return nil
+}
+
+// fieldOf is the listing field a journaled name names, "" for the
+// reserved ones.
+func fieldOf(name string) string {
+	if adapters.KindOf(name) == adapters.KindField {
+		return name
+	}
+	return ""
 }
 
 func dedupe(s []string) []string {

@@ -470,3 +470,29 @@ pool "main" {
 		t.Errorf("%d fields audited, want 5 (5 creates with their quantity), each once", len(audit))
 	}
 }
+
+// A saved plan's word on the guards is not taken: they are checked again
+// on its changes, and a plan that breaks them is refused without Force.
+func TestSavedPlanGuardsCheckedAgain(t *testing.T) {
+	ctx := context.Background()
+	k := baseKit(t, "\nguard {\n  max_changes = 10\n}\n")
+	c := k.controller("accord")
+	s := k.load(k.dir)
+	res, err := c.Reconcile(ctx, s, controller.Options{At: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Plan.Blocked) == 0 {
+		t.Fatalf("the plan of %d changes breaks no guard", len(res.Plan.Changes))
+	}
+	res.Plan.Blocked = nil // as if edited out of the file
+	_, err = c.Reconcile(ctx, s, controller.Options{Mode: controller.Apply, Saved: res.Plan})
+	var guard *controller.GuardError
+	if !errors.As(err, &guard) {
+		t.Fatalf("a saved plan that breaks the guards = %v, want a GuardError", err)
+	}
+	applied, err := c.Reconcile(ctx, s, controller.Options{Mode: controller.Apply, Saved: res.Plan, Force: true})
+	if err != nil || applied.Report.Applied != 60 {
+		t.Fatalf("forced: %+v, %v", applied.Report, err)
+	}
+}

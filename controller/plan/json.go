@@ -2,6 +2,8 @@ package plan
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +18,9 @@ import (
 	"github.com/accordhq/accord/adapters"
 )
 
-// FormatVersion is the version of the plan file format.
-const FormatVersion = 2
+// FormatVersion is the version of the plan file format. Version 3 added
+// the checksum of the changes.
+const FormatVersion = 3
 
 // The JSON shapes of the contract; money is always a string.
 type (
@@ -29,7 +32,10 @@ type (
 		Channels      []string          `json:"channels"`
 		Currencies    map[string]string `json:"currencies"`
 		Changes       []wireChange      `json:"changes"`
-		Exceptions    []wireException   `json:"exceptions"`
+		// Checksum is "sha256:" and the hex SHA-256 of the changes as
+		// compact JSON: a file whose changes were edited is refused.
+		Checksum   string          `json:"checksum"`
+		Exceptions []wireException `json:"exceptions"`
 		Blocked       []string          `json:"blocked"`
 		ChannelErrors []wireChanErr     `json:"channel_errors"`
 		Errors        []string          `json:"errors"`
@@ -228,9 +234,24 @@ func (p *Plan) WriteJSON(w io.Writer, scales map[string]int32) error {
 			Fields: s.Fields, Drift: s.Drift, Exceptions: s.Exceptions,
 		})
 	}
+	var err error
+	if wp.Checksum, err = checksum(wp.Changes); err != nil {
+		return fmt.Errorf("plan: checksum: %w", err)
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")
 	return enc.Encode(wp)
+}
+
+// checksum is the SHA-256 of changes as compact JSON (encoding/json
+// compacts the raw values, so the indentation of a file does not count).
+func checksum(changes []wireChange) (string, error) {
+	b, err := json.Marshal(changes)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 // ReadJSON reads a plan written by WriteJSON.
@@ -247,6 +268,11 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 		return nil, errors.New("read plan: no revision: not a plan written by accord plan --out")
 	}
 	p := &Plan{Revision: wp.Revision, At: wp.At, Created: wp.Created, Channels: wp.Channels, Currencies: wp.Currencies, Blocked: wp.Blocked, Errors: wp.Errors}
+	sum, err := checksum(wp.Changes)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: changes: %w", err)
+	}
+	p.edited = sum != wp.Checksum
 	for _, e := range wp.ChannelErrors {
 		p.ChannelErrors = append(p.ChannelErrors, ChannelError{Channel: e.Channel, Reason: adapters.Reason(e.Reason), Message: e.Message})
 	}

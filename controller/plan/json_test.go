@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -52,13 +53,13 @@ func slicesIndex(cs []Change, field string) int {
 func TestReadJSONRefuses(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{`{`, "read plan: unexpected EOF"},
-		{`{"format_version": 1, "revision": "sha256:1"}`, "format_version 1; this build of accord reads version 2"},
-		{`{"format_version": 2, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "status", "from": "active", "to": "inactive", "reason": "spec"}]}`,
+		{`{"format_version": 1, "revision": "sha256:1"}`, "format_version 1; this build of accord reads version 3"},
+		{`{"format_version": 3, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "status", "from": "active", "to": "inactive", "reason": "spec"}]}`,
 			`change 1: "status" is not something a plan changes`},
-		{`{"format_version": 2}`, "no revision"},
-		{`{"format_version": 2, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": "1.00", "to": "2.00", "reason": "whim"}]}`,
+		{`{"format_version": 3}`, "no revision"},
+		{`{"format_version": 3, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": "1.00", "to": "2.00", "reason": "whim"}]}`,
 			"change 1: channel, sku, field and reason (spec or drift) are required"},
-		{`{"format_version": 2, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": {}, "to": "2.00", "reason": "spec"}]}`,
+		{`{"format_version": 3, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": {}, "to": "2.00", "reason": "spec"}]}`,
 			"change 1: from:"},
 	}
 	for _, c := range cases {
@@ -72,8 +73,8 @@ func TestReadJSONRefuses(t *testing.T) {
 // FuzzReadJSON feeds saved plan files, which are outside input: reading
 // never panics, and what reads writes back to a file that reads the same.
 func FuzzReadJSON(f *testing.F) {
-	f.Add(`{"format_version": 2, "revision": "sha256:1", "changes": [{"channel": "shop", "sku": "A", "field": "quantity", "from": 1, "to": 2, "reason": "spec"}]}`)
-	f.Add(`{"format_version": 2, "revision": "r", "changes": [{"channel": "s", "sku": "A", "field": "listing", "from": null, "to": {"quantity": 3, "price": "9.99", "fields": {"title": "x"}}, "reason": "spec"}], "exceptions": [{"code": "drift", "channel": "s", "sku": "A", "field": "price", "observed": "1.00", "expected": "2.00"}]}`)
+	f.Add(`{"format_version": 3, "revision": "sha256:1", "changes": [{"channel": "shop", "sku": "A", "field": "quantity", "from": 1, "to": 2, "reason": "spec"}]}`)
+	f.Add(`{"format_version": 3, "revision": "r", "changes": [{"channel": "s", "sku": "A", "field": "listing", "from": null, "to": {"quantity": 3, "price": "9.99", "fields": {"title": "x"}}, "reason": "spec"}], "exceptions": [{"code": "drift", "channel": "s", "sku": "A", "field": "price", "observed": "1.00", "expected": "2.00"}]}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		p, err := ReadJSON(strings.NewReader(in))
 		if err != nil {
@@ -91,4 +92,53 @@ func FuzzReadJSON(f *testing.F) {
 			t.Fatalf("round trip of %s:\n%q\nwant\n%q", in, got, want)
 		}
 	})
+}
+
+// A plan file carries a checksum of its changes: read back as written it
+// is not edited, whatever its indentation; a change altered by hand is.
+func TestJSONChecksum(t *testing.T) {
+	f := newFixture(t)
+	f.drop("shop", "A-2")
+	f.listing(t, "shop", "A-3").Price = amount("29.5")
+	p := f.diff(t, nil, nil)
+	var buf bytes.Buffer
+	if err := p.WriteJSON(&buf, map[string]int32{"shop": 2, "market": 2}); err != nil {
+		t.Fatal(err)
+	}
+	written := buf.String()
+	if !strings.Contains(written, `"checksum": "sha256:`) {
+		t.Fatalf("no checksum in %s", written)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, []byte(written)); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"as written": written, "compacted": compact.String()} {
+		back, err := ReadJSON(strings.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Edited() {
+			t.Errorf("%s: read as edited", name)
+		}
+	}
+	if p.Edited() {
+		t.Error("a plan made in memory reports itself edited")
+	}
+	for name, edit := range map[string][2]string{
+		"price":          {`"to": "30.00"`, `"to": "0.01"`},
+		"listing title":  {`"title": `, `"title": "<script>" , "x": `},
+		"change removed": {`"changes": [`, `"changes": [` + "\n" + `{"channel": "shop", "sku": "A-1", "field": "quantity", "from": 1, "to": 99999, "reason": "spec"},`},
+	} {
+		if !strings.Contains(written, edit[0]) {
+			t.Fatalf("%s: %q not in the plan file:\n%s", name, edit[0], written)
+		}
+		back, err := ReadJSON(strings.NewReader(strings.Replace(written, edit[0], edit[1], 1)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !back.Edited() {
+			t.Errorf("%s: an edited plan file reads as not edited", name)
+		}
+	}
 }

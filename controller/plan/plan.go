@@ -123,7 +123,14 @@ type Plan struct {
 	// promotion conflict): a plan that has any is shown, never applied,
 	// as Terraform's errored plans.
 	Errors []string
+	// edited is set on a plan read from a file (ReadJSON) whose changes do
+	// not match the checksum accord plan wrote with them.
+	edited bool
 }
+
+// Edited reports whether the plan was read from a file whose changes were
+// altered after accord wrote it: their checksum no longer matches.
+func (p *Plan) Edited() bool { return p.edited }
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
