@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/accord
 FUZZTIME ?= 30s
 
-.PHONY: build test race bench fuzz fmt vet lint run clean
+.PHONY: build test race bench chaos fuzz fmt vet lint run clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/accord
@@ -23,6 +23,16 @@ race:
 # smaller parts. Figures are reported per operation with allocations.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The fault campaign at full size: 10k SKUs x 6 sandbox channels, applies
+# killed (SIGKILL) 20 times at random batches under timeouts that land,
+# throttling, server errors and partial batches; then the invariants (every
+# field on the channels is the audit's last value, nothing created twice,
+# the journal settled, the final plan empty). CI runs it small in make test.
+CHAOS_SKUS  ?= 10000
+CHAOS_KILLS ?= 20
+chaos:
+	ACCORD_CHAOS_SKUS=$(CHAOS_SKUS) ACCORD_CHAOS_KILLS=$(CHAOS_KILLS) $(GO) test -run '^TestChaos$$' -v -count=1 -timeout 60m ./cmd/accord/cli
 
 # Run every fuzz target for FUZZTIME each.
 fuzz:

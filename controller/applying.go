@@ -41,6 +41,16 @@ func (c *Controller) apply(ctx context.Context, s *spec.Spec, conns map[string]*
 			targets[name] = apply.Target{Channel: cn.ch, ChannelSKU: func(sku string) string { return channelSKU(s, name, sku) }}
 		}
 	}
+	// The other channels the reconcile looked at can be written too: an
+	// order found during the apply may call for a correction on them.
+	for _, name := range p.Channels {
+		if _, seen := targets[name]; seen || !p.Observed(name) {
+			continue
+		}
+		if cn := conns[name]; cn != nil && cn.err == nil {
+			targets[name] = apply.Target{Channel: cn.ch, ChannelSKU: func(sku string) string { return channelSKU(s, name, sku) }}
+		}
+	}
 	sendable := p
 	var skipped []apply.Failure
 	if len(unsendable) > 0 {

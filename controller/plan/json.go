@@ -34,12 +34,12 @@ type (
 		Changes       []wireChange      `json:"changes"`
 		// Checksum is "sha256:" and the hex SHA-256 of the changes as
 		// compact JSON: a file whose changes were edited is refused.
-		Checksum   string          `json:"checksum"`
-		Exceptions []wireException `json:"exceptions"`
-		Blocked       []string          `json:"blocked"`
-		ChannelErrors []wireChanErr     `json:"channel_errors"`
-		Errors        []string          `json:"errors"`
-		Summary       wireSummary       `json:"summary"`
+		Checksum      string          `json:"checksum"`
+		Exceptions    []wireException `json:"exceptions"`
+		Blocked       []string        `json:"blocked"`
+		ChannelErrors []wireChanErr   `json:"channel_errors"`
+		Errors        []string        `json:"errors"`
+		Summary       wireSummary     `json:"summary"`
 	}
 	wireChanErr struct {
 		Channel string `json:"channel"`

@@ -15,6 +15,9 @@ import (
 // this test binary under that name. Otherwise it runs the package's tests and
 // benchmarks as usual (testscript.Main calls m.Run).
 func TestMain(m *testing.M) {
+	if os.Getenv(chaosChild) == "1" {
+		os.Exit(cli.Main()) // a process of the fault campaign (chaos_test.go)
+	}
 	testscript.Main(m, map[string]func(){
 		"accord": func() { os.Exit(cli.Main()) },
 	})
