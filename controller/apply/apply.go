@@ -297,8 +297,9 @@ type worker struct {
 	applied, unneeded      int
 	rederived, corrections int
 	failed                 []Failure
-	// sentQty is, for each catalog SKU whose quantity landed in this
-	// apply, the value sent and the stock generation it was derived at.
+	// sentQty is, for each catalog SKU whose quantity landed in this apply
+	// after it was derived again (see moves), the value sent and the stock
+	// generation it was derived at.
 	sentQty map[string]sentQuantity
 }
 
@@ -593,7 +594,9 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 // landed counts a change that landed.
 func (w *worker) landed(it *item) {
 	w.applied++
-	if it.c.Kind == adapters.KindQuantity || (it.c.Kind == adapters.KindCreate && it.c.Listing != nil) {
+	// Only quantities derived after an order moved their stock are kept:
+	// a handful, where an apply may send 600k quantities.
+	if it.gen > 0 && (it.c.Kind == adapters.KindQuantity || (it.c.Kind == adapters.KindCreate && it.c.Listing != nil)) {
 		to := it.c.To
 		if it.c.Kind == adapters.KindCreate {
 			to = adapters.QuantityValue(it.c.Listing.Quantity)
