@@ -279,6 +279,14 @@ func (a *app) sandboxFaults() *cobra.Command {
 	var f sandbox.Faults
 	var clearAll bool
 	var sellOnApply []string
+	// settings are the names of the command's own flags: they set faults.
+	// The global flags that cobra adds to the same set when it parses
+	// (--dir, --no-color...) do not, and show them as no flag does.
+	var settings []string
+	setting := func(name string) string {
+		settings = append(settings, name)
+		return name
+	}
 	cmd := &cobra.Command{
 		Use:   "faults CHANNEL",
 		Short: "Make a sandbox channel unreliable, or show how unreliable it is",
@@ -300,7 +308,7 @@ writes that SKU's quantity.`,
 				return err
 			}
 			defer closeWith(&err, sb)
-			if cmd.Flags().NFlag() > 0 {
+			if slices.ContainsFunc(settings, cmd.Flags().Changed) {
 				if clearAll {
 					f = sandbox.Faults{}
 				}
@@ -337,16 +345,16 @@ writes that SKU's quantity.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.Throttle, "throttle", "", "share of requests refused with 429, such as 10%")
-	fl.StringVar(&f.ServerError, "server-error", "", "share of requests failing with a 5xx")
-	fl.StringVar(&f.Timeout, "timeout", "", "share of requests timing out")
-	fl.StringVar(&f.Partial, "partial", "", "share of items in a batch failing for a moment")
-	fl.StringVar(&f.Reject, "reject", "", "share of items rejected for good")
-	fl.StringVar(&f.RetryAfter, "retry-after", "", "Retry-After of a throttled response, such as 2s (default 1s)")
-	fl.Uint64Var(&f.Seed, "seed", 0, "seed for reproducible faults")
-	fl.IntVar(&f.CrashAfter, "crash-after", 0, "test hook: kill the applying process after this many batches")
-	fl.IntVar(&f.InterruptAfter, "interrupt-after", 0, "test hook: send the applying process SIGINT after this many batches")
-	fl.StringArrayVar(&sellOnApply, "sell-on-apply", nil, "test hook: SKU=UNITS sold just before the apply writes that SKU's quantity (repeatable)")
-	fl.BoolVar(&clearAll, "clear", false, "remove every fault")
+	fl.StringVar(&f.Throttle, setting("throttle"), "", "share of requests refused with 429, such as 10%")
+	fl.StringVar(&f.ServerError, setting("server-error"), "", "share of requests failing with a 5xx")
+	fl.StringVar(&f.Timeout, setting("timeout"), "", "share of requests timing out")
+	fl.StringVar(&f.Partial, setting("partial"), "", "share of items in a batch failing for a moment")
+	fl.StringVar(&f.Reject, setting("reject"), "", "share of items rejected for good")
+	fl.StringVar(&f.RetryAfter, setting("retry-after"), "", "Retry-After of a throttled response, such as 2s (default 1s)")
+	fl.Uint64Var(&f.Seed, setting("seed"), 0, "seed for reproducible faults")
+	fl.IntVar(&f.CrashAfter, setting("crash-after"), 0, "test hook: kill the applying process after this many batches")
+	fl.IntVar(&f.InterruptAfter, setting("interrupt-after"), 0, "test hook: send the applying process SIGINT after this many batches")
+	fl.StringArrayVar(&sellOnApply, setting("sell-on-apply"), nil, "test hook: SKU=UNITS sold just before the apply writes that SKU's quantity (repeatable)")
+	fl.BoolVar(&clearAll, setting("clear"), false, "remove every fault")
 	return cmd
 }
