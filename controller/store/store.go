@@ -20,9 +20,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,7 +33,8 @@ import (
 
 	"github.com/accordhq/accord/adapters"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Errors callers may branch on with errors.Is.
@@ -69,6 +73,8 @@ type Store struct {
 	wconn *sql.Conn
 	// sent holds the changes of batches journaled and not yet completed.
 	sent sentBatches
+	// checked is set when Open ran the integrity check.
+	checked bool
 }
 
 // Open opens the state database at path, creating it and its parent
@@ -78,8 +84,15 @@ type Store struct {
 // a five second busy timeout. now is the clock for every timestamp the store
 // writes; nil means time.Now.
 //
-// A database whose schema version is newer than this build knows is refused
-// with an error that wraps ErrNewerSchema.
+// A file that is there but is not accord's (empty, not SQLite, or a SQLite
+// database with tables and no schema_migrations) is refused with an error
+// wrapping ErrNotState, and left as it was: migrating it would start a new
+// history in its place without anyone deciding to (Init does that on
+// purpose). A database that was not closed cleanly (its write-ahead log is
+// still there) goes through SQLite's integrity check first, and one that
+// fails it, or whose pages cannot be read, is refused with an error wrapping
+// ErrCorrupt. A database whose schema version is newer than this build knows
+// is refused with an error that wraps ErrNewerSchema.
 func Open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: open: no path")
@@ -91,17 +104,317 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+	if _, err := os.Lstat(abs); errors.Is(err, fs.ErrNotExist) {
+		// A log without its database is the state moved or deleted while
+		// in use: creating a database beside it would replay the log into
+		// it. openChecked says so.
+		if walSize(abs) == 0 {
+			if err := create(ctx, abs, now); err != nil && !errors.Is(err, fs.ErrExist) {
+				return nil, fmt.Errorf("store: open %s: %w", path, err)
+			}
+		}
+	} else if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite", dsn(abs))
+	return openChecked(ctx, path, abs, now)
+}
+
+// ErrNoState is a state database that does not exist yet.
+var ErrNoState = errors.New("no state yet")
+
+// OpenExisting opens the state database at path for a command that only
+// reads it (or settles what is in it): a database that does not exist is
+// an error wrapping ErrNoState, and nothing is created. Otherwise it checks
+// what it opens as Open does.
+func OpenExisting(ctx context.Context, path string, now func() time.Time) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: open: no path")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if _, err := os.Lstat(abs); errors.Is(err, fs.ErrNotExist) && walSize(abs) == 0 {
+		return nil, fmt.Errorf("store: %s: %w", path, ErrNoState)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return openChecked(ctx, path, abs, now)
+}
+
+// ErrNotState is a file where the state database should be that is not
+// one: an empty file, a file that is not SQLite, a SQLite database that is
+// not accord's. Nothing is created or migrated in its place.
+var ErrNotState = errors.New("not an accord state database")
+
+// ErrCorrupt is a state database SQLite finds damaged: it failed the
+// integrity check that follows an unclean shutdown, or its pages cannot be
+// read.
+var ErrCorrupt = errors.New("the state database is damaged")
+
+// ErrExists is what Init finds at its path without force: a database, or
+// any other file, whose history starting anew would lose.
+var ErrExists = errors.New("a file is already there")
+
+// Found is what a state database's path holds, as Open and Init find it.
+type Found int
+
+// What a state database's path may hold.
+const (
+	// FoundNothing is no file.
+	FoundNothing Found = iota
+	// FoundEmpty is a file of no bytes, as a failed copy, a full disk or
+	// a truncating editor leaves.
+	FoundEmpty
+	// FoundBlank is a SQLite database with no tables: it holds no history,
+	// and Open brings it up to date like a new one.
+	FoundBlank
+	// FoundState is an accord state database.
+	FoundState
+	// FoundForeign is a SQLite database with tables, and no
+	// schema_migrations among them: someone else's.
+	FoundForeign
+	// FoundNotSQLite is a file that is not a SQLite database.
+	FoundNotSQLite
+	// FoundDamaged is a SQLite database whose schema cannot be read.
+	FoundDamaged
+	// FoundOrphanLog is a write-ahead log (PATH-wal) without its database
+	// (none, or an empty file): the database was moved, deleted or
+	// truncated while in use.
+	FoundOrphanLog
+)
+
+func (f Found) String() string {
+	switch f {
+	case FoundNothing:
+		return "nothing"
+	case FoundEmpty:
+		return "an empty file"
+	case FoundBlank:
+		return "a SQLite database with no tables"
+	case FoundState:
+		return "an accord state database"
+	case FoundForeign:
+		return "a SQLite database without accord's schema"
+	case FoundNotSQLite:
+		return "a file that is not a SQLite database"
+	case FoundDamaged:
+		return "a damaged SQLite database"
+	case FoundOrphanLog:
+		return "a write-ahead log without its database"
+	}
+	return fmt.Sprintf("Found(%d)", int(f))
+}
+
+// holdsHistory reports whether starting anew at a path that holds f loses
+// something, so that Init wants force.
+func (f Found) holdsHistory() bool {
+	return f != FoundNothing && f != FoundEmpty && f != FoundBlank
+}
+
+// Moved is a file Init moved aside.
+type Moved struct{ From, To string }
+
+// InitResult is what Init found and did.
+type InitResult struct {
+	// Found is what the path held before.
+	Found Found
+	// Moved are the files moved aside, the database first, then its -wal
+	// and -shm if there were any: PATH.bak-TIME, PATH.bak-TIME-wal...,
+	// names under which SQLite opens them together again.
+	Moved []Moved
+}
+
+// Init creates a new state database at path on purpose: a new history.
+// Where there is nothing, or an empty file (or a SQLite database with no
+// tables), it creates the database in its place. Anything else (an accord
+// state database, someone else's database, a file that is not SQLite, a
+// write-ahead log left without its database) is refused with an error
+// wrapping ErrExists unless force is set; with force, the file and its -wal
+// and -shm are moved aside to PATH.bak-TIME (TIME from now, in UTC) first,
+// never over an earlier backup. now is also the clock of the new database,
+// as for Open; nil means time.Now.
+func Init(ctx context.Context, path string, now func() time.Time, force bool) (InitResult, error) {
+	if path == "" {
+		return InitResult{}, errors.New("store: init: no path")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return InitResult{}, fmt.Errorf("store: init %s: %w", path, err)
+	}
+	found, err := inspect(ctx, abs, walSize(abs) > 0, false)
+	if err != nil {
+		return InitResult{}, fmt.Errorf("store: init %s: %w", path, err)
+	}
+	res := InitResult{Found: found}
+	switch {
+	case found == FoundNothing:
+	case !found.holdsHistory():
+		// Nothing to keep: the empty file (or blank database) and any
+		// empty log or stale index beside it make way.
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(abs + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return res, fmt.Errorf("store: init %s: %w", path, err)
+			}
+		}
+	case !force:
+		return res, fmt.Errorf("store: init %s: %w: %s", path, ErrExists, found)
+	default:
+		res.Moved, err = moveAside(path, now().UTC().Format("20060102T150405Z"))
+		if err != nil {
+			return res, fmt.Errorf("store: init %s: moving %s aside: %w", path, found, err)
+		}
+	}
+	if err := create(ctx, abs, now); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			err = errors.New("another process created it meanwhile")
+		}
+		return res, fmt.Errorf("store: init %s: %w", path, err)
+	}
+	return res, nil
+}
+
+// moveAside renames path and its -wal and -shm, those that exist, to
+// path.bak-stamp with the same suffixes: all or, when a backup of that name
+// is there already, none.
+func moveAside(path, stamp string) ([]Moved, error) {
+	bak := path + ".bak-" + stamp
+	var moves []Moved
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if _, err := os.Lstat(path + suffix); errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if _, err := os.Lstat(bak + suffix); err == nil {
+			return nil, fmt.Errorf("%s is there already; keeping it, and %s where it is", bak+suffix, path)
+		}
+		moves = append(moves, Moved{From: path + suffix, To: bak + suffix})
+	}
+	// The database first: a process opening the path in between finds
+	// the log without its database and refuses it.
+	for i, m := range moves {
+		if err := os.Rename(m.From, m.To); err != nil {
+			return moves[:i], fmt.Errorf("move aside: %w", err)
+		}
+	}
+	return moves, nil
+}
+
+// create makes a new state database at abs, where nothing is: built and
+// migrated under a temporary name beside it, and linked into place once
+// complete, so that nobody opening the path meanwhile finds an empty file
+// (which Open refuses). When another process put a file there first, the
+// error wraps fs.ErrExist.
+func create(ctx context.Context, abs string, now func() time.Time) (err error) {
+	dir := filepath.Dir(abs)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(abs)+".new-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		// The link keeps the new database under its name; the log and
+		// index are gone after a clean close, unless it failed.
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if rerr := os.Remove(tmp + suffix); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
+				err = rerr
+			}
+		}
+	}()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	s, err := openDB(ctx, tmp, now)
+	if err != nil {
+		return err
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, abs); err == nil || errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	// A file system without hard links: a rename, which would replace a
+	// file created since the check just above (a narrow window, only
+	// there).
+	if _, err := os.Lstat(abs); err == nil {
+		return fmt.Errorf("%s: %w", abs, fs.ErrExist)
+	}
+	return os.Rename(tmp, abs)
+}
+
+// openChecked opens the existing state database at abs (path as the
+// caller gave it, for messages) after checking what it is.
+func openChecked(ctx context.Context, path, abs string, now func() time.Time) (*Store, error) {
+	// Read before anything opens the database: SQLite deletes the log when
+	// the last connection closes cleanly, so a log with frames in it now
+	// was left by a process that died (or belongs to one still running,
+	// when the check costs time but finds nothing).
+	unclean := walSize(abs) > 0
+	found, err := inspect(ctx, abs, unclean, unclean)
+	if errors.Is(err, ErrCorrupt) {
+		return nil, fmt.Errorf("store: %s: %w; %s", path, err, advice(path, true))
+	} else if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	switch found {
+	case FoundBlank, FoundState:
+	case FoundNothing:
+		return nil, fmt.Errorf("store: %s: %w", path, ErrNoState)
+	case FoundDamaged:
+		return nil, fmt.Errorf("store: %s: %w (its schema cannot be read); %s", path, ErrCorrupt, advice(path, true))
+	default:
+		return nil, fmt.Errorf("store: %s: %w (found %s); %s", path, ErrNotState, found, advice(path, found.holdsHistory()))
+	}
+	s, err := openDB(ctx, abs, now)
+	if isCorrupt(err) {
+		return nil, fmt.Errorf("store: %s: %w: %w; %s", path, ErrCorrupt, err, advice(path, true))
+	} else if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.checked = unclean
+	return s, nil
+}
+
+// advice is what to do about a state database that is refused: restore
+// it, or start anew on purpose.
+func advice(path string, force bool) string {
+	cmd := "accord state init --state " + shellQuote(path)
+	if force {
+		cmd = "accord state init --force --state " + shellQuote(path) + " (which moves it aside)"
+	}
+	return "restore it from a backup, or start a new history on purpose with " + cmd
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// openDB opens the database at abs with the store's settings and migrates
+// it.
+func openDB(ctx context.Context, abs string, now func() time.Time) (*Store, error) {
+	db, err := sql.Open("sqlite", dsn(abs))
+	if err != nil {
+		return nil, err
+	}
 	s := &Store{db: db, now: now, write: make(chan struct{}, 1)}
-	// Two processes creating one database at the same moment meet while
-	// it switches to WAL, a lock SQLite's busy timeout does not wait for:
-	// the loser tries again shortly.
+	// Two processes opening one new database at the same moment meet
+	// while it switches to WAL, a lock SQLite's busy timeout does not
+	// wait for: the loser tries again shortly.
 	_, err = backoff.Retry(ctx, func() (struct{}, error) {
 		err := s.migrate(ctx)
 		if err != nil && !isBusy(err) {
@@ -112,24 +425,167 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 		backoff.WithMaxElapsedTime(15*time.Second))
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	return s, nil
 }
 
-// ErrNoState is a state database that does not exist yet.
-var ErrNoState = errors.New("no state yet")
+// IntegrityChecked reports whether Open ran SQLite's integrity check on
+// the database, as it does when the database was not closed cleanly.
+func (s *Store) IntegrityChecked() bool { return s.checked }
 
-// OpenExisting opens the state database at path for a command that only
-// reads it (or settles what is in it): a database that does not exist is
-// an error wrapping ErrNoState, and nothing is created.
-func OpenExisting(ctx context.Context, path string, now func() time.Time) (*Store, error) {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("store: %s: %w", path, ErrNoState)
-	} else if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+// sqliteHeader begins every SQLite database file.
+const sqliteHeader = "SQLite format 3\x00"
+
+// maxProblems is how many of the integrity check's findings an error
+// quotes.
+const maxProblems = 5
+
+// inspect says what the path abs holds. It reads a database through a
+// read-only connection of its own (checkDSN), which leaves a database that
+// is not accord's as it was. unclean says that a log with frames in it is
+// beside the database, which the connection then reads through; with
+// integrity too, an accord database goes through PRAGMA integrity_check,
+// and an error wrapping ErrCorrupt quotes the first problems it finds.
+func inspect(ctx context.Context, abs string, unclean, integrity bool) (Found, error) {
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if walSize(abs) > 0 {
+			return FoundOrphanLog, nil
+		}
+		return FoundNothing, nil
+	case err != nil:
+		return 0, err
+	case fi.IsDir():
+		return 0, errors.New("it is a directory")
+	case fi.Size() == 0:
+		if walSize(abs) > 0 {
+			return FoundOrphanLog, nil
+		}
+		return FoundEmpty, nil
 	}
-	return Open(ctx, path, now)
+	if ok, err := hasSQLiteHeader(abs); err != nil {
+		return 0, err
+	} else if !ok {
+		return FoundNotSQLite, nil
+	}
+	db, err := sql.Open("sqlite", checkDSN(abs, unclean))
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = db.Close() }()
+	var tables, ours int
+	err = db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE name = 'schema_migrations')
+		FROM sqlite_master WHERE type = 'table'`).Scan(&tables, &ours)
+	switch {
+	case sqliteCode(err) == sqlite3.SQLITE_NOTADB:
+		return FoundNotSQLite, nil
+	case isCorrupt(err):
+		return FoundDamaged, nil
+	case err != nil:
+		return 0, err
+	case tables == 0:
+		return FoundBlank, nil
+	case ours == 0:
+		return FoundForeign, nil
+	}
+	if unclean && integrity {
+		if err := integrityCheck(ctx, db); err != nil {
+			return FoundState, err
+		}
+	}
+	return FoundState, nil
+}
+
+// integrityCheck runs PRAGMA integrity_check on db, after an unclean
+// shutdown.
+func integrityCheck(ctx context.Context, db *sql.DB) error {
+	problems, err := integrityProblems(ctx, db)
+	if err != nil && (!isCorrupt(err) || len(problems) == 0) {
+		// SQLite gave up on the database before it found anything to
+		// list: its error is the finding.
+		if isCorrupt(err) {
+			return fmt.Errorf("%w: it was not closed cleanly, and SQLite's integrity check stopped: %w", ErrCorrupt, err)
+		}
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	if len(problems) == 1 && problems[0] == "ok" {
+		return nil
+	}
+	first := ""
+	if len(problems) > maxProblems {
+		problems = problems[:maxProblems]
+		first = " (the first " + strconv.Itoa(maxProblems) + ")"
+	}
+	return fmt.Errorf("%w: it was not closed cleanly, and SQLite's integrity check found%s: %s", ErrCorrupt, first, strings.Join(problems, "; "))
+}
+
+// integrityProblems is what PRAGMA integrity_check says, a line each ("ok"
+// alone when it finds nothing), with what was found before an error that
+// stopped it.
+func integrityProblems(ctx context.Context, db *sql.DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, fmt.Sprintf("PRAGMA integrity_check(%d)", maxProblems))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return problems, err
+		}
+		for line := range strings.Lines(p) {
+			line = strings.TrimSpace(line)
+			if line != "" && !strings.HasPrefix(line, "*** in database") {
+				problems = append(problems, line)
+			}
+		}
+	}
+	return problems, rows.Err()
+}
+
+// hasSQLiteHeader reports whether the file at abs begins as a SQLite
+// database does.
+func hasSQLiteHeader(abs string) (bool, error) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = f.Close() }()
+	b := make([]byte, len(sqliteHeader))
+	if _, err := io.ReadFull(f, b); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return string(b) == sqliteHeader, nil
+}
+
+// walSize is the size of the write-ahead log beside the database at abs:
+// 0 when there is none.
+func walSize(abs string) int64 {
+	fi, err := os.Stat(abs + "-wal")
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// sqliteCode is the primary SQLite result code of err, 0 when err is not
+// SQLite's.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code() & 0xff
+	}
+	return 0
+}
+
+// isCorrupt reports SQLite finding the database malformed.
+func isCorrupt(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CORRUPT
 }
 
 // isBusy reports SQLite's "database is locked".
@@ -157,6 +613,24 @@ func dsn(abs string) string {
 	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
+}
+
+// checkDSN is the driver's name for a connection that looks at the
+// database file at abs before the store opens it: read-only, so that it
+// neither converts a database that is not accord's to WAL mode nor, as the
+// last connection to close, checkpoints the log a killed process left.
+// Without such a log (unclean false), the file alone is the database, read
+// as immutable: no lock taken, no -wal or -shm created beside it.
+func checkDSN(abs string, unclean bool) string {
+	u, _, _ := strings.Cut(dsn(abs), "?")
+	q := url.Values{}
+	if unclean {
+		q.Set("mode", "ro")
+	} else {
+		q.Set("immutable", "1")
+	}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	return u + "?" + q.Encode()
 }
 
 // Close closes the database. Calls in progress fail.
