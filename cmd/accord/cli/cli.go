@@ -166,6 +166,7 @@ pools, price matrices, promotions, parity rules and listing fields.`,
 		a.auditCommand(),
 		a.exceptionsCommand(),
 		a.forceUnlockCommand(),
+		a.stateCommand(),
 		a.versionCommand(),
 	)
 	tidy(root)
