@@ -155,6 +155,9 @@ func (a *app) sandboxShow() *cobra.Command {
 			pr := newPrinter(w)
 			t := pr.table()
 			t.println("CHANNEL\tSKU\tQUANTITY\tPRICE\tCOMPARE AT\tSTATUS\tFIELDS")
+			// A listing created more than once would be a duplicate
+			// product on a real channel: said under the table.
+			var twice []string
 			for _, ch := range s.Channels {
 				if ch.Type != "sandbox" || (len(args) == 1 && args[0] != ch.Name) {
 					continue
@@ -182,11 +185,23 @@ func (a *app) sandboxShow() *cobra.Command {
 					}
 					return nil
 				})
+				if err == nil {
+					var dups map[string]int64
+					dups, err = sb.Duplicates(ctx)
+					for _, sku := range slices.Sorted(maps.Keys(dups)) {
+						if len(sel.skus) == 0 || slices.Contains(skus, sku) {
+							twice = append(twice, fmt.Sprintf("! %s %s was created %d times: on a real channel, %d duplicate products", ch.Name, sku, dups[sku], dups[sku]-1))
+						}
+					}
+				}
 				if err = errors.Join(err, sb.Close()); err != nil {
 					return err
 				}
 			}
 			t.flush()
+			for _, line := range twice {
+				pr.printf("%s\n", line)
+			}
 			if pr.err != nil {
 				return pr.err
 			}
