@@ -48,6 +48,9 @@ func (a *app) openController(ctx context.Context, owner string, writes bool) (*c
 	if err != nil {
 		return nil, nil, err
 	}
+	if st != nil && st.IntegrityChecked() {
+		a.log.Debug("the state database was not closed cleanly (or is open elsewhere); SQLite's integrity check found it sound", slog.String("state", a.statePath()))
+	}
 	c := controller.New(controller.Config{
 		Registry: a.registry(), Store: st, Now: a.env.Now, Log: a.log,
 		UserAgent: "accord/" + moduleVersion(), Owner: owner,
