@@ -535,6 +535,13 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 			it.lastErr = r.Err
 			retry = append(retry, it)
 			wait = max(wait, te.RetryAfter)
+			if it.attempts >= w.o.MaxAttempts {
+				// A refusal for the rate says the change did not land,
+				// but a change that ends throttled is observed before it
+				// is called failed, as one that timed out: a channel
+				// may have taken part of a bulk request it then refused.
+				outcome[i] = store.Unknown
+			}
 		case errors.As(r.Err, &tmp) && !tmp.Timeout:
 			it.lastErr = r.Err
 			retry = append(retry, it)

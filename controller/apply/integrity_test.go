@@ -273,3 +273,40 @@ func TestSiblingsRederivedAfterConflict(t *testing.T) {
 		t.Errorf("summary %q, want %q (refreshed %q)", got, want, refreshed)
 	}
 }
+
+// A change still throttled when its attempts run out is observed before it
+// is called failed, and stays unknown in the journal when it cannot be.
+func TestThrottledPastRetriesObserved(t *testing.T) {
+	s := loadSpec(t)
+	throttled := slices.Repeat([]error{&adapters.ThrottledError{Message: "429"}}, 5)
+	for _, observable := range []bool{true, false} {
+		ch := &fakeChannel{limits: adapters.Limits{BatchSize: 10}, script: script{"A quantity 9": throttled},
+			state: map[string]map[string]string{"A": {"quantity": "5"}}}
+		var observed []string
+		j := &journal{}
+		rep, err := Apply(context.Background(), &plan.Plan{Changes: []plan.Change{change("shop", "A", "quantity", "5", "9")}}, Options{
+			Spec: s, Journal: j, RunID: 1, MaxAttempts: 2, InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond,
+			Targets: map[string]Target{"shop": {Channel: ch, ChannelSKU: same}},
+			Observe: func(ctx context.Context, channel string, skus []string) (map[string]*adapters.Listing, error) {
+				observed = append(observed, skus...)
+				if !observable {
+					return nil, errors.New("HTTP 503")
+				}
+				return ch.observe(ctx, channel, skus)
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, unknown := "applied 0 of 1; 1 failed: 1 throttled past retries", 0
+		if !observable {
+			want, unknown = "applied 0 of 1; 1 failed: 1 with an unknown outcome, observed first by the next apply", 1
+		}
+		if got := rep.Summary(); got != want || len(j.unknown) != unknown || !slices.Equal(observed, []string{"A"}) {
+			t.Errorf("observable %v: summary %q (want %q), %d unknown batches (want %d), observed %q", observable, got, want, len(j.unknown), unknown, observed)
+		}
+		if ch.tries["A quantity 9"] != 2 {
+			t.Errorf("sent %d times, want 2", ch.tries["A quantity 9"])
+		}
+	}
+}
