@@ -264,8 +264,8 @@ type journal struct {
 	unknown   map[int64][]store.JournalChange
 	completed []string
 	submitted []string
-	// fail, when set, is asked before each batch is journaled and its
-	// outcomes recorded: a full disk.
+	// fail, when set, is asked before each batch is journaled, its
+	// outcomes recorded or its unknown changes settled: a full disk.
 	fail func() error
 }
 
@@ -332,6 +332,11 @@ func (j *journal) RecordOutcomes(_ context.Context, id int64, outcomes []store.O
 func (j *journal) RecoverBatch(_ context.Context, id int64, landed []bool) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.fail != nil {
+		if err := j.fail(); err != nil {
+			return err
+		}
+	}
 	changes, ok := j.unknown[id]
 	if !ok {
 		return fmt.Errorf("batch %d recovered but not unknown", id)

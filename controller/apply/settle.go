@@ -71,7 +71,15 @@ func (w *worker) settle(ctx context.Context, items []*item) ([]*item, error) {
 		}
 		if err := w.o.Journal.RecoverBatch(context.WithoutCancel(ctx), b.id, landed); err != nil {
 			err = fmt.Errorf("apply %s: journal: %w", w.name, err)
-			w.stop(w.giveUpUnknown(items, err), err)
+			// The batches settled before this one are recorded: their
+			// changes count as what was found.
+			for _, it := range w.giveUpUnknown(items, err) {
+				if found, settled := verdict[it]; settled && it.unknown == nil && found {
+					w.landed(it)
+				} else {
+					w.stop([]*item{it}, err)
+				}
+			}
 			return nil, err
 		}
 		for _, it := range b.owner {
