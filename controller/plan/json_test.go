@@ -71,7 +71,8 @@ func TestReadJSONRefuses(t *testing.T) {
 }
 
 // FuzzReadJSON feeds saved plan files, which are outside input: reading
-// never panics, and what reads writes back to a file that reads the same.
+// never panics, and what reads writes back to a file that reads the same,
+// its checksum intact.
 func FuzzReadJSON(f *testing.F) {
 	f.Add(`{"format_version": 3, "revision": "sha256:1", "changes": [{"channel": "shop", "sku": "A", "field": "quantity", "from": 1, "to": 2, "reason": "spec"}]}`)
 	f.Add(`{"format_version": 3, "revision": "r", "changes": [{"channel": "s", "sku": "A", "field": "listing", "from": null, "to": {"quantity": 3, "price": "9.99", "fields": {"title": "x"}}, "reason": "spec"}], "exceptions": [{"code": "drift", "channel": "s", "sku": "A", "field": "price", "observed": "1.00", "expected": "2.00"}]}`)
@@ -90,6 +91,9 @@ func FuzzReadJSON(f *testing.F) {
 		}
 		if got, want := lines(again), lines(p); !reflect.DeepEqual(got, want) {
 			t.Fatalf("round trip of %s:\n%q\nwant\n%q", in, got, want)
+		}
+		if again.Edited() {
+			t.Fatalf("a plan accord wrote reads as edited: %s", buf.Bytes())
 		}
 	})
 }
