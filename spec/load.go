@@ -88,6 +88,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "listing"},
 		{Type: "drift"},
 		{Type: "guard"},
+		{Type: "notify", LabelNames: []string{"name"}},
 	},
 }
 
@@ -147,6 +148,7 @@ func Load(fsys fs.FS, opts Options) (*Spec, hcl.Diagnostics) {
 	l.decodeParities(blocks["parity"])
 	l.decodeListing(single(l, blocks["listing"]))
 	l.decodeGuard(single(l, blocks["guard"]))
+	l.decodeNotify(blocks["notify"])
 	l.spec.Eval = l.ctx
 	return l.spec, l.diags
 }

@@ -42,6 +42,9 @@ type Spec struct {
 	Listing *Listing
 	Drift   Drift
 	Guard   Guard
+	// Notify holds the notify blocks, in the order written (files by
+	// name).
+	Notify []*Notify
 
 	// Eval carries var, local and the functions for per-product
 	// expressions; callers add `product` and `channel` in a child context.
@@ -415,4 +418,37 @@ type Guard struct {
 	MaxChanges   int64
 	MaxPriceDrop decimal.NullDecimal
 	Range        hcl.Range
+}
+
+// NotifyFormat is the body a notify block posts.
+type NotifyFormat string
+
+// The notify formats.
+const (
+	// NotifyJSON posts the event as a JSON object.
+	NotifyJSON NotifyFormat = "json"
+	// NotifySlack posts a Slack incoming-webhook message.
+	NotifySlack NotifyFormat = "slack"
+)
+
+// Notify is a notify block: a webhook that hears about the events a
+// person acts on. Its address is often its credential (a Slack webhook's
+// path is), so the spec keeps the expression, not its value: ResolveURL
+// evaluates it when the notifier starts, and nothing the spec prints
+// holds it.
+type Notify struct {
+	Name string
+	// URL is the url expression as written; see ResolveURL.
+	URL hcl.Expression
+	// Events are the event kinds the block subscribes to, as written;
+	// every one of NotifyEvents by default.
+	Events []string
+	// MinSeverity is the least severity sent: "info", "warning" (the
+	// default) or "error".
+	MinSeverity string
+	Format      NotifyFormat
+
+	Range       hcl.Range
+	URLRange    hcl.Range
+	EventsRange hcl.Range
 }
