@@ -59,6 +59,10 @@ type Options struct {
 	// LockTimeout is how long an apply waits for another holder of the
 	// state's lease; 0 fails at once, naming the holder.
 	LockTimeout time.Duration
+	// RecordExceptions has a Plan-mode reconcile record the exceptions it
+	// saw in the store, as an apply does: the daemon keeps them live when
+	// it does not apply (--apply none).
+	RecordExceptions bool
 }
 
 // Result is what a reconcile did.
@@ -174,7 +178,11 @@ func (c *Controller) Reconcile(ctx context.Context, s *spec.Spec, o Options) (*R
 	}
 	p := res.Plan
 	if o.Mode == Plan {
-		return res, channelsErr(p)
+		var err error
+		if o.RecordExceptions && c.cfg.Store != nil {
+			err = c.recordExceptions(ctx, p, c.scope(p, o), nil)
+		}
+		return res, errors.Join(err, channelsErr(p))
 	}
 	hold(p, res.Recovered.Held)
 

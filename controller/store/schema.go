@@ -146,4 +146,27 @@ ALTER TABLE batches_v3 RENAME TO batches;
 -- for their listings again.
 CREATE INDEX batches_pending ON batches (state) WHERE state IN ('sent', 'unknown');
 `,
+	// 4: the commits the daemon followed, and the revisions a person
+	// approved for it to apply (accord run --apply drift-only).
+	`
+-- A git commit the daemon (accord run) read the spec from, with the spec
+-- revision it holds: runs, the audit log and exceptions name revisions,
+-- and this names their commits.
+CREATE TABLE commits (
+	sha        TEXT    PRIMARY KEY,
+	revision   TEXT    NOT NULL,
+	author     TEXT    NOT NULL,
+	message    TEXT    NOT NULL,
+	committed  INTEGER NOT NULL,
+	first_seen INTEGER NOT NULL
+);
+CREATE INDEX commits_revision ON commits (revision, first_seen);
+
+-- A spec revision a person approved for the daemon to apply.
+CREATE TABLE approvals (
+	revision    TEXT    PRIMARY KEY,
+	approved_by TEXT    NOT NULL,
+	approved_at INTEGER NOT NULL
+);
+`,
 }
