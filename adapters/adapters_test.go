@@ -95,3 +95,11 @@ func TestReasonOf(t *testing.T) {
 		}
 	}
 }
+
+func TestEventKindString(t *testing.T) {
+	for k, want := range map[EventKind]string{EventOrder: "order", EventListing: "listing", 0: "EventKind(0)"} {
+		if got := k.String(); got != want {
+			t.Errorf("EventKind(%d).String() = %q, want %q", int(k), got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -98,6 +99,66 @@ type BulkObserver interface {
 // moves on, so an apply killed meanwhile is finished by Confirm.
 type Confirmer interface {
 	Confirm(ctx context.Context, submission string, changes []Change) ([]Result, error)
+}
+
+// Watcher is a channel that reports what happens on it outside accord as it
+// happens: a real channel from its webhooks or event stream, the sandbox by
+// reading its own file. The daemon turns each event into a reason to
+// reconcile (an order on one channel lowers the pool's stock on every
+// other), so that a sale reaches the other channels in seconds instead of at
+// the next resync.
+//
+// Watch calls fn for every event from the moment it is called until ctx
+// ends, when it returns ctx.Err(), or until it fails, when it returns the
+// error (one of errors.go's where it can tell). fn is called from one
+// goroutine, one event at a time, in the order the channel reports them;
+// Watch waits for fn to return. Events are hints, not a ledger: an event
+// missed while no Watch runs (before it is called, after it fails, across a
+// restart) is not replayed, so the daemon still observes the channel at
+// every resync. An adapter leaves out the echoes of accord's own writes
+// where it can tell them apart; where it cannot, an echo costs one
+// reconcile that finds nothing to do.
+type Watcher interface {
+	Watch(ctx context.Context, fn func(Event)) error
+}
+
+// Event is something that happened on a channel outside accord: an order
+// (the listing's quantity moved) or a listing edited (in the channel's
+// seller portal, by another app).
+type Event struct {
+	// Channel is the channel's name in the spec.
+	Channel string
+	// SKU is the channel's own SKU (see the package comment).
+	SKU string
+	// Kind says what happened.
+	Kind EventKind
+	// Units is an order's units; 0 for other kinds.
+	Units int64
+	// At is when it happened on the channel, by the channel's clock.
+	At time.Time
+}
+
+// EventKind is what an Event reports.
+type EventKind int
+
+// The kinds of Event. The zero EventKind is none of them.
+const (
+	// EventOrder is an order: the listing's quantity fell by its units.
+	EventOrder EventKind = iota + 1
+	// EventListing is a listing edited outside accord: any of its
+	// quantity, prices, status or fields may have moved.
+	EventListing
+)
+
+// String is the kind's name: "order", "listing".
+func (k EventKind) String() string {
+	switch k {
+	case EventOrder:
+		return "order"
+	case EventListing:
+		return "listing"
+	}
+	return "EventKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Closer is implemented by channels that hold resources (files, locks,

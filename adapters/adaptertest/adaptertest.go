@@ -19,7 +19,9 @@
 //     quantity write whose expected quantity moved with a
 //     *adapters.ConflictError and leaves the quantity alone; a Creator
 //     creates; a Confirmer's submission is confirmed by a new adapter after
-//     a restart, with the same answer every time, and never written twice.
+//     a restart, with the same answer every time, and never written twice;
+//     a Watcher reports an order placed on the channel from outside (the
+//     fixture's Order) and returns the context's error when it ends.
 package adaptertest
 
 import (
@@ -29,6 +31,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -60,6 +63,12 @@ type Fixture struct {
 	// the adapter itself when it is a Creator. Nil: the suite seeds through
 	// Apply with KindCreate changes, which requires a Creator.
 	Seed func(t *testing.T, listings []adapters.Listing)
+	// Order places a customer's order of units of sku (the channel's SKU)
+	// on the channel from outside the adapter under test, as the channel
+	// would see one: the fake server's order and its webhook, another
+	// process's `accord sandbox sell`. Required when the adapter is an
+	// adapters.Watcher: the suite has no other way to cause an event.
+	Order func(t *testing.T, sku string, units int64)
 }
 
 // Run runs the conformance suite.
@@ -74,6 +83,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Profile", func(t *testing.T) { testProfile(t, h) })
 	t.Run("Create", func(t *testing.T) { testCreate(t, h) })
 	t.Run("ConfirmAfterRestart", func(t *testing.T) { testConfirm(t, h) })
+	t.Run("Watch", func(t *testing.T) { testWatch(t, h) })
 }
 
 // SKU is the i-th SKU the suite seeds.
@@ -545,5 +555,60 @@ func testConfirm(t *testing.T, h Harness) {
 	}
 	if p := adapters.Money(got[ls[1].SKU].Price, f.Scale).Text; p != "31.00" {
 		t.Errorf("price %s after the submission was confirmed, want 31.00", p)
+	}
+}
+
+func testWatch(t *testing.T, h Harness) {
+	f, ch, ls := setup(t, h, 7)
+	w, ok := ch.(adapters.Watcher)
+	if !ok {
+		t.Skip("the adapter does not watch for channel events")
+	}
+	if f.Order == nil {
+		t.Fatal("the adapter is a Watcher but the fixture has no Order: the suite cannot cause an event to watch for")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := make(chan adapters.Event, 64)
+	done := make(chan error, 1)
+	go func() {
+		done <- w.Watch(ctx, func(e adapters.Event) {
+			select {
+			case events <- e:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	// Watch reports what happens once it has begun, and nothing tells
+	// when that is: an order placed before may go unreported. Order one
+	// unit at a time until one is reported (the listing shows 6), waiting
+	// generously for each; the suite holds what is reported, not how soon.
+	l := ls[6]
+	var got adapters.Event
+	for tries, reported := 1, false; !reported; tries++ {
+		if tries > int(l.Quantity.Units) {
+			t.Fatalf("%d orders of %s placed, none reported", tries-1, l.SKU)
+		}
+		f.Order(t, l.SKU, 1)
+		select {
+		case got = <-events:
+			reported = true
+		case err := <-done:
+			t.Fatalf("Watch returned %v before its context ended", err)
+		case <-time.After(5 * time.Second):
+		}
+	}
+	want := adapters.Event{Channel: f.Channel, SKU: l.SKU, Kind: adapters.EventOrder, Units: 1, At: got.At}
+	if got != want || got.At.IsZero() {
+		t.Errorf("an order of 1 %s reported as %+v, want %+v with the time it was placed", l.SKU, got, want)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Watch after its context was cancelled = %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("Watch still running 30s after its context was cancelled")
 	}
 }
