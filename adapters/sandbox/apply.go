@@ -118,11 +118,11 @@ func (c *Channel) write(ctx context.Context, changes []adapters.Change, req *req
 // draws for it. An error fails the whole batch.
 func (c *Channel) writeIn(ctx context.Context, tx *sql.Tx, changes []adapters.Change, req *request) ([]adapters.Result, error) {
 	db := context.WithoutCancel(ctx) // see write
-	now := c.now().UTC().Format(time.RFC3339Nano)
-	if err := c.sellOnApply(db, tx, changes, req, now); err != nil {
+	at := c.now()
+	if err := c.sellOnApply(db, tx, changes, req, at); err != nil {
 		return nil, &adapters.TemporaryError{Message: err.Error()}
 	}
-	w, err := c.prepare(db, tx, now)
+	w, err := c.prepare(db, tx, at.UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		return nil, &adapters.TemporaryError{Message: "sandbox: " + err.Error()}
 	}

@@ -21,7 +21,8 @@ const FileName = "sandbox.db"
 
 // schema is the sandbox's tables. The sandbox is a simulation, so its
 // schema is created, never migrated: a sandbox from an older build is
-// deleted and applied afresh.
+// deleted and applied afresh, or brought up to date by upgrades where that
+// is one added column.
 const schema = `
 CREATE TABLE IF NOT EXISTS listings (
 	channel    TEXT NOT NULL,
@@ -42,11 +43,12 @@ CREATE TABLE IF NOT EXISTS warehouse (
 	on_hand INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS orders (
-	id      INTEGER PRIMARY KEY,
-	channel TEXT NOT NULL,
-	sku     TEXT NOT NULL,
-	units   INTEGER NOT NULL,
-	at      TEXT NOT NULL
+	id       INTEGER PRIMARY KEY,
+	channel  TEXT NOT NULL,
+	sku      TEXT NOT NULL,
+	units    INTEGER NOT NULL,
+	at       TEXT NOT NULL,
+	oversold INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS faults (
 	channel TEXT PRIMARY KEY,
@@ -72,6 +74,9 @@ var upgrades = []struct{ table, column, stmt string }{
 	// How many create requests landed for the listing: more than one is a
 	// creation sent twice, which on a real channel is a duplicate product.
 	{"listings", "creates", `ALTER TABLE listings ADD COLUMN creates INTEGER NOT NULL DEFAULT 1`},
+	// The units of an order the warehouse did not hold: sold to a
+	// customer, and not there to ship.
+	{"orders", "oversold", `ALTER TABLE orders ADD COLUMN oversold INTEGER NOT NULL DEFAULT 0`},
 }
 
 func upgrade(ctx context.Context, db *sql.DB) error {

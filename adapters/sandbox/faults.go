@@ -49,7 +49,10 @@ type Faults struct {
 	// SellOnApply is a test hook: an order for the SKU lands on the channel
 	// just before the first apply request that writes its quantity, as if
 	// a customer bought between accord's observe and its apply. Each fires
-	// once.
+	// once. It is a customer's order like any (see Order): refused when the
+	// listing shows fewer units at that moment (or is not there yet, for a
+	// listing the batch creates), which uses the hook up and lets the batch
+	// go on; oversold when the warehouse is short.
 	SellOnApply []Sale `json:"sell_on_apply,omitempty"`
 }
 
@@ -235,8 +238,10 @@ func (c *Channel) hit(bp int64) bool {
 
 // sellOnApply fires the sell-on-apply hooks of the SKUs whose quantity the
 // batch writes: the order lands first, in the batch's transaction, as if a
-// customer bought between accord's observe and its write.
-func (c *Channel) sellOnApply(ctx context.Context, tx *sql.Tx, changes []adapters.Change, req *request, now string) error {
+// customer bought between accord's observe and its write. An order the
+// listing cannot cover is refused, as Sell refuses it: the hook has fired
+// and the batch goes on.
+func (c *Channel) sellOnApply(ctx context.Context, tx *sql.Tx, changes []adapters.Change, req *request, now time.Time) error {
 	if len(req.faults.SellOnApply) == 0 {
 		return nil
 	}
@@ -250,7 +255,8 @@ func (c *Channel) sellOnApply(ctx context.Context, tx *sql.Tx, changes []adapter
 		if stockSKU == "" {
 			stockSKU = s.SKU
 		}
-		if _, err := sell(ctx, tx, c.name, s.SKU, stockSKU, s.Units, now); err != nil {
+		var refused *RefusedError
+		if _, err := sell(ctx, tx, c.name, s.SKU, stockSKU, s.Units, now); err != nil && !errors.As(err, &refused) {
 			return err
 		}
 	}

@@ -160,49 +160,6 @@ func (c *Channel) Set(ctx context.Context, sku, field, value string) error {
 	return tx.Commit()
 }
 
-// Sell records an order of units of sku on the channel: the listing's
-// quantity and the warehouse's on-hand quantity of stockSKU (the catalog
-// SKU) both fall by units. It returns the quantity left on the channel.
-func (c *Channel) Sell(ctx context.Context, sku, stockSKU string, units int64) (int64, error) {
-	if units <= 0 {
-		return 0, fmt.Errorf("sell %d: sell at least one unit", units)
-	}
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("sandbox: %w", err)
-	}
-	defer tx.Rollback()
-	left, err := sell(ctx, tx, c.name, sku, stockSKU, units, c.now().UTC().Format(time.RFC3339Nano))
-	if err != nil {
-		return 0, err
-	}
-	return left, tx.Commit()
-}
-
-func sell(ctx context.Context, tx *sql.Tx, channel, sku, stockSKU string, units int64, now string) (int64, error) {
-	var qty sql.NullInt64
-	switch err := tx.QueryRowContext(ctx, `SELECT quantity FROM listings WHERE channel = ? AND sku = ?`, channel, sku).Scan(&qty); {
-	case errors.Is(err, sql.ErrNoRows):
-		return 0, fmt.Errorf("%s lists no SKU %s", channel, sku)
-	case err != nil:
-		return 0, fmt.Errorf("sandbox: sell: %w", err)
-	}
-	if !qty.Valid || qty.Int64 < units {
-		return 0, fmt.Errorf("%s lists %d of %s; an order of %d cannot be placed", channel, qty.Int64, sku, units)
-	}
-	left := qty.Int64 - units
-	if _, err := tx.ExecContext(ctx, `UPDATE listings SET quantity = ?, updated_at = ? WHERE channel = ? AND sku = ?`, left, now, channel, sku); err != nil {
-		return 0, fmt.Errorf("sandbox: sell: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE warehouse SET on_hand = max(0, on_hand - ?) WHERE sku = ?`, units, stockSKU); err != nil {
-		return 0, fmt.Errorf("sandbox: sell: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO orders (channel, sku, units, at) VALUES (?, ?, ?, ?)`, channel, sku, units, now); err != nil {
-		return 0, fmt.Errorf("sandbox: sell: %w", err)
-	}
-	return left, nil
-}
-
 // Duplicates returns the channel's listings that were created more than
 // once, with the number of create requests that landed for each: on a real
 // channel each would be a duplicate product.
@@ -328,6 +285,35 @@ func (w *Warehouse) Seed(ctx context.Context, levels map[string]int64) (bool, er
 		}
 	}
 	return true, tx.Commit()
+}
+
+// Restock adds units to the on-hand units of a SKU (a delivery) and
+// returns the units on hand after it. Like Receive, it counts as stocking
+// the warehouse: one never stocked is not stocked from its opening stock
+// afterwards, so read the stock source first (`accord sandbox restock`
+// does).
+func (w *Warehouse) Restock(ctx context.Context, sku string, units int64) (int64, error) {
+	if units < 1 {
+		return 0, fmt.Errorf("restock %d: receive at least one unit", units)
+	}
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sandbox: restock %s: %w", sku, err)
+	}
+	defer tx.Rollback()
+	var onHand int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO warehouse (sku, on_hand) VALUES (?1, ?2)
+		ON CONFLICT (sku) DO UPDATE SET on_hand = on_hand + ?2 RETURNING on_hand`, sku, units).Scan(&onHand)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO meta (key, value) VALUES ('warehouse_seeded', ?)`, time.Now().UTC().Format(time.RFC3339))
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sandbox: restock %s: %w", sku, err)
+	}
+	return onHand, nil
 }
 
 // Receive sets the on-hand units of a SKU (a delivery, a stock count).

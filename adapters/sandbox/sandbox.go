@@ -16,6 +16,8 @@
 //   - with async = true it answers like a bulk feed (adapters.Confirmer):
 //     a batch is submitted and its outcome asked for later, no sooner than
 //     feed_delay after it was submitted;
+//   - an order is a customer's (see Order): refused when the listing shows
+//     fewer units, and oversold when the warehouse holds fewer;
 //   - it validates: a negative quantity, a price that is not positive, a
 //     currency other than the channel's or a title over 255 characters is
 //     rejected;
@@ -42,8 +44,9 @@
 // budget (adapters.Budget), as a real adapter paces to what its channel
 // documents, and pauses the budget on a throttled answer.
 //
-// `accord sandbox` (show, set, sell, faults) edits the sandbox from outside
-// accord, as a person in a seller portal or a customer would.
+// `accord sandbox` (show, set, sell, restock, faults) edits the sandbox from
+// outside accord, as a person in a seller portal, a customer or a delivery
+// would.
 package sandbox
 
 import (

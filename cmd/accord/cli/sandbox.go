@@ -27,11 +27,12 @@ func (a *app) sandboxCommand() *cobra.Command {
 		Long: `The sandbox is a simulated marketplace (channel type "sandbox") kept in
 .accord/sandbox/sandbox.db beside the spec. These commands act on it as the world
 outside accord would: a person editing a listing in a seller portal (set), a
-customer's order (sell), an unreliable API (faults).
+customer's order (sell), a delivery to the warehouse (restock), an unreliable
+API (faults).
 
 SKUs are catalog SKUs.`,
 	}
-	cmd.AddCommand(a.sandboxShow(), a.sandboxSet(), a.sandboxSell(), a.sandboxFaults(), a.sandboxReset())
+	cmd.AddCommand(a.sandboxShow(), a.sandboxSet(), a.sandboxSell(), a.sandboxRestock(), a.sandboxFaults(), a.sandboxReset())
 	return cmd
 }
 
@@ -109,14 +110,7 @@ exceptions) is kept; the next plan shows the listings as missing and creates the
 			}
 			for _, src := range s.StockSources {
 				if src.Type == "sandbox" {
-					d := src.Dir
-					if d == "" {
-						d = sandbox.DefaultDir
-					}
-					if !filepath.IsAbs(d) {
-						d = filepath.Join(s.Dir, filepath.FromSlash(d))
-					}
-					dirs[d] = true
+					dirs[sourceDir(s, src)] = true
 				}
 			}
 			if len(dirs) == 0 {
@@ -156,8 +150,9 @@ func (a *app) sandboxShow() *cobra.Command {
 			t := pr.table()
 			t.println("CHANNEL\tSKU\tQUANTITY\tPRICE\tCOMPARE AT\tSTATUS\tFIELDS")
 			// A listing created more than once would be a duplicate
-			// product on a real channel: said under the table.
-			var twice []string
+			// product on a real channel, and orders the warehouse could
+			// not cover were oversold: both said under the table.
+			var notes []string
 			for _, ch := range s.Channels {
 				if ch.Type != "sandbox" || (len(args) == 1 && args[0] != ch.Name) {
 					continue
@@ -190,8 +185,15 @@ func (a *app) sandboxShow() *cobra.Command {
 					dups, err = sb.Duplicates(ctx)
 					for _, sku := range slices.Sorted(maps.Keys(dups)) {
 						if len(sel.skus) == 0 || slices.Contains(skus, sku) {
-							twice = append(twice, fmt.Sprintf("! %s %s was created %d times: on a real channel, %d duplicate products", ch.Name, sku, dups[sku], dups[sku]-1))
+							notes = append(notes, fmt.Sprintf("! %s %s was created %d times: on a real channel, %d duplicate products", ch.Name, sku, dups[sku], dups[sku]-1))
 						}
+					}
+				}
+				if err == nil {
+					var orders, units int64
+					orders, units, err = sb.Oversells(ctx, skus...)
+					if orders > 0 {
+						notes = append(notes, fmt.Sprintf("! %s: %s oversold %s", ch.Name, plural(int(orders), "order"), plural(int(units), "unit")))
 					}
 				}
 				if err = errors.Join(err, sb.Close()); err != nil {
@@ -199,7 +201,7 @@ func (a *app) sandboxShow() *cobra.Command {
 				}
 			}
 			t.flush()
-			for _, line := range twice {
+			for _, line := range notes {
 				pr.printf("%s\n", line)
 			}
 			if pr.err != nil {
@@ -256,7 +258,11 @@ func (a *app) sandboxSell() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sell CHANNEL SKU UNITS",
 		Short: "Record an order: the channel's quantity and the sandbox warehouse both fall",
-		Args:  argsExactly("CHANNEL", "SKU", "UNITS"),
+		Long: `sell places a customer's order on a sandbox channel. The customer buys what the
+channel lists: an order for more units than the listing shows is refused. An
+order taken lowers the listing's quantity and draws the sandbox warehouse; units
+the warehouse does not hold are oversold (sandbox show counts them).`,
+		Args: argsExactly("CHANNEL", "SKU", "UNITS"),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			units, err := strconv.ParseInt(args[2], 10, 64)
@@ -272,21 +278,131 @@ func (a *app) sandboxSell() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			left, err := sb.Sell(ctx, cs, args[1], units)
+			o, err := sb.Sell(ctx, cs, args[1], units)
+			var refused *sandbox.RefusedError
+			if errors.As(err, &refused) {
+				said := *refused
+				said.SKU = args[1] // the catalog SKU, as the command was given it
+				return &said
+			}
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(a.env.Stdout, "%s: sold %d of %s; %d left listed there\n", ch.Name, units, args[1], left)
+			over := ""
+			if o.Oversold > 0 {
+				over = fmt.Sprintf("; oversold %d: the warehouse had %d", o.Oversold, o.Units-o.Oversold)
+			}
+			_, err = fmt.Fprintf(a.env.Stdout, "%s: sold %d of %s; %d left listed there%s\n", ch.Name, units, args[1], o.Left, over)
 			return err
 		},
 	}
-	// "-3" is a number of units, not a flag: say what is wrong with it.
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+	cmd.SetFlagErrorFunc(unitsFlagError("sell"))
+	return cmd
+}
+
+// unitsFlagError says what is wrong with "-3" as a command's number of
+// units, which pflag takes for shorthand flags.
+func unitsFlagError(verb string) func(*cobra.Command, error) error {
+	return func(_ *cobra.Command, err error) error {
 		if m := negativeFlag.FindStringSubmatch(err.Error()); m != nil {
-			return fmt.Errorf("units %q: sell a whole number of units, at least 1", m[1])
+			return fmt.Errorf("units %q: %s a whole number of units, at least 1", m[1], verb)
 		}
 		return err
-	})
+	}
+}
+
+// sourceDir is the sandbox directory of a stock source of type "sandbox".
+func sourceDir(s *spec.Spec, src *spec.StockSource) string {
+	d := src.Dir
+	if d == "" {
+		d = sandbox.DefaultDir
+	}
+	if !filepath.IsAbs(d) {
+		d = filepath.Join(s.Dir, filepath.FromSlash(d))
+	}
+	return d
+}
+
+// sandboxSource is the spec's sandbox stock source of that name, or its
+// only one when name is "".
+func sandboxSource(s *spec.Spec, name string) (*spec.StockSource, error) {
+	var found []*spec.StockSource
+	var names []string
+	for _, src := range s.StockSources {
+		if src.Type == "sandbox" {
+			found = append(found, src)
+			names = append(names, src.Name)
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return nil, errors.New(`the spec has no stock_source of type "sandbox": restock adds to the sandbox warehouse such a source reads`)
+	case name != "":
+		for _, src := range found {
+			if src.Name == name {
+				return src, nil
+			}
+		}
+		return nil, fmt.Errorf("--source %q: the spec's sandbox stock sources are %s", name, strings.Join(names, ", "))
+	case len(found) > 1:
+		return nil, fmt.Errorf("the spec has %d sandbox stock sources (%s): say which with --source", len(found), strings.Join(names, ", "))
+	}
+	return found[0], nil
+}
+
+func (a *app) sandboxRestock() *cobra.Command {
+	var source string
+	cmd := &cobra.Command{
+		Use:   "restock SKU UNITS",
+		Short: "Receive a delivery: the sandbox warehouse's on-hand units rise",
+		Long: `restock adds UNITS to the on-hand units of a catalog SKU in the sandbox warehouse
+(the stock_source of type "sandbox"), as a delivery from a supplier would. The
+next plan derives the channels' quantities from the new stock. A warehouse never
+stocked is first stocked from its opening stock, as accord's first read would.`,
+		Args: argsExactly("SKU", "UNITS"),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			ctx := cmd.Context()
+			sku := args[0]
+			units, err := strconv.ParseInt(args[1], 10, 64)
+			if err != nil || units < 1 {
+				return fmt.Errorf("units %q: restock a whole number of units, at least 1", args[1])
+			}
+			s, err := a.loadSpec()
+			if err != nil {
+				return err
+			}
+			if _, _, ok := s.Product(sku); !ok {
+				return fmt.Errorf("no SKU %q in the catalog", sku)
+			}
+			src, err := sandboxSource(s, source)
+			if err != nil {
+				return err
+			}
+			// Read the source as accord does, so that a warehouse never
+			// stocked gets its opening stock before the delivery.
+			read := map[string][]byte{}
+			_, diags := sandbox.StockKind.Read(ctx, adapters.StockSetup{Name: src.Name, SpecDir: s.Dir, File: src.File, Dir: src.Dir,
+				Range: src.Range, FileRange: src.FileRange, Sources: read, Now: a.env.Now})
+			if diags.HasErrors() {
+				maps.Copy(read, s.Sources)
+				a.printDiags(diags, read)
+				return exitError{ExitError}
+			}
+			w, err := sandbox.OpenWarehouse(ctx, sourceDir(s, src))
+			if err != nil {
+				return err
+			}
+			defer closeWith(&err, w)
+			onHand, err := w.Restock(ctx, sku, units)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.env.Stdout, "%s: received %d of %s; %d on hand\n", src.Name, units, sku, onHand)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "the sandbox stock source to restock, when the spec has more than one")
+	cmd.SetFlagErrorFunc(unitsFlagError("restock"))
 	return cmd
 }
 
