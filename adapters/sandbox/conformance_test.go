@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -21,14 +22,27 @@ func harness(config string) adaptertest.Harness {
 		if diags.HasErrors() {
 			t.Fatal(diags.Error())
 		}
+		setup := adapters.Setup{Name: "shop", Currency: "USD", Scale: 2, SpecDir: dir, Config: f.Body, Now: time.Now}
 		return adaptertest.Fixture{
 			Channel: "shop", Currency: "USD", Scale: 2,
 			Open: func(t *testing.T) adapters.Channel {
-				ch, err := Open(context.Background(), adapters.Setup{Name: "shop", Currency: "USD", Scale: 2, SpecDir: dir, Config: f.Body, Now: time.Now})
+				ch, err := Open(context.Background(), setup)
 				if err != nil {
 					t.Fatal(err)
 				}
 				return ch
+			},
+			// A customer's order, from another process: `accord sandbox
+			// sell` opens the sandbox file on its own.
+			Order: func(t *testing.T, sku string, units int64) {
+				c, err := OpenChannel(context.Background(), setup)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = c.Sell(context.Background(), sku, sku, units)
+				if err = errors.Join(err, c.Close()); err != nil {
+					t.Fatal(err)
+				}
 			},
 		}
 	}}
@@ -36,8 +50,9 @@ func harness(config string) adaptertest.Harness {
 
 func TestConformance(t *testing.T) {
 	adaptertest.Run(t, harness(`
-page_size  = 7
-batch_size = 4
+page_size      = 7
+batch_size     = 4
+watch_interval = "5ms"
 `))
 }
 

@@ -23,6 +23,10 @@ const FileName = "sandbox.db"
 // schema is created, never migrated: a sandbox from an older build is
 // deleted and applied afresh, or brought up to date by upgrades where that
 // is one added column.
+//
+// events is what the channel would send as webhooks: one row per order and
+// per listing edited from outside accord (Sell, Set, the sell-on-apply
+// hook), never for accord's own writes. Watch reads it by id.
 const schema = `
 CREATE TABLE IF NOT EXISTS listings (
 	channel    TEXT NOT NULL,
@@ -49,6 +53,14 @@ CREATE TABLE IF NOT EXISTS orders (
 	units    INTEGER NOT NULL,
 	at       TEXT NOT NULL,
 	oversold INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+	id      INTEGER PRIMARY KEY,
+	channel TEXT NOT NULL,
+	sku     TEXT NOT NULL,
+	kind    TEXT NOT NULL,
+	units   INTEGER NOT NULL DEFAULT 0,
+	at      TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS faults (
 	channel TEXT PRIMARY KEY,

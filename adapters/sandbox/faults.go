@@ -52,7 +52,7 @@ type Faults struct {
 	// once. It is a customer's order like any (see Order): refused when the
 	// listing shows fewer units at that moment (or is not there yet, for a
 	// listing the batch creates), which uses the hook up and lets the batch
-	// go on; oversold when the warehouse is short.
+	// go on; oversold when the warehouse is short; reported by Watch.
 	SellOnApply []Sale `json:"sell_on_apply,omitempty"`
 }
 

@@ -154,6 +154,9 @@ func (c *Channel) Set(ctx context.Context, sku, field, value string) error {
 			_, err = tx.ExecContext(ctx, `UPDATE listings SET fields = json_set(fields, '$.' || json_quote(?), ?), updated_at = ? WHERE channel = ? AND sku = ?`, field, value, now, c.name, sku)
 		}
 	}
+	if err == nil {
+		err = addEvent(ctx, tx, c.name, sku, adapters.EventListing, 0, now)
+	}
 	if err != nil {
 		return fmt.Errorf("sandbox: set %s %s %s: %w", c.name, sku, field, err)
 	}

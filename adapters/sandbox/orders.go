@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/accordhq/accord/adapters"
 )
 
 // An order in the sandbox is a customer's order on one channel. The
@@ -110,6 +112,9 @@ func sell(ctx context.Context, tx *sql.Tx, channel, sku, stockSKU string, units 
 	}
 	err := tx.QueryRowContext(ctx, `INSERT INTO orders (channel, sku, units, at, oversold) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 		channel, sku, units, now, o.Oversold).Scan(&o.ID)
+	if err == nil {
+		err = addEvent(ctx, tx, channel, sku, adapters.EventOrder, units, now)
+	}
 	if err != nil {
 		return Order{}, fmt.Errorf("sandbox: sell: %w", err)
 	}

@@ -16,6 +16,9 @@
 //   - with async = true it answers like a bulk feed (adapters.Confirmer):
 //     a batch is submitted and its outcome asked for later, no sooner than
 //     feed_delay after it was submitted;
+//   - it reports orders and listings edited outside accord as they happen
+//     (adapters.Watcher), as a channel's webhooks would: Watch looks in the
+//     sandbox file every watch_interval for what other processes did;
 //   - an order is a customer's (see Order): refused when the listing shows
 //     fewer units, and oversold when the warehouse holds fewer;
 //   - it validates: a negative quantity, a price that is not positive, a
@@ -31,13 +34,14 @@
 // Config (all optional):
 //
 //	config {
-//	  dir        = ".accord/sandbox"  # relative to the spec directory
-//	  batch_size = 1000               # changes per apply request
-//	  page_size  = 10000              # listings per page of a read
-//	  rate_limit = 0                  # apply requests per second the sandbox accepts; 0: no limit
-//	  latency    = "0s"               # added to every request
-//	  async      = false              # answer apply requests as submitted feeds
-//	  feed_delay = "0s"               # how long a feed takes to process
+//	  dir            = ".accord/sandbox"    # relative to the spec directory
+//	  batch_size     = 1000                 # changes per apply request
+//	  page_size      = 10000                # listings per page of a read
+//	  rate_limit     = 0                    # apply requests per second the sandbox accepts; 0: no limit
+//	  latency        = "0s"                 # added to every request
+//	  async          = false                # answer apply requests as submitted feeds
+//	  feed_delay     = "0s"                 # how long a feed takes to process
+//	  watch_interval = "250ms"              # how often Watch looks for orders and edits
 //	}
 //
 // The sandbox paces its own writes to rate_limit through the account's
@@ -75,13 +79,14 @@ const maxTitle = 255
 
 // ConfigSpec is the schema of a sandbox channel's config block.
 var ConfigSpec = hcldec.ObjectSpec{
-	"dir":        &hcldec.AttrSpec{Name: "dir", Type: cty.String},
-	"batch_size": &hcldec.AttrSpec{Name: "batch_size", Type: cty.Number},
-	"page_size":  &hcldec.AttrSpec{Name: "page_size", Type: cty.Number},
-	"rate_limit": &hcldec.AttrSpec{Name: "rate_limit", Type: cty.Number},
-	"latency":    &hcldec.AttrSpec{Name: "latency", Type: cty.String},
-	"async":      &hcldec.AttrSpec{Name: "async", Type: cty.Bool},
-	"feed_delay": &hcldec.AttrSpec{Name: "feed_delay", Type: cty.String},
+	"dir":            &hcldec.AttrSpec{Name: "dir", Type: cty.String},
+	"batch_size":     &hcldec.AttrSpec{Name: "batch_size", Type: cty.Number},
+	"page_size":      &hcldec.AttrSpec{Name: "page_size", Type: cty.Number},
+	"rate_limit":     &hcldec.AttrSpec{Name: "rate_limit", Type: cty.Number},
+	"latency":        &hcldec.AttrSpec{Name: "latency", Type: cty.String},
+	"async":          &hcldec.AttrSpec{Name: "async", Type: cty.Bool},
+	"feed_delay":     &hcldec.AttrSpec{Name: "feed_delay", Type: cty.String},
+	"watch_interval": &hcldec.AttrSpec{Name: "watch_interval", Type: cty.String},
 }
 
 // Kind is the sandbox channel kind.
@@ -107,11 +112,13 @@ type Config struct {
 	Latency   time.Duration
 	Async     bool
 	FeedDelay time.Duration
+	// WatchInterval is how often Watch looks for new events.
+	WatchInterval time.Duration
 }
 
 // DecodeConfig decodes a sandbox config block; body may be nil.
 func DecodeConfig(setup adapters.Setup) (Config, error) {
-	cfg := Config{Dir: filepath.Join(setup.SpecDir, filepath.FromSlash(DefaultDir)), BatchSize: 1000, PageSize: 10000, RateLimit: rate.Inf}
+	cfg := Config{Dir: filepath.Join(setup.SpecDir, filepath.FromSlash(DefaultDir)), BatchSize: 1000, PageSize: 10000, RateLimit: rate.Inf, WatchInterval: DefaultWatchInterval}
 	if setup.Config == nil {
 		return cfg, nil
 	}
@@ -176,6 +183,12 @@ func DecodeConfig(setup adapters.Setup) (Config, error) {
 	if err := duration("feed_delay", &cfg.FeedDelay); err != nil {
 		return cfg, err
 	}
+	if err := duration("watch_interval", &cfg.WatchInterval); err != nil {
+		return cfg, err
+	}
+	if cfg.WatchInterval <= 0 {
+		return cfg, bad("watch_interval", "watch_interval is how often the sandbox looks for orders and edits: a duration above 0 such as \"250ms\".")
+	}
 	if b := v.GetAttr("async"); !b.IsNull() {
 		cfg.Async = b.True()
 	}
@@ -215,6 +228,7 @@ var (
 	_ adapters.Creator     = (*Channel)(nil)
 	_ adapters.QuantityCAS = (*Channel)(nil)
 	_ adapters.Confirmer   = (*Channel)(nil)
+	_ adapters.Watcher     = (*Channel)(nil)
 	_ adapters.Closer      = (*Channel)(nil)
 )
 

@@ -256,14 +256,18 @@ func TestDecodeConfig(t *testing.T) {
 		want    Config
 		wantErr string
 	}{
-		{src: ``, want: Config{Dir: filepath.Join("/spec", DefaultDir), BatchSize: 1000, PageSize: 10000, RateLimit: rate.Inf}},
+		{src: ``, want: Config{Dir: filepath.Join("/spec", DefaultDir), BatchSize: 1000, PageSize: 10000, RateLimit: rate.Inf, WatchInterval: DefaultWatchInterval}},
 		{src: "dir = \"sim\"\nbatch_size = 50\nrate_limit = 2\nlatency = \"20ms\"\n",
-			want: Config{Dir: filepath.Join("/spec", "sim"), BatchSize: 50, PageSize: 10000, RateLimit: 2, Latency: 20 * time.Millisecond}},
-		{src: `dir = "/var/sandbox"`, want: Config{Dir: "/var/sandbox", BatchSize: 1000, PageSize: 10000, RateLimit: rate.Inf}},
+			want: Config{Dir: filepath.Join("/spec", "sim"), BatchSize: 50, PageSize: 10000, RateLimit: 2, Latency: 20 * time.Millisecond, WatchInterval: DefaultWatchInterval}},
+		{src: `dir = "/var/sandbox"`, want: Config{Dir: "/var/sandbox", BatchSize: 1000, PageSize: 10000, RateLimit: rate.Inf, WatchInterval: DefaultWatchInterval}},
 		{src: `batch_size = 0`, wantErr: "accord.hcl:1,14-15: Invalid batch_size"},
 		{src: `batch_size = 1.5`, wantErr: "Invalid batch_size"},
 		{src: `rate_limit = -1`, wantErr: "accord.hcl:1,14-16: Invalid rate_limit"},
 		{src: `latency = "soon"`, wantErr: "\"soon\" is not a duration"},
+		{src: `watch_interval = "10ms"`, want: Config{Dir: filepath.Join("/spec", DefaultDir), BatchSize: 1000, PageSize: 10000, RateLimit: rate.Inf, WatchInterval: 10 * time.Millisecond}},
+		{src: `watch_interval = "0s"`, wantErr: "accord.hcl:1,18-22: Invalid watch_interval"},
+		{src: `watch_interval = "-1s"`, wantErr: "Invalid watch_interval"},
+		{src: `watch_interval = 5`, wantErr: "\"5\" is not a duration"},
 		{src: `colour = "red"`, wantErr: "Unsupported argument"},
 	}
 	for _, tc := range cases {
