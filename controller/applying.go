@@ -153,14 +153,24 @@ func (c *Controller) scope(p *plan.Plan, o Options) store.Scope {
 // recordExceptions records a plan's exceptions in the store: new ones are
 // opened, those in scope no longer seen are resolved; apply_failed
 // exceptions are left for a person (or a later success). An exception about
-// a field in settled (changed by this apply) is over and not recorded.
+// a field in settled (changed by this apply) is over: a drift is recorded
+// as opened and resolved, the others not at all.
 func (c *Controller) recordExceptions(ctx context.Context, p *plan.Plan, scope store.Scope, settled map[store.FieldKey]bool) error {
 	seen := make([]store.Exception, 0, len(p.Exceptions))
+	var corrected []store.Exception
 	for _, e := range p.Exceptions {
+		ex := store.Exception{Code: e.Code, Channel: e.Channel, SKU: e.SKU, Field: e.Field, Observed: e.Observed, Expected: e.Expected, Action: e.Action, Message: e.Message}
 		if settled[store.FieldKey{Channel: e.Channel, SKU: e.SKU, Field: e.Field}] {
+			// A drift undone is history: opened and resolved at once.
+			if e.Code == plan.CodeDrift {
+				corrected = append(corrected, ex)
+			}
 			continue
 		}
-		seen = append(seen, store.Exception{Code: e.Code, Channel: e.Channel, SKU: e.SKU, Field: e.Field, Observed: e.Observed, Expected: e.Expected, Action: e.Action, Message: e.Message})
+		seen = append(seen, ex)
+	}
+	if err := c.cfg.Store.RecordSettled(ctx, p.Revision, corrected); err != nil {
+		return err
 	}
 	_, _, err := c.cfg.Store.SyncExceptions(ctx, p.Revision, scope, seen, []string{plan.CodeApplyFailed})
 	return err

@@ -350,3 +350,53 @@ func eachOpen(ctx context.Context, tx *sql.Tx, channel string, fn func(id int64,
 	}
 	return rows.Err()
 }
+
+// RecordSettled records exceptions a reconcile saw and settled at once (a
+// drift it corrected): one still unresolved is resolved, and one that was
+// not open is opened and resolved in the same moment, so that the history
+// keeps every out-of-band edit accord undid.
+func (s *Store) RecordSettled(ctx context.Context, revision string, ex []Exception) error {
+	if len(ex) == 0 {
+		return nil
+	}
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		now := s.stamp()
+		update, err := tx.PrepareContext(ctx, `UPDATE exceptions
+			SET status = 'resolved', resolved_at = ?1, last_seen = ?1, revision = ?2, observed = ?3, expected = ?4, action = ?5, message = ?6
+			WHERE code = ?7 AND channel = ?8 AND sku = ?9 AND field = ?10 AND status <> 'resolved'`)
+		if err != nil {
+			return err
+		}
+		defer update.Close()
+		insert, err := tx.PrepareContext(ctx, `INSERT INTO exceptions
+			(code, channel, sku, field, observed, expected, action, message, status, revision, first_seen, last_seen, resolved_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'resolved', ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insert.Close()
+		for _, e := range ex {
+			if e.Code == "" || e.Channel == "" {
+				return fmt.Errorf("exception %q on channel %q: a code and a channel are required", e.Code, e.Channel)
+			}
+			res, err := update.ExecContext(ctx, now, revision, textArg(e.Observed), textArg(e.Expected), e.Action, e.Message, e.Code, e.Channel, e.SKU, e.Field)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n > 0 {
+				continue
+			}
+			if _, err := insert.ExecContext(ctx, e.Code, e.Channel, e.SKU, e.Field, textArg(e.Observed), textArg(e.Expected),
+				e.Action, e.Message, revision, now, now, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: record settled exceptions: %w", err)
+	}
+	return nil
+}

@@ -262,3 +262,42 @@ func TestShowAckResolveWithNotes(t *testing.T) {
 		t.Errorf("an unknown exception = %v", err)
 	}
 }
+
+// A drift corrected in the reconcile that saw it is history: opened and
+// resolved at once; one open since an earlier reconcile is resolved.
+func TestRecordSettled(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	s, _ := open(t, c)
+	drift := func(sku string) Exception {
+		return Exception{Code: "drift", Channel: "shop", SKU: sku, Field: "price", Observed: val("1.00"), Expected: val("10.00"), Action: "correct", Message: "price was changed"}
+	}
+	if err := s.AddExceptions(ctx, "rev1", []Exception{drift("A")}); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(time.Minute)
+	if err := s.RecordSettled(ctx, "rev2", []Exception{drift("A"), drift("B")}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Exceptions(ctx, ExceptionFilter{Status: "all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 {
+		t.Fatalf("%d exceptions, want 2: %+v", len(all), all)
+	}
+	for _, e := range all {
+		if e.Status != StatusResolved || e.ResolvedAt.IsZero() || e.Revision != "rev2" {
+			t.Errorf("%s: status %s, resolved at %v, revision %s", e.SKU, e.Status, e.ResolvedAt, e.Revision)
+		}
+		if e.SKU == "B" && !e.FirstSeen.Equal(e.ResolvedAt) {
+			t.Errorf("B opened at %v and resolved at %v: want one moment", e.FirstSeen, e.ResolvedAt)
+		}
+		if e.SKU == "A" && !e.FirstSeen.Before(e.ResolvedAt) {
+			t.Errorf("A keeps its first sighting: %v, resolved %v", e.FirstSeen, e.ResolvedAt)
+		}
+	}
+	if err := s.RecordSettled(ctx, "rev2", []Exception{{Code: "drift"}}); err == nil {
+		t.Error("an exception without a channel was recorded")
+	}
+}

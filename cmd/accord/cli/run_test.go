@@ -258,6 +258,10 @@ func TestRunDaemonDir(t *testing.T) {
 		t.Fatalf("sandbox set: %s", out)
 	}
 	waitFor(t, d, "the drift corrected", func() bool { _, p := sandboxListing(t, dir, "market", "B-2"); return p == "10.00" })
+	waitFor(t, d, "the drift kept as history", func() bool {
+		_, body := d.get("/api/exceptions?status=resolved&code=drift")
+		return strings.Contains(body, `"sku": "B-2"`) && strings.Contains(body, `"observed": "1.00"`)
+	})
 
 	// A sale on the shop lowers the market's quantity.
 	if out, code := accord(t, "sandbox", "sell", "shop", "A-1", "3", "--dir", dir); code != 0 {
