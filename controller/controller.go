@@ -63,6 +63,9 @@ type Controller struct {
 	// mu is held by a reconcile for its whole run: one at a time.
 	mu    sync.Mutex
 	conns map[string]*conn
+	// lead is the lease a daemon holds for as long as it leads (Lead);
+	// nil when each apply takes the lease for itself.
+	lead *leadership
 }
 
 // New returns a controller.

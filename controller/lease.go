@@ -114,3 +114,65 @@ func (c *Controller) ForceUnlock(ctx context.Context, id string) error {
 	}
 	return c.cfg.Store.ForceUnlock(ctx, id)
 }
+
+// leadership is the lease a daemon holds while it leads: every apply of
+// its reconciles runs under it, and losing it cancels the one running.
+type leadership struct {
+	h *held
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+}
+
+// use hands the lease to a reconcile, whose context cancel ends should
+// the lease be lost; use(nil) takes it back. A lease already lost is an
+// error.
+func (ld *leadership) use(cancel context.CancelFunc) (*held, error) {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	ld.cancel = cancel
+	select {
+	case <-ld.h.lost:
+		return nil, ld.h.lostErr
+	default:
+	}
+	return ld.h, nil
+}
+
+func (ld *leadership) lost() {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	if ld.cancel != nil {
+		ld.cancel()
+	}
+}
+
+// Lead takes the state's lease for a daemon (accord run) and keeps it,
+// renewed, until release is called or it is lost (lost is closed then):
+// meanwhile every apply of this controller runs under it, and no other
+// process (a second daemon, a person's accord apply) applies. A lease
+// another holds is a *store.LeaseHeldError: the caller stands by and tries
+// again later.
+func (c *Controller) Lead(ctx context.Context) (release func(), lost <-chan struct{}, err error) {
+	if c.cfg.Store == nil {
+		return nil, nil, errors.New("leading needs the state store")
+	}
+	ld := &leadership{}
+	h, err := c.acquire(ctx, 0, ld.lost)
+	if err != nil {
+		return nil, nil, err
+	}
+	ld.h = h
+	c.mu.Lock()
+	c.lead = ld
+	c.mu.Unlock()
+	release = func() {
+		c.mu.Lock()
+		if c.lead == ld {
+			c.lead = nil
+		}
+		c.mu.Unlock()
+		c.release(background(ctx), h)
+	}
+	return release, h.lost, nil
+}

@@ -152,11 +152,19 @@ func (c *Controller) Reconcile(ctx context.Context, s *spec.Spec, o Options) (*R
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
 		var err error
-		if lease, err = c.acquire(ctx, o.LockTimeout, cancel); err != nil {
-			return res, err
+		if ld := c.lead; ld != nil {
+			// A daemon that leads applies under the lease it holds.
+			if lease, err = ld.use(cancel); err != nil {
+				return res, err
+			}
+			defer func() { _, _ = ld.use(nil) }()
+		} else {
+			if lease, err = c.acquire(ctx, o.LockTimeout, cancel); err != nil {
+				return res, err
+			}
+			defer c.release(background(ctx), lease)
 		}
-		defer c.release(background(ctx), lease)
-		if res.Recovered, err = c.recover(ctx, s, conns, lease.lease.ID); err != nil {
+		if res.Recovered, err = c.recover(ctx, s, conns); err != nil {
 			return res, fmt.Errorf("settle an interrupted apply: %w", err)
 		}
 	}

@@ -30,26 +30,27 @@ type Recovered struct {
 	Held map[adapters.Key]string
 }
 
-// recover settles the batches journaled as sent and never completed by runs
-// of another lease (their process died: a lease still held cannot be
-// another's here, since this one holds it), and the changes earlier
-// applies sent without learning their outcome (a timeout). A batch the channel queued
+// recover settles the batches journaled as sent and never completed (their
+// process died, or, for a daemon's lease, their reconcile was cut short),
+// and the changes earlier applies sent without learning their outcome (a
+// timeout). A batch the channel queued
 // (a submission) is settled by asking the channel for its outcome; any
 // other is observed on its channel, and the changes found in place are
 // recorded as applied, once, exactly as if the apply had lived to hear the
 // answer. Changes not found in place are left to the plan that follows,
 // which sends them again. Nothing is ever sent from here. c.mu is held.
-func (c *Controller) recover(ctx context.Context, s *spec.Spec, conns map[string]*conn, leaseID string) (Recovered, error) {
+func (c *Controller) recover(ctx context.Context, s *spec.Spec, conns map[string]*conn) (Recovered, error) {
 	var r Recovered
 	st := c.cfg.Store
 	pending, err := st.PendingBatches(ctx)
 	if err != nil {
 		return r, err
 	}
+	// Nothing of this process is in flight here: reconciles run one at a
+	// time, and this one has sent nothing yet. So every pending batch,
+	// under this lease (a daemon's, held across reconciles) or another's,
+	// is settled.
 	for _, b := range pending {
-		if b.LeaseID == leaseID && leaseID != "" && !b.Unknown {
-			continue // in flight under this very lease
-		}
 		sc, _, ok := s.Channel(b.Channel)
 		cn := conns[b.Channel]
 		if !ok || cn == nil || cn.err != nil {

@@ -150,6 +150,10 @@ type Loop struct {
 	levels            stock.Levels
 	nextBoundary      time.Time
 	watching          context.CancelFunc
+	// release and lost are the lease while this daemon leads (apply
+	// modes): nil while it stands by.
+	release func()
+	lost    <-chan struct{}
 }
 
 // loaded is a revision and its spec.
@@ -265,6 +269,7 @@ func (l *Loop) Sync(trigger string) { l.request(trigger, true, false) }
 // one full reconcile and returns its error.
 func (l *Loop) Run(ctx context.Context, once bool) error {
 	l.request("start", true, true)
+	defer l.resign()
 	if once {
 		return l.step(ctx, l.take())
 	}
@@ -496,6 +501,25 @@ func (l *Loop) step(ctx context.Context, w work) error {
 	if cur.rev.Commit != "" {
 		log = log.With(slog.String("commit", shortSHA(cur.rev.Commit)))
 	}
+	if l.cfg.Mode != ApplyNone {
+		took, err := l.lead(ctx, log)
+		var held *store.LeaseHeldError
+		if errors.As(err, &held) {
+			l.mu.Lock()
+			l.standby = fmt.Sprintf("standing by: %s holds the state's lease until %s", held.Lease.Owner, held.Lease.Expires.Format(time.RFC3339))
+			l.mu.Unlock()
+			log.Debug("standing by", slog.String("holder", held.Lease.Owner))
+			l.finish(id, trigger, started, "standby", nil, nil)
+			return nil
+		}
+		if err != nil {
+			l.finish(id, trigger, started, "failed", err, nil)
+			return err
+		}
+		if took {
+			w.full = true // the other leader may have left anything
+		}
+	}
 	if !w.full && len(w.skus) == 0 {
 		l.finish(id, trigger, started, "ok", nil, nil)
 		return nil
@@ -517,18 +541,6 @@ func (l *Loop) step(ctx context.Context, w work) error {
 		o.Mode = controller.Apply
 		res, err = l.cfg.Controller.Reconcile(ctx, cur.spec, o)
 	}
-	var held *store.LeaseHeldError
-	if errors.As(err, &held) {
-		l.mu.Lock()
-		l.standby = held.Error()
-		l.mu.Unlock()
-		log.Info("standing by: another process holds the lease", slog.Any("err", err))
-		l.finish(id, trigger, started, "standby", nil, nil)
-		return nil
-	}
-	l.mu.Lock()
-	l.standby = ""
-	l.mu.Unlock()
 	l.afterReconcile(ctx, log, cur, res, o, started)
 	result := "ok"
 	if err != nil {
@@ -543,6 +555,44 @@ func (l *Loop) step(ctx context.Context, w work) error {
 		log.Warn("reconcile ended with an error", slog.String("trigger", trigger), slog.Any("err", err))
 	}
 	return err
+}
+
+// lead makes this daemon the one that applies, if it is not already:
+// it takes the state's lease and keeps it. took reports that it has just
+// taken it; a lease another holds is a *store.LeaseHeldError.
+func (l *Loop) lead(ctx context.Context, log *slog.Logger) (took bool, err error) {
+	l.mu.Lock()
+	lost := l.lost
+	l.mu.Unlock()
+	if lost != nil {
+		select {
+		case <-lost:
+			log.Warn("the state's lease was lost: standing by")
+			l.resign()
+		default:
+			return false, nil
+		}
+	}
+	release, lost, err := l.cfg.Controller.Lead(ctx)
+	if err != nil {
+		return false, err
+	}
+	l.mu.Lock()
+	l.release, l.lost, l.standby = release, lost, ""
+	l.mu.Unlock()
+	log.Info("leading: this daemon holds the state's lease and applies")
+	return true, nil
+}
+
+// resign gives the lease up, if held.
+func (l *Loop) resign() {
+	l.mu.Lock()
+	release := l.release
+	l.release, l.lost = nil, nil
+	l.mu.Unlock()
+	if release != nil {
+		release()
+	}
 }
 
 // driftOnly heals drift and stock moves under the approved revision and
@@ -561,12 +611,7 @@ func (l *Loop) driftOnly(ctx context.Context, log *slog.Logger, cur *loaded, o c
 	var res *controller.Result
 	if inForce != nil {
 		o.Mode = controller.Apply
-		if res, err = l.cfg.Controller.Reconcile(ctx, inForce.spec, o); err != nil {
-			var held *store.LeaseHeldError
-			if errors.As(err, &held) {
-				return res, err
-			}
-		}
+		res, err = l.cfg.Controller.Reconcile(ctx, inForce.spec, o)
 	}
 	if inForce == cur {
 		return res, err
