@@ -847,6 +847,17 @@ func (l *Loop) afterReconcile(ctx context.Context, log *slog.Logger, cur *loaded
 	l.mu.Unlock()
 	l.countPending(pending)
 	l.exceptionsOpened(ctx, log, cur)
+	if l.cfg.Metrics != nil {
+		if over, err := l.cfg.Controller.Oversells(ctx, cur.spec); err != nil {
+			log.Debug("counting oversells", slog.Any("err", err))
+		} else {
+			var cs []metrics.Count
+			for ch, n := range over {
+				cs = append(cs, metrics.Count{Labels: []string{ch}, Value: float64(n)})
+			}
+			metrics.SetAll(l.cfg.Metrics.Oversells, cs)
+		}
+	}
 	if l.cfg.Metrics != nil && res != nil {
 		counts := map[[2]string]int{}
 		for _, f := range res.Findings {
