@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accordhq/accord/adapters"
@@ -66,6 +67,9 @@ type Controller struct {
 	// lead is the lease a daemon holds for as long as it leads (Lead);
 	// nil when each apply takes the lease for itself.
 	lead *leadership
+	// rlog is the logger of the reconcile running (Options.Log), so that
+	// what the controller logs meanwhile carries its attributes.
+	rlog atomic.Pointer[slog.Logger]
 }
 
 // New returns a controller.
@@ -121,7 +125,12 @@ func (c *Controller) Close() error {
 	return errors.Join(errs...)
 }
 
-func (c *Controller) log() *slog.Logger { return c.cfg.Log }
+func (c *Controller) log() *slog.Logger {
+	if l := c.rlog.Load(); l != nil {
+		return l
+	}
+	return c.cfg.Log
+}
 
 func (c *Controller) now() time.Time { return c.cfg.Now() }
 

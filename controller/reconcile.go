@@ -59,6 +59,9 @@ type Options struct {
 	// LockTimeout is how long an apply waits for another holder of the
 	// state's lease; 0 fails at once, naming the holder.
 	LockTimeout time.Duration
+	// Log, when set, is the logger of this reconcile: the daemon's, with
+	// the reconcile's number and the commit.
+	Log *slog.Logger
 	// RecordExceptions has a Plan-mode reconcile record the exceptions it
 	// saw in the store, as an apply does: the daemon keeps them live when
 	// it does not apply (--apply none).
@@ -129,6 +132,10 @@ func plural(n int, one, many string) string {
 func (c *Controller) Reconcile(ctx context.Context, s *spec.Spec, o Options) (*Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if o.Log != nil {
+		c.rlog.Store(o.Log)
+		defer c.rlog.Store(nil)
+	}
 	if o.At.IsZero() {
 		o.At = c.now()
 	}

@@ -525,7 +525,7 @@ func (l *Loop) step(ctx context.Context, w work) error {
 		return nil
 	}
 	o := l.cfg.Reconcile
-	o.At, o.SKUs, o.Channels = clock.Now(), nil, l.healthyChannels(cur.spec, started)
+	o.At, o.SKUs, o.Channels, o.Log = clock.Now(), nil, l.healthyChannels(cur.spec, started), log
 	if !w.full {
 		o.SKUs = slices.Sorted(maps.Keys(w.skus))
 	}
