@@ -1,7 +1,9 @@
 package adapters
 
 import (
+	"container/heap"
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -50,15 +52,62 @@ func (b *Budget) Op(name string, r Rate) *Bucket {
 	return bk
 }
 
+// Buckets returns the account's buckets by name, for metrics: "read",
+// "write", and each operation's under its name (see Op; an operation must
+// not be named "read" or "write").
+func (b *Budget) Buckets() map[string]*Bucket {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[string]*Bucket, len(b.ops)+2)
+	for name, bk := range b.ops {
+		out[name] = bk
+	}
+	if b.Read != nil {
+		out["read"] = b.Read
+	}
+	if b.Write != nil {
+		out["write"] = b.Write
+	}
+	return out
+}
+
+// never is a wait with no end in sight (a rate of zero): only Learn, or
+// the caller's context, ends it.
+const never = time.Duration(math.MaxInt64)
+
 // Bucket is a token bucket that an adapter tunes from what the channel says:
 // a rate-limit header, a cost bucket's remaining points and restore rate, a
 // Retry-After. It is safe for concurrent use.
+//
+// Callers that must wait are served by priority (see Priority; read from
+// each caller's context), and in the order they came within one priority:
+// a caller never takes a token while a more urgent one waits on the same
+// bucket. Only the first in line watches the clock; the rest sleep until
+// it is served or gives up. The tokens themselves are
+// golang.org/x/time/rate's.
 type Bucket struct {
 	now func() time.Time
+	// timer starts a timer of d, which is the instant at on the bucket's
+	// clock: real time uses d, a test's clock at.
+	timer func(d time.Duration, at time.Time) (<-chan time.Time, func() bool)
 
 	mu     sync.Mutex
 	lim    *rate.Limiter
 	paused time.Time // no call before this instant
+
+	queue tickets // callers waiting, most urgent first
+	seq   uint64  // the next ticket's place in line
+
+	requests, throttles uint64
+}
+
+// ticket is one caller waiting for its turn.
+type ticket struct {
+	prio  Priority
+	seq   uint64
+	n     int           // tokens still to take
+	wake  chan struct{} // told to look again: first in line now, or the rate changed
+	index int           // in the queue
 }
 
 // NewBucket returns a bucket of the given rate. now is the clock (nil:
@@ -70,39 +119,117 @@ func NewBucket(r Rate, now func() time.Time) *Bucket {
 	if r.Limit == 0 && r.Burst == 0 {
 		r = Unlimited
 	}
-	return &Bucket{now: now, lim: rate.NewLimiter(r.Limit, max(r.Burst, 1))}
+	return &Bucket{
+		now:   now,
+		timer: realTimer,
+		lim:   rate.NewLimiter(r.Limit, max(r.Burst, 1)),
+	}
+}
+
+func realTimer(d time.Duration, _ time.Time) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
 }
 
 // Wait blocks until n tokens (calls, or cost points) are available and no
 // pause is in force, or ctx ends. n larger than the burst waits for the
-// whole burst and then for the rest to accrue.
+// whole burst and then for the rest to accrue; a more urgent caller may go
+// between the parts, and a caller that gives up between them does not get
+// back the parts it took. Callers are served in the order of the priority
+// their ctx carries (PriorityOf).
 func (b *Bucket) Wait(ctx context.Context, n int) error {
-	for {
-		b.mu.Lock()
-		wait := b.paused.Sub(b.now())
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	now := b.now()
+	if len(b.queue) == 0 && !now.Before(b.paused) && b.take(now, &n) == 0 {
+		b.requests++
 		b.mu.Unlock()
-		if wait <= 0 {
-			break
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return err
-		}
+		return nil
 	}
-	for n > 0 {
-		lim := b.limiter()
-		step := min(n, max(lim.Burst(), 1))
-		if err := lim.WaitN(ctx, step); err != nil {
-			return err
+	t := &ticket{prio: PriorityOf(ctx), seq: b.seq, n: n, wake: make(chan struct{}, 1)}
+	b.seq++
+	heap.Push(&b.queue, t)
+	for {
+		var d time.Duration
+		if b.queue[0] == t {
+			now = b.now()
+			if now.Before(b.paused) {
+				d = b.paused.Sub(now)
+			} else if d = b.take(now, &t.n); d == 0 {
+				heap.Pop(&b.queue)
+				b.requests++
+				b.wakeFirst()
+				b.mu.Unlock()
+				return nil
+			}
 		}
-		n -= step
+		var at time.Time
+		if d > 0 && d != never {
+			at = now.Add(d)
+		}
+		b.mu.Unlock()
+		var fire <-chan time.Time // nil: no timer, only a wake or ctx
+		stop := func() bool { return false }
+		if !at.IsZero() {
+			fire, stop = b.timer(d, at)
+		}
+		select {
+		case <-t.wake:
+		case <-fire:
+		case <-ctx.Done():
+			stop()
+			b.mu.Lock()
+			first := b.queue[0] == t
+			heap.Remove(&b.queue, t.index)
+			if first {
+				b.wakeFirst()
+			}
+			b.mu.Unlock()
+			return ctx.Err()
+		}
+		stop()
+		b.mu.Lock()
 	}
-	return nil
 }
 
-func (b *Bucket) limiter() *rate.Limiter {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.lim
+// take takes the tokens of *n that the limiter has at now, a burst at a
+// time, and returns how long until it has the next part: 0 when all are
+// taken. b.mu is held.
+func (b *Bucket) take(now time.Time, n *int) time.Duration {
+	for *n > 0 {
+		limit := b.lim.Limit()
+		step := *n
+		if limit != rate.Inf {
+			step = min(step, max(b.lim.Burst(), 1))
+		}
+		if b.lim.AllowN(now, step) {
+			*n -= step
+			continue
+		}
+		if limit <= 0 {
+			return never
+		}
+		short := float64(step) - b.lim.TokensAt(now)
+		ns := math.Ceil(short / float64(limit) * float64(time.Second))
+		if ns >= float64(never) {
+			return never
+		}
+		return max(time.Duration(ns), 1)
+	}
+	return 0
+}
+
+// wakeFirst tells the first in line to look again. b.mu is held.
+func (b *Bucket) wakeFirst() {
+	if len(b.queue) == 0 {
+		return
+	}
+	select {
+	case b.queue[0].wake <- struct{}{}:
+	default: // told already
+	}
 }
 
 // Learn sets the rate the channel says applies (x-amzn-RateLimit-Limit, a
@@ -115,14 +242,18 @@ func (b *Bucket) Learn(r Rate) {
 	if r.Burst > 0 {
 		b.lim.SetBurstAt(t, r.Burst)
 	}
+	b.wakeFirst()
 }
 
 // Pause holds every caller of the bucket for d (a Retry-After, a throttled
 // answer): one throttled call slows the whole account, not just itself.
+// Each Pause counts as a throttle in Stats.
 func (b *Bucket) Pause(d time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if until := b.now().Add(d); until.After(b.paused) {
+	now := b.now()
+	b.throttles++
+	if until := now.Add(d); until.After(b.paused) {
 		b.paused = until
 	}
 }
@@ -139,21 +270,81 @@ func (b *Bucket) Rate() Rate {
 func (b *Bucket) Tokens() float64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.tokens(b.now())
+}
+
+// tokens is Tokens at now. b.mu is held.
+func (b *Bucket) tokens(now time.Time) float64 {
 	if b.lim.Limit() == rate.Inf {
 		return float64(b.lim.Burst())
 	}
-	return b.lim.TokensAt(b.now())
+	return b.lim.TokensAt(now)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+// BucketStats is what a bucket has done and where it stands, for metrics
+// (accord_channel_requests_total, accord_channel_throttles_total,
+// accord_channel_budget_tokens). Requests and Throttles are counters: they
+// only grow, for as long as the bucket lives (as long as the Budgets that
+// holds it); the rest is the state at the instant of the call.
+type BucketStats struct {
+	// Requests counts the Waits that got their tokens.
+	Requests uint64
+	// Throttles counts the Pause calls.
+	Throttles uint64
+	// Waiting is how many callers wait for their turn now.
+	Waiting int
+	// Tokens is how many tokens are available now.
+	Tokens float64
+	// Rate is the rate in force.
+	Rate Rate
+}
+
+// Stats returns the bucket's counters and state.
+func (b *Bucket) Stats() BucketStats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	return BucketStats{
+		Requests:  b.requests,
+		Throttles: b.throttles,
+		Waiting:   len(b.queue),
+		Tokens:    b.tokens(now),
+		Rate:      Rate{Limit: b.lim.Limit(), Burst: b.lim.Burst()},
 	}
+}
+
+// tickets is the line of callers waiting on a bucket, a heap (see
+// container/heap): the most urgent first, then the earliest.
+type tickets []*ticket
+
+func (q tickets) Len() int { return len(q) }
+
+func (q tickets) Less(i, j int) bool {
+	if q[i].prio != q[j].prio {
+		return q[i].prio > q[j].prio
+	}
+	return q[i].seq < q[j].seq
+}
+
+func (q tickets) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index = i
+	q[j].index = j
+}
+
+func (q *tickets) Push(x any) {
+	t := x.(*ticket)
+	t.index = len(*q)
+	*q = append(*q, t)
+}
+
+func (q *tickets) Pop() any {
+	old := *q
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	t.index = -1
+	return t
 }
 
 // Budgets holds one Budget per channel account. The controller keeps it for
