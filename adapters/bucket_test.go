@@ -3,10 +3,13 @@ package adapters
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // fakeClock is the buckets' clock in these tests: time moves only when the
@@ -364,6 +367,96 @@ func TestBucketWaitsOnTheClock(t *testing.T) {
 	}
 }
 
+// TestBucketShrinksAndRecovers drives a bucket of 10 calls a second
+// through throttles and calm, and checks its rate after each step.
+func TestBucketShrinksAndRecovers(t *testing.T) {
+	type step struct {
+		after time.Duration // clock moved by this much first
+		do    string        // "pause", "learn N" or "" (only look)
+		want  rate.Limit
+	}
+	pause := func(after time.Duration, want rate.Limit) step { return step{after, "pause", want} }
+	look := func(after time.Duration, want rate.Limit) step { return step{after, "", want} }
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"two throttles are not sustained", []step{
+			pause(0, 10), pause(time.Second, 10), look(time.Hour, 10),
+		}},
+		{"three within a minute halve the rate", []step{
+			pause(0, 10), pause(20*time.Second, 10), pause(20*time.Second, 5),
+		}},
+		{"three spread over more than a minute do not", []step{
+			pause(0, 10), pause(40*time.Second, 10), pause(40*time.Second, 10),
+		}},
+		{"the count starts again after a halving", []step{
+			pause(0, 10), pause(0, 10), pause(0, 5), pause(0, 5), pause(0, 5), pause(0, 2.5),
+		}},
+		{"never below a tenth of the ceiling", []step{
+			pause(0, 10), pause(0, 10), pause(0, 5),
+			pause(0, 5), pause(0, 5), pause(0, 2.5),
+			pause(0, 2.5), pause(0, 2.5), pause(0, 1.25),
+			pause(0, 1.25), pause(0, 1.25), pause(0, 1),
+			pause(0, 1), pause(0, 1), pause(0, 1),
+		}},
+		{"a tenth of the loss back every 30s of calm, never above", []step{
+			pause(0, 10), pause(0, 10), pause(0, 5),
+			look(29*time.Second, 5), look(time.Second, 5.5), look(30*time.Second, 6),
+			look(3*time.Minute, 9), look(time.Minute, 10), look(time.Hour, 10),
+		}},
+		{"a throttle while recovering starts the calm again", []step{
+			pause(0, 10), pause(0, 10), pause(0, 5),
+			look(time.Minute, 6), pause(0, 6), look(29*time.Second, 6), look(time.Second, 6.5),
+		}},
+		{"learning moves the ceiling, the shrink stays", []step{
+			pause(0, 10), pause(0, 10), pause(0, 5),
+			{0, "learn 20", 10}, look(5*time.Minute, 20), look(time.Hour, 20),
+		}},
+		{"learning the same rate again undoes nothing", []step{
+			pause(0, 10), pause(0, 10), pause(0, 5), {time.Second, "learn 10", 5},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			bk := clock.bucket(Rate{Limit: 10, Burst: 10})
+			for i, s := range tc.steps {
+				clock.advance(s.after)
+				switch {
+				case s.do == "pause":
+					bk.Pause(0)
+				case s.do != "":
+					var limit float64
+					if _, err := fmt.Sscanf(s.do, "learn %g", &limit); err != nil {
+						t.Fatal(err)
+					}
+					bk.Learn(Rate{Limit: rate.Limit(limit)})
+				}
+				if got := bk.Rate().Limit; !near(got, s.want) {
+					t.Fatalf("step %d (%s after %s): rate %v, want %v", i, s.do, s.after, got, s.want)
+				}
+			}
+		})
+	}
+}
+
+func near(a, b rate.Limit) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+// TestBucketUnlimitedOnlyPauses: a bucket without a rate has nothing to
+// shrink, whatever the throttling.
+func TestBucketUnlimitedOnlyPauses(t *testing.T) {
+	clock := newFakeClock()
+	bk := clock.bucket(Unlimited)
+	for range 5 {
+		bk.Pause(0)
+	}
+	s := bk.Stats()
+	if s.Rate.Limit != rate.Inf || s.Fraction != 1 || s.Throttles != 5 {
+		t.Errorf("stats %+v: want no limit, fraction 1, 5 throttles", s)
+	}
+}
+
 // TestBucketStats checks the counters the daemon exports, and that an
 // account names all its buckets.
 func TestBucketStats(t *testing.T) {
@@ -385,7 +478,7 @@ func TestBucketStats(t *testing.T) {
 		b.Write.Pause(time.Second)
 	}
 	s := b.Write.Stats()
-	want := BucketStats{Requests: 2, Throttles: 3, Rate: Rate{Limit: 10, Burst: 2}}
+	want := BucketStats{Requests: 2, Throttles: 3, Rate: Rate{Limit: 5, Burst: 2}, Ceiling: 10, Fraction: 0.5}
 	if s != want {
 		t.Errorf("write stats %+v, want %+v", s, want)
 	}

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -71,6 +72,26 @@ func (b *Budget) Buckets() map[string]*Bucket {
 	return out
 }
 
+// How a bucket shrinks under sustained throttling and recovers (additive
+// increase, multiplicative decrease). A channel that throttles while
+// accord paces to the rate it advertises is telling it that someone else
+// spends the same account (another app, the seller's other tools), or that
+// the advertised rate is not the one enforced; a Retry-After alone only
+// stops the calls for a moment, after which they come back as fast.
+const (
+	// throttlesToShrink throttles (Pause calls) within throttleWindow
+	// halve the bucket's rate; the count starts again after each halving.
+	throttlesToShrink = 3
+	throttleWindow    = time.Minute
+	// floorFraction is the least of its ceiling a bucket shrinks to.
+	floorFraction = 0.1
+	// Every recoverEvery without a throttle gives back a tenth
+	// (1/recoverSteps) of what the last halving left lost, up to the
+	// ceiling: from the floor, five minutes of calm.
+	recoverEvery = 30 * time.Second
+	recoverSteps = 10
+)
+
 // never is a wait with no end in sight (a rate of zero): only Learn, or
 // the caller's context, ends it.
 const never = time.Duration(math.MaxInt64)
@@ -85,6 +106,14 @@ const never = time.Duration(math.MaxInt64)
 // bucket. Only the first in line watches the clock; the rest sleep until
 // it is served or gives up. The tokens themselves are
 // golang.org/x/time/rate's.
+//
+// Sustained throttling shrinks the bucket: throttlesToShrink calls of Pause
+// within throttleWindow halve its rate, never below floorFraction of its
+// ceiling, the rate it was given or last learned. Each recoverEvery
+// without a throttle gives back a tenth of what the last halving left
+// lost, until the ceiling. A bucket without a rate (Unlimited) has nothing
+// to shrink: it only pauses. The recovery is worked out from the clock
+// whenever the bucket is used; nothing runs in the background.
 type Bucket struct {
 	now func() time.Time
 	// timer starts a timer of d, which is the instant at on the bucket's
@@ -97,6 +126,18 @@ type Bucket struct {
 
 	queue tickets // callers waiting, most urgent first
 	seq   uint64  // the next ticket's place in line
+
+	// ceiling is the rate given or learned; the limiter runs at frac of
+	// it (1 unless shrunk).
+	ceiling rate.Limit
+	frac    float64
+	// base is frac at the last throttle, when recovery starts again, and
+	// quiet that instant; step is what each recoverEvery gives back.
+	base, step float64
+	quiet      time.Time
+	// recent are the throttles within throttleWindow since the last
+	// halving.
+	recent []time.Time
 
 	requests, throttles uint64
 }
@@ -120,9 +161,11 @@ func NewBucket(r Rate, now func() time.Time) *Bucket {
 		r = Unlimited
 	}
 	return &Bucket{
-		now:   now,
-		timer: realTimer,
-		lim:   rate.NewLimiter(r.Limit, max(r.Burst, 1)),
+		now:     now,
+		timer:   realTimer,
+		lim:     rate.NewLimiter(r.Limit, max(r.Burst, 1)),
+		ceiling: r.Limit,
+		frac:    1,
 	}
 }
 
@@ -143,6 +186,9 @@ func (b *Bucket) Wait(ctx context.Context, n int) error {
 	}
 	b.mu.Lock()
 	now := b.now()
+	if b.frac < 1 {
+		b.regain(now)
+	}
 	if len(b.queue) == 0 && !now.Before(b.paused) && b.take(now, &n) == 0 {
 		b.requests++
 		b.mu.Unlock()
@@ -155,6 +201,7 @@ func (b *Bucket) Wait(ctx context.Context, n int) error {
 		var d time.Duration
 		if b.queue[0] == t {
 			now = b.now()
+			b.regain(now)
 			if now.Before(b.paused) {
 				d = b.paused.Sub(now)
 			} else if d = b.take(now, &t.n); d == 0 {
@@ -233,12 +280,17 @@ func (b *Bucket) wakeFirst() {
 }
 
 // Learn sets the rate the channel says applies (x-amzn-RateLimit-Limit, a
-// restore rate). A zero Burst keeps the current one.
+// restore rate). A zero Burst keeps the current one. The learned rate is
+// the new ceiling: a bucket shrunk by throttling stays at its fraction of
+// it and recovers towards it (an adapter learns from every answer, and
+// that must not undo a shrink the throttling asked for).
 func (b *Bucket) Learn(r Rate) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t := b.now()
-	b.lim.SetLimitAt(t, r.Limit)
+	b.regain(t)
+	b.ceiling = r.Limit
+	b.setLimit(t)
 	if r.Burst > 0 {
 		b.lim.SetBurstAt(t, r.Burst)
 	}
@@ -247,7 +299,8 @@ func (b *Bucket) Learn(r Rate) {
 
 // Pause holds every caller of the bucket for d (a Retry-After, a throttled
 // answer): one throttled call slows the whole account, not just itself.
-// Each Pause counts as a throttle in Stats.
+// Each Pause counts as a throttle (see Bucket for how throttles shrink the
+// rate).
 func (b *Bucket) Pause(d time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -256,12 +309,58 @@ func (b *Bucket) Pause(d time.Duration) {
 	if until := now.Add(d); until.After(b.paused) {
 		b.paused = until
 	}
+	if b.ceiling == rate.Inf || b.ceiling <= 0 {
+		return
+	}
+	b.regain(now)
+	b.recent = slices.DeleteFunc(b.recent, func(at time.Time) bool { return now.Sub(at) >= throttleWindow })
+	b.recent = append(b.recent, now)
+	if len(b.recent) >= throttlesToShrink {
+		b.recent = b.recent[:0]
+		b.frac = max(b.frac/2, floorFraction)
+		b.step = (1 - b.frac) / recoverSteps
+		b.setLimit(now)
+	}
+	b.base, b.quiet = b.frac, now
 }
 
-// Rate returns the bucket's current rate and burst.
+// regain gives back what the time since the last throttle has earned a
+// shrunk bucket. b.mu is held.
+func (b *Bucket) regain(now time.Time) {
+	if b.frac >= 1 {
+		return
+	}
+	k := now.Sub(b.quiet) / recoverEvery
+	if k <= 0 {
+		return
+	}
+	f := b.base + float64(k)*b.step
+	if f > 1-1e-9 {
+		f = 1
+	}
+	if f != b.frac {
+		b.frac = f
+		b.setLimit(now)
+	}
+}
+
+// setLimit sets the limiter to frac of the ceiling. b.mu is held.
+func (b *Bucket) setLimit(now time.Time) {
+	limit := b.ceiling
+	if b.frac < 1 && limit != rate.Inf {
+		limit *= rate.Limit(b.frac)
+	}
+	if limit != b.lim.Limit() {
+		b.lim.SetLimitAt(now, limit)
+	}
+}
+
+// Rate returns the bucket's current rate (shrunk, while throttling lasts)
+// and burst.
 func (b *Bucket) Rate() Rate {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.regain(b.now())
 	return Rate{Limit: b.lim.Limit(), Burst: b.lim.Burst()}
 }
 
@@ -275,6 +374,7 @@ func (b *Bucket) Tokens() float64 {
 
 // tokens is Tokens at now. b.mu is held.
 func (b *Bucket) tokens(now time.Time) float64 {
+	b.regain(now)
 	if b.lim.Limit() == rate.Inf {
 		return float64(b.lim.Burst())
 	}
@@ -295,8 +395,13 @@ type BucketStats struct {
 	Waiting int
 	// Tokens is how many tokens are available now.
 	Tokens float64
-	// Rate is the rate in force.
-	Rate Rate
+	// Rate is the rate in force; Ceiling the rate given or learned, which
+	// the bucket returns to when throttling stops.
+	Rate    Rate
+	Ceiling rate.Limit
+	// Fraction is Rate.Limit over Ceiling: 1, or less while the bucket is
+	// shrunk for sustained throttling.
+	Fraction float64
 }
 
 // Stats returns the bucket's counters and state.
@@ -310,6 +415,8 @@ func (b *Bucket) Stats() BucketStats {
 		Waiting:   len(b.queue),
 		Tokens:    b.tokens(now),
 		Rate:      Rate{Limit: b.lim.Limit(), Burst: b.lim.Burst()},
+		Ceiling:   b.ceiling,
+		Fraction:  b.frac,
 	}
 }
 
