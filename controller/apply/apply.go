@@ -497,7 +497,9 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 		it.attempts++
 		it.unknown = nil // a new attempt: its outcome is this batch's
 	}
-	results := w.t.Channel.Apply(ctx, changes)
+	// The account's budget serves the most urgent batch first: a quantity
+	// cut before other quantities, prices, then listing content.
+	results := w.t.Channel.Apply(adapters.WithPriority(ctx, adapters.PriorityOfChanges(changes)), changes)
 	if len(results) != len(changes) {
 		results = allFailed(len(changes), &adapters.BadResponseError{Message: fmt.Sprintf("channel answered %d results for %d changes", len(results), len(changes))})
 	}
