@@ -6,12 +6,15 @@
 package metrics
 
 import (
+	"math"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/accordhq/accord/adapters"
 )
 
 // Metrics are the daemon's collectors, registered in their own registry.
@@ -41,13 +44,6 @@ type Metrics struct {
 	// PendingChanges is the changes of the plan waiting for approval
 	// (--apply drift-only), by channel.
 	PendingChanges *prometheus.GaugeVec
-	// ChannelRequests and ChannelThrottles count the requests made of
-	// each channel and those refused for the rate, by operation.
-	ChannelRequests  *prometheus.CounterVec
-	ChannelThrottles *prometheus.CounterVec
-	// BudgetTokens is what is left of each channel's request budget now,
-	// by operation.
-	BudgetTokens *prometheus.GaugeVec
 	// Oversells counts the orders a sandbox channel accepted that its
 	// warehouse could not fill.
 	Oversells *prometheus.GaugeVec
@@ -86,15 +82,6 @@ func New() *Metrics {
 		PendingChanges: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "accord_pending_changes", Help: "Changes of the plan waiting for approval, by channel.",
 		}, []string{"channel"}),
-		ChannelRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "accord_channel_requests_total", Help: "Requests made of a channel, by operation.",
-		}, []string{"channel", "op"}),
-		ChannelThrottles: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "accord_channel_throttles_total", Help: "Requests a channel refused for its rate limit, by operation.",
-		}, []string{"channel", "op"}),
-		BudgetTokens: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "accord_channel_budget_tokens", Help: "What is left of a channel's request budget, by operation.",
-		}, []string{"channel", "op"}),
 		Oversells: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "accord_sandbox_oversold_orders", Help: "Orders a sandbox channel accepted that its warehouse could not fill.",
 		}, []string{"channel"}),
@@ -103,9 +90,54 @@ func New() *Metrics {
 		}, []string{"revision", "commit"}),
 	}
 	reg.MustRegister(m.ReconcileDuration, m.Reconciles, m.ChangesApplied, m.ApplyErrors, m.ExceptionsOpen, m.Findings,
-		m.LastGoodReconcile, m.PendingChanges, m.ChannelRequests, m.ChannelThrottles, m.BudgetTokens, m.Oversells, m.SpecRevision,
+		m.LastGoodReconcile, m.PendingChanges, m.Oversells, m.SpecRevision,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// WatchBudgets exports the channel accounts' request budgets, read at each
+// scrape: requests made and refused for the rate (counters), the tokens
+// left, and the share of its rate a budget runs at after throttling, by
+// account and operation ("read", "write", or an operation the adapter
+// paces apart).
+func (m *Metrics) WatchBudgets(read func() map[string]*adapters.Budget) {
+	m.reg.MustRegister(budgetCollector{read: read})
+}
+
+var (
+	requestsDesc = prometheus.NewDesc("accord_channel_requests_total",
+		"Requests made of a channel account, by operation.", []string{"account", "op"}, nil)
+	throttlesDesc = prometheus.NewDesc("accord_channel_throttles_total",
+		"Requests a channel account refused for its rate limit, by operation.", []string{"account", "op"}, nil)
+	tokensDesc = prometheus.NewDesc("accord_channel_budget_tokens",
+		"What is left of a channel account's request budget now, by operation.", []string{"account", "op"}, nil)
+	fractionDesc = prometheus.NewDesc("accord_channel_budget_fraction",
+		"The share of its rate a budget runs at: below 1 while shrunk after repeated throttling.", []string{"account", "op"}, nil)
+)
+
+type budgetCollector struct {
+	read func() map[string]*adapters.Budget
+}
+
+func (c budgetCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- requestsDesc
+	ch <- throttlesDesc
+	ch <- tokensDesc
+	ch <- fractionDesc
+}
+
+func (c budgetCollector) Collect(ch chan<- prometheus.Metric) {
+	for account, b := range c.read() {
+		for op, bucket := range b.Buckets() {
+			st := bucket.Stats()
+			ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.CounterValue, float64(st.Requests), account, op)
+			ch <- prometheus.MustNewConstMetric(throttlesDesc, prometheus.CounterValue, float64(st.Throttles), account, op)
+			if !math.IsInf(st.Tokens, 0) {
+				ch <- prometheus.MustNewConstMetric(tokensDesc, prometheus.GaugeValue, st.Tokens, account, op)
+			}
+			ch <- prometheus.MustNewConstMetric(fractionDesc, prometheus.GaugeValue, st.Fraction, account, op)
+		}
+	}
 }
 
 // Handler serves the metrics in Prometheus' text format.

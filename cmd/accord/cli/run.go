@@ -118,6 +118,7 @@ func (a *app) run(ctx context.Context, f runFlags) (err error) {
 		}
 	}()
 	m := metrics.New()
+	m.WatchBudgets(c.Budgets().Accounts)
 	notices := &notifiers{log: a.log, now: a.env.Now}
 	defer notices.stop()
 	l, err := loop.New(loop.Config{

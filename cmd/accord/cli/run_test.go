@@ -295,6 +295,9 @@ func TestRunDaemonDir(t *testing.T) {
 	if f := families["accord_reconcile_duration_seconds"]; f == nil {
 		t.Errorf("no reconcile durations in /metrics")
 	}
+	if f := families["accord_channel_requests_total"]; f == nil || len(f.GetMetric()) == 0 {
+		t.Errorf("no channel requests in /metrics")
+	}
 	if f := families["accord_sandbox_oversold_orders"]; f == nil || len(f.GetMetric()) != 2 {
 		t.Errorf("oversells of the two sandbox channels not in /metrics: %v", f)
 	}
