@@ -152,8 +152,22 @@ func (a *app) auditCommand() *cobra.Command {
 			return a.storeTable(cmd.Context(), "WHEN\tRUN\tREVISION\tCHANNEL\tSKU\tFIELD\tFROM\tTO\tREASON",
 				func(ctx context.Context, st *store.Store, row func(format string, args ...any)) error {
 					entries, err := st.Audit(ctx, store.AuditFilter{Channel: channel, SKU: sku, Limit: limit})
+					// A revision accord run read from git names its commit.
+					revs := map[string]string{}
 					for _, e := range entries {
-						row("%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", e.At.UTC().Format(time.RFC3339), e.RunID, plan.ShortRevision(e.Revision),
+						rev, ok := revs[e.Revision]
+						if !ok {
+							rev = plan.ShortRevision(e.Revision)
+							c, found, cerr := st.CommitOf(ctx, e.Revision)
+							if cerr != nil {
+								return cerr
+							}
+							if found {
+								rev += " (commit " + c.SHA[:min(len(c.SHA), 12)] + ")"
+							}
+							revs[e.Revision] = rev
+						}
+						row("%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", e.At.UTC().Format(time.RFC3339), e.RunID, rev,
 							e.Channel, e.SKU, e.Field, e.From, clip(e.To.String(), 40), e.Reason)
 					}
 					return err

@@ -368,6 +368,9 @@ func TestRunDaemonRepo(t *testing.T) {
 	if _, body := d.get("/api/status"); !strings.Contains(body, sha) {
 		t.Errorf("status does not name commit %s: %s", sha, body)
 	}
+	if out, _ := accord(t, "audit", "--state", state, "--dir", specDir, "--sku", "A-1", "--channel", "shop"); !strings.Contains(out, "(commit "+sha[:12]+")") {
+		t.Errorf("the audit log does not name commit %s:\n%s", sha[:12], out)
+	}
 
 	// A commit that does not validate is refused.
 	if err := os.WriteFile(filepath.Join(repo, "spec", "broken.hcl"), []byte("pool \"x\" {\n  source = \"nowhere\"\n}\n"), 0o600); err != nil {
