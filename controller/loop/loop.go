@@ -480,13 +480,17 @@ func (l *Loop) step(ctx context.Context, w work) error {
 	trigger := w.trigger()
 	log := l.cfg.Log.With(slog.Int64("reconcile", id))
 	if w.sync || l.current == nil {
-		changed, err := l.syncSource(ctx, log)
+		changed, moved, err := l.syncSource(ctx, log)
 		if err != nil {
 			l.finish(id, trigger, started, "failed", err, nil)
 			return err
 		}
-		if changed {
+		switch {
+		case changed && moved == nil:
 			w.full = true
+		case changed:
+			w.add("commit", false, false, moved...)
+			trigger = w.trigger()
 		}
 	}
 	l.mu.Lock()
@@ -659,22 +663,25 @@ func (l *Loop) Approve(ctx context.Context, revision, by string) error {
 }
 
 // syncSource syncs the source and, when it moved, loads the new revision:
-// a good one becomes current, a bad one is refused.
-func (l *Loop) syncSource(ctx context.Context, log *slog.Logger) (bool, error) {
+// a good one becomes current, a bad one is refused. changed reports a new
+// good revision; moved, when not nil, is all it changes (the SKUs whose
+// desired listings differ from the last revision's), and nil asks for a
+// full reconcile.
+func (l *Loop) syncSource(ctx context.Context, log *slog.Logger) (changed bool, moved []string, err error) {
 	rev, changed, err := l.cfg.Source.Sync(ctx)
 	if err != nil {
-		return false, fmt.Errorf("sync the spec's source: %w", err)
+		return false, nil, fmt.Errorf("sync the spec's source: %w", err)
 	}
 	l.mu.Lock()
 	have := l.current != nil
 	l.mu.Unlock()
 	if !changed && have {
-		return false, nil
+		return false, nil, nil
 	}
 	s, sources, diags := l.cfg.Load(ctx, rev.Dir)
 	if diags.HasErrors() {
 		l.refuse(ctx, log, rev, sources, diags)
-		return false, nil
+		return false, nil, nil
 	}
 	ld := &loaded{rev: rev, revision: controller.Revision(s), spec: s, catalog: catalogSKUs(s)}
 	l.mu.Lock()
@@ -686,24 +693,45 @@ func (l *Loop) syncSource(ctx context.Context, log *slog.Logger) (bool, error) {
 	}
 	l.mu.Unlock()
 	if prev != nil && prev.revision == ld.revision {
-		return false, nil
+		return false, nil, nil
 	}
 	log.Info("spec revision", slog.String("revision", ld.revision), slog.String("commit", rev.Commit), slog.String("author", rev.Author),
 		slog.String("message", firstLine(rev.Message)))
 	if rev.Commit != "" {
 		if err := l.cfg.Store.RecordCommit(ctx, store.Commit{SHA: rev.Commit, Revision: ld.revision, Author: rev.Author, Message: rev.Message, Committed: rev.When}); err != nil {
-			return true, err
+			return true, nil, err
 		}
 	}
 	// A good revision settles the refusals of earlier commits.
 	if _, _, err := l.cfg.Store.SyncExceptions(ctx, ld.revision, store.Scope{Channels: []string{SpecChannel}}, nil, nil); err != nil {
-		return true, err
+		return true, nil, err
 	}
 	if l.cfg.Metrics != nil {
 		metrics.SetAll(l.cfg.Metrics.SpecRevision, []metrics.Count{{Labels: []string{ld.revision, rev.Commit}, Value: 1}})
 	}
 	l.watch(ctx, ld)
-	return true, nil
+	if prev == nil || l.cfg.Mode == ApplyDriftOnly {
+		return true, nil, nil
+	}
+	// What the new revision changes, and nothing else, is reconciled.
+	// When that cannot be told, a full reconcile follows (and reports
+	// what went wrong, if anything still does).
+	levels, err := l.cfg.Controller.Stock(ctx, s)
+	if err != nil {
+		log.Debug("comparing revisions: the stock could not be read", slog.Any("err", err))
+		return true, nil, nil
+	}
+	start := l.cfg.Clock.Now()
+	moved, ok, err := movedByRevision(ctx, prev.spec, s, levels, start)
+	if err != nil {
+		log.Debug("comparing revisions failed", slog.Any("err", err))
+		return true, nil, nil
+	}
+	if !ok {
+		return true, nil, nil
+	}
+	log.Info("the new revision moves these listings alone", slog.Int("skus", len(moved)), slog.Duration("compared_in", l.cfg.Clock.Now().Sub(start)))
+	return true, moved, nil
 }
 
 // SpecChannel is the channel of exceptions about the spec itself (a commit

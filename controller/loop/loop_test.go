@@ -278,6 +278,14 @@ func TestLoopConvergesAndFollows(t *testing.T) {
 	if st := l.Status(); st.Revision == first || st.InForce != st.Revision {
 		t.Errorf("status after the new revision: %+v", st)
 	}
+	// Only what the revision moved was reconciled: A-1, not B-2.
+	eventually(t, "the reconcile of the commit", func() bool {
+		last := l.Status().Last
+		return last != nil && strings.Contains(last.Trigger, "commit")
+	})
+	if sum := l.Status().Last.Summary; sum != "applied 2 of 2" {
+		t.Errorf("the commit's reconcile: %q, want the two listings of A-1", sum)
+	}
 }
 
 // A revision that does not validate is refused: the last good one stays

@@ -8,10 +8,13 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
 	"github.com/accordhq/accord/controller"
@@ -35,6 +38,7 @@ type runFlags struct {
 	once                            bool
 	maxAttempts                     int
 	backoff                         time.Duration
+	memoryLimit                     string
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -83,6 +87,7 @@ With --once it runs one reconcile and exits: for cron and CI.`,
 	fl.BoolVar(&f.once, "once", false, "run one reconcile, then exit")
 	fl.IntVar(&f.maxAttempts, "max-attempts", 8, "send a failing change at most this many times per reconcile")
 	fl.DurationVar(&f.backoff, "backoff", 500*time.Millisecond, "first wait before a retry; it doubles, with jitter, up to 30s")
+	fl.StringVar(&f.memoryLimit, "memory-limit", "900MiB", "soft limit of the Go heap (as GOMEMLIMIT, which wins when set): the garbage collector works harder near it; raise it for catalogs well past 100k SKUs, 0 for none")
 	return cmd
 }
 
@@ -94,6 +99,9 @@ func (a *app) run(ctx context.Context, f runFlags) (err error) {
 	}
 	if f.repo == "" && (f.branch != "" || f.ref != "" || f.path != "" || f.sshKey != "") {
 		return errors.New("--branch, --ref, --path and --ssh-key go with --repo")
+	}
+	if err := setMemoryLimit(f.memoryLimit, a.env.LookupEnv); err != nil {
+		return err
 	}
 	if f.apiToken == "" {
 		f.apiToken, _ = a.env.LookupEnv("ACCORD_API_TOKEN")
@@ -332,4 +340,41 @@ func (ns *notifiers) stop() {
 	}
 	ns.mu.Unlock()
 	ns.wg.Wait()
+}
+
+// setMemoryLimit sets the Go heap's soft limit from --memory-limit ("900MiB",
+// "1.5GiB", "0" for none), unless GOMEMLIMIT is set, which the runtime has
+// already applied.
+func setMemoryLimit(limit string, lookup func(string) (string, bool)) error {
+	if v, ok := lookup("GOMEMLIMIT"); ok && v != "" {
+		return nil
+	}
+	n, err := parseBytes(limit)
+	if err != nil {
+		return fmt.Errorf("--memory-limit %q: %w", limit, err)
+	}
+	if n > 0 {
+		debug.SetMemoryLimit(n)
+	}
+	return nil
+}
+
+// parseBytes reads a size such as 900MiB, 1.5GiB, 512KiB or 1000000.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		scale  int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	num, scale := strings.TrimSpace(s), int64(1)
+	for _, u := range units {
+		if v, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, scale = v, u.scale
+			break
+		}
+	}
+	d, err := decimal.NewFromString(num)
+	if err != nil || d.IsNegative() {
+		return 0, errors.New("write a size such as 900MiB or 1.5GiB, or 0 for none")
+	}
+	return d.Mul(decimal.NewFromInt(scale)).IntPart(), nil
 }
