@@ -87,7 +87,7 @@ With --once it runs one reconcile and exits: for cron and CI.`,
 	fl.BoolVar(&f.once, "once", false, "run one reconcile, then exit")
 	fl.IntVar(&f.maxAttempts, "max-attempts", 8, "send a failing change at most this many times per reconcile")
 	fl.DurationVar(&f.backoff, "backoff", 500*time.Millisecond, "first wait before a retry; it doubles, with jitter, up to 30s")
-	fl.StringVar(&f.memoryLimit, "memory-limit", "900MiB", "soft limit of the Go heap (as GOMEMLIMIT, which wins when set): the garbage collector works harder near it; raise it for catalogs well past 100k SKUs, 0 for none")
+	fl.StringVar(&f.memoryLimit, "memory-limit", "768MiB", "soft limit of the Go heap (as GOMEMLIMIT, which wins when set): the garbage collector works harder near it; raise it for catalogs well past 100k SKUs, 0 for none")
 	return cmd
 }
 
