@@ -66,9 +66,20 @@ one; POST /api/hooks/git syncs at once when signed with --hook-secret (or
 ACCORD_HOOK_SECRET) as GitHub signs its push webhooks.
 
 SIGTERM or Ctrl-C stops it after the batch in flight is recorded; it exits 0.
-With --once it runs one reconcile and exits: for cron and CI.`,
+With --once it runs one reconcile and exits: for cron and CI. It logs at info
+unless --log-level says otherwise.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.run(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// A daemon says what it does: info unless --log-level says
+			// otherwise.
+			if !cmd.Flags().Changed("log-level") {
+				a.logLevel = "info"
+				if err := a.setup(); err != nil {
+					return err
+				}
+			}
+			return a.run(cmd.Context(), f)
+		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.repo, "repo", "", "follow this git repository (https://, ssh://, file:// or a path) instead of --dir")
