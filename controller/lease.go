@@ -35,7 +35,7 @@ func (c *Controller) acquire(ctx context.Context, timeout time.Duration, cancel 
 		owner = fmt.Sprintf("%s (%s, pid %d)", c.cfg.Owner, c.host, c.pid)
 	}
 	req := store.LeaseRequest{Owner: owner, Host: c.host, PID: c.pid, TTL: c.cfg.LeaseTTL,
-		Gone: func(l store.Lease) bool { return l.Host == c.host && !processAlive(l.PID) }}
+		Gone: func(l store.Lease) bool { return l.Host == c.host && !store.ProcessAlive(l.PID) }}
 	deadline := time.Now().Add(timeout)
 	wait := 100 * time.Millisecond
 	for {

@@ -385,3 +385,38 @@ func TestInit(t *testing.T) {
 		})
 	}
 }
+
+// A log with frames in it beside a database whose lease a live process
+// holds is that process's, not a crash's: the integrity check, which
+// reads the whole database, is spared. A lease of a process that is gone
+// does not spare it.
+func TestOpenWhileLeaseHeld(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, c := range []struct {
+		name    string
+		pid     int
+		checked bool
+	}{
+		{"held by this process", os.Getpid(), false},
+		{"held by a process that is gone", 0, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			dst := filepath.Join(dir, "copy")
+			uncleanCopy(t, filepath.Join(dir, "state.db"), dst, func(db *sql.DB) {
+				_, err := db.ExecContext(context.Background(), `INSERT INTO lease (name, id, owner, host, pid, acquired_at, renewed_at, expires_at)
+					VALUES ('apply', 'L1', 'accord run', ?, ?, 0, 0, ?)`, host, c.pid, time.Now().Add(time.Hour).UnixNano())
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+			s := openAt(t, filepath.Join(dst, "state.db"), newClock())
+			if s.IntegrityChecked() != c.checked {
+				t.Errorf("integrity checked: %v, want %v", s.IntegrityChecked(), c.checked)
+			}
+		})
+	}
+}

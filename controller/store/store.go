@@ -360,7 +360,7 @@ func openChecked(ctx context.Context, path, abs string, now func() time.Time) (*
 	// the last connection closes cleanly, so a log with frames in it now
 	// was left by a process that died (or belongs to one still running,
 	// when the check costs time but finds nothing).
-	unclean := walSize(abs) > 0
+	unclean := walSize(abs) > 0 && !leaseHeld(ctx, abs, now)
 	found, err := inspect(ctx, abs, unclean, unclean)
 	if errors.Is(err, ErrCorrupt) {
 		return nil, fmt.Errorf("store: %s: %w; %s", path, err, advice(path, true))
@@ -384,6 +384,35 @@ func openChecked(ctx context.Context, path, abs string, now func() time.Time) (*
 	}
 	s.checked = unclean
 	return s, nil
+}
+
+// leaseHeld reports whether a live process holds the database's lease
+// (an apply, a daemon): then a log with frames in it is that process's,
+// not one a crash left, and the integrity check, which would read the
+// whole database, is spared. A lease of this host is held while its
+// process runs; one of another host, until it expires.
+func leaseHeld(ctx context.Context, abs string, now func() time.Time) bool {
+	if now == nil {
+		now = time.Now
+	}
+	db, err := sql.Open("sqlite", checkDSN(abs, true))
+	if err != nil {
+		return false
+	}
+	defer func() { _ = db.Close() }()
+	var (
+		host    string
+		pid     int
+		expires int64
+	)
+	err = db.QueryRowContext(ctx, `SELECT host, pid, expires_at FROM lease WHERE name = ?`, leaseName).Scan(&host, &pid, &expires)
+	if err != nil {
+		return false // no lease table (an older schema), no lease, or unreadable: check
+	}
+	if self, _ := os.Hostname(); host == self {
+		return ProcessAlive(pid)
+	}
+	return now().Before(timeOf(expires))
 }
 
 // advice is what to do about a state database that is refused: restore

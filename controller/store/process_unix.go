@@ -1,16 +1,16 @@
 //go:build unix
 
-package controller
+package store
 
 import (
 	"errors"
 	"syscall"
 )
 
-// processAlive reports whether a process of this host is running: signal 0
+// ProcessAlive reports whether a process of this host is running: signal 0
 // checks without sending anything. A process of another user (EPERM) is
 // alive.
-func processAlive(pid int) bool {
+func ProcessAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
