@@ -540,7 +540,7 @@ func (l *Loop) step(ctx context.Context, w work) error {
 		o.Mode, o.RecordExceptions = controller.Plan, true
 		res, err = l.cfg.Controller.Reconcile(ctx, cur.spec, o)
 	case ApplyDriftOnly:
-		res, err = l.driftOnly(ctx, log, cur, o)
+		res, err = l.driftOnly(ctx, log, cur, o, w.full)
 	default:
 		o.Mode = controller.Apply
 		res, err = l.cfg.Controller.Reconcile(ctx, cur.spec, o)
@@ -600,8 +600,9 @@ func (l *Loop) resign() {
 }
 
 // driftOnly heals drift and stock moves under the approved revision and
-// plans the newest one: its changes wait as the pending plan.
-func (l *Loop) driftOnly(ctx context.Context, log *slog.Logger, cur *loaded, o controller.Options) (*controller.Result, error) {
+// plans the newest one (at full reconciles): its changes wait as the
+// pending plan.
+func (l *Loop) driftOnly(ctx context.Context, log *slog.Logger, cur *loaded, o controller.Options, full bool) (*controller.Result, error) {
 	approved, err := l.cfg.Store.Approved(ctx, cur.revision)
 	if err != nil {
 		return nil, err
@@ -618,6 +619,14 @@ func (l *Loop) driftOnly(ctx context.Context, log *slog.Logger, cur *loaded, o c
 		res, err = l.cfg.Controller.Reconcile(ctx, inForce.spec, o)
 	}
 	if inForce == cur {
+		return res, err
+	}
+	l.mu.Lock()
+	fresh := l.pending != nil && l.pending.Revision == cur.revision
+	l.mu.Unlock()
+	if fresh && !full {
+		// The pending plan is planned again at full reconciles (a new
+		// revision, a resync), not for every sale or stock move.
 		return res, err
 	}
 	po := o
