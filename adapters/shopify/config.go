@@ -1,0 +1,144 @@
+package shopify
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/accordhq/accord/adapters"
+)
+
+// DefaultAPIVersion is the Admin API version spoken when the config names
+// none: the version whose schema the tests validate every document against.
+const DefaultAPIVersion = "2025-04"
+
+// ConfigSpec is the schema of a shopify channel's config block.
+var ConfigSpec = hcldec.ObjectSpec{
+	"shop":         &hcldec.AttrSpec{Name: "shop", Type: cty.String, Required: true},
+	"api_version":  &hcldec.AttrSpec{Name: "api_version", Type: cty.String},
+	"access_token": &hcldec.AttrSpec{Name: "access_token", Type: cty.String, Required: true},
+	"location":     &hcldec.AttrSpec{Name: "location", Type: cty.String},
+	"endpoint":     &hcldec.AttrSpec{Name: "endpoint", Type: cty.String},
+}
+
+// Config is a shopify channel's decoded config block.
+type Config struct {
+	// Shop is the myshopify subdomain ("northwind-audio").
+	Shop string
+	// APIVersion is the dated Admin API version ("2025-04").
+	APIVersion string
+	// Location is the location ID quantities are read and written at;
+	// empty: the shop's only active location.
+	Location string
+	// Endpoint is the base URL requests go to: https://{shop}.myshopify.com
+	// unless the config overrides it.
+	Endpoint string
+	// token is the access token; it never leaves this package, and
+	// String never shows it.
+	token string
+}
+
+// String shows the config without its access token.
+func (c Config) String() string {
+	return fmt.Sprintf("shop=%s api_version=%s location=%s endpoint=%s", c.Shop, c.APIVersion, c.Location, c.Endpoint)
+}
+
+var (
+	shopName   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	apiVersion = regexp.MustCompile(`^(\d{4}-\d{2}|unstable)$`)
+)
+
+// DecodeConfig decodes a shopify config block. The access token must come
+// from env(): a token written into the spec would sit in git.
+func DecodeConfig(setup adapters.Setup) (Config, error) {
+	cfg := Config{APIVersion: DefaultAPIVersion}
+	if setup.Config == nil {
+		rng := hcl.Range{}
+		return cfg, &adapters.ConfigError{Channel: setup.Name, Diags: hcl.Diagnostics{{
+			Severity: hcl.DiagError, Summary: "Missing config block",
+			Detail: "A shopify channel needs a config block with shop and access_token = env(\"...\").", Subject: &rng,
+		}}}
+	}
+	var diags hcl.Diagnostics
+	attrs, _ := setup.Config.JustAttributes()
+	if a, ok := attrs["access_token"]; ok && !fromEnv(a.Expr) {
+		rng := a.Expr.Range()
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError, Summary: "Access token written into the spec",
+			Detail:  "access_token must come from the environment, as access_token = env(\"SHOPIFY_ACCESS_TOKEN\"), so that no secret is kept in git.",
+			Subject: &rng,
+		})
+	}
+	v, vd := hcldec.Decode(setup.Config, ConfigSpec, setup.Eval)
+	diags = append(diags, vd...)
+	if diags.HasErrors() {
+		return cfg, &adapters.ConfigError{Channel: setup.Name, Diags: diags}
+	}
+	bad := func(attr, detail string) {
+		rng := setup.Config.MissingItemRange()
+		if a, ok := attrs[attr]; ok {
+			rng = a.Expr.Range()
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + attr, Detail: detail, Subject: &rng})
+	}
+	str := func(name string) string {
+		if x := v.GetAttr(name); !x.IsNull() && x.IsKnown() {
+			return x.AsString()
+		}
+		return ""
+	}
+	cfg.Shop = strings.TrimSuffix(str("shop"), ".myshopify.com")
+	if !shopName.MatchString(cfg.Shop) {
+		bad("shop", fmt.Sprintf("%q is not a myshopify subdomain: write the part before .myshopify.com, as \"northwind-audio\".", cfg.Shop))
+	}
+	if s := str("api_version"); s != "" {
+		cfg.APIVersion = s
+	}
+	if !apiVersion.MatchString(cfg.APIVersion) {
+		bad("api_version", fmt.Sprintf("%q is not an Admin API version: write a dated version such as %q.", cfg.APIVersion, DefaultAPIVersion))
+	}
+	cfg.token = str("access_token")
+	if cfg.token == "" {
+		bad("access_token", "The access token is empty: set the environment variable env() names.")
+	}
+	cfg.Location = str("location")
+	if cfg.Location != "" && !strings.HasPrefix(cfg.Location, gidLocation) {
+		if isDigits(cfg.Location) {
+			cfg.Location = gidLocation + cfg.Location
+		} else {
+			bad("location", fmt.Sprintf("%q is not a location ID: write the number or its gid, as \"gid://shopify/Location/123\".", cfg.Location))
+		}
+	}
+	cfg.Endpoint = "https://" + cfg.Shop + ".myshopify.com"
+	if e := str("endpoint"); e != "" {
+		u, err := url.Parse(e)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("endpoint", fmt.Sprintf("%q is not an http(s) URL.", e))
+		}
+		cfg.Endpoint = strings.TrimSuffix(e, "/")
+	}
+	if diags.HasErrors() {
+		return cfg, &adapters.ConfigError{Channel: setup.Name, Diags: diags}
+	}
+	return cfg, nil
+}
+
+// fromEnv reports whether expr is a call to env().
+func fromEnv(expr hcl.Expression) bool {
+	call, diags := hcl.ExprCall(expr)
+	return !diags.HasErrors() && call.Name == "env"
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
