@@ -1,0 +1,314 @@
+package amazon
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/adaptertest"
+)
+
+func seeded(t *testing.T, n int, extra string) (*fake, *Channel, []adapters.Listing) {
+	t.Helper()
+	f := newFake(t)
+	ls := adaptertest.Listings(adaptertest.Fixture{Channel: "amazon_us", Currency: "USD", Scale: 2}, n)
+	f.seed(ls)
+	return f, f.open(t, extra), ls
+}
+
+func observeAll(t *testing.T, c *Channel, skus []string) map[string]adapters.Listing {
+	t.Helper()
+	out := map[string]adapters.Listing{}
+	if err := c.Observe(context.Background(), skus, func(page []adapters.Listing) error {
+		for _, l := range page {
+			out[l.SKU] = l
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("Observe: %v", err)
+	}
+	return out
+}
+
+// noSecret fails when err's text quotes a credential or an access token.
+func noSecret(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	for _, s := range []string{testEnv["AMAZON_REFRESH_TOKEN"], testEnv["AMAZON_CLIENT_SECRET"], "Atza|"} {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("the error quotes a secret: %v", err)
+		}
+	}
+}
+
+func TestTokenCachedAndRefreshedWhenExpired(t *testing.T) {
+	f, c, ls := seeded(t, 3, "")
+	observeAll(t, c, nil)
+	observeAll(t, c, nil)
+	if f.tokenCalls != 1 {
+		t.Errorf("%d token exchanges for two reads, want 1 (cached)", f.tokenCalls)
+	}
+	f.expireTokens()
+	got := observeAll(t, c, []string{ls[0].SKU})
+	if f.tokenCalls != 2 || len(got) != 1 {
+		t.Errorf("after the token expired: %d exchanges, %d listings; want a refresh and the read", f.tokenCalls, len(got))
+	}
+	// A 403 that does not say expired is not retried.
+	f.fail(403, "", "application/json", `{"errors":[{"code":"Unauthorized","message":"Access to requested resource is denied."}]}`)
+	err := c.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
+	var auth *adapters.AuthError
+	if !errors.As(err, &auth) || f.tokenCalls != 2 {
+		t.Errorf("a plain 403: %v after %d exchanges, want an *AuthError and no refresh", err, f.tokenCalls)
+	}
+	noSecret(t, err)
+}
+
+func TestTokenRefused(t *testing.T) {
+	f, c, ls := seeded(t, 1, "")
+	f.lwaRefused = true
+	err := c.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
+	var auth *adapters.AuthError
+	if !errors.As(err, &auth) || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Errorf("a refused refresh token: %v, want an *AuthError saying invalid_grant", err)
+	}
+	noSecret(t, err)
+	rs := c.Apply(context.Background(), []adapters.Change{{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(3)}})
+	if !errors.As(rs[0].Err, &auth) {
+		t.Errorf("apply with a refused refresh token: %v", rs[0].Err)
+	}
+}
+
+func TestBadAnswers(t *testing.T) {
+	html := `<html><head><title>502 Bad Gateway</title></head><body>upstream</body></html>`
+	for name, tc := range map[string]struct {
+		status       int
+		ct, body     string
+		want         any
+		wantInReason string
+	}{
+		"html error page": {502, "text/html", html, &adapters.TemporaryError{}, "502 Bad Gateway"},
+		"html with 200":   {200, "text/html", html, &adapters.BadResponseError{}, "502 Bad Gateway"},
+		"truncated json":  {200, "application/json", `{"numberOfResults": 3, "items": [{"sku": "AT-0`, &adapters.BadResponseError{}, "numberOfResults"},
+		"server error":    {500, "application/json", `{"errors":[{"code":"InternalFailure","message":"We encountered an internal error."}]}`, &adapters.TemporaryError{}, "InternalFailure"},
+		"throttled":       {429, "application/json", `{"errors":[{"code":"QuotaExceeded","message":"You exceeded your quota for the requested resource."}]}`, &adapters.ThrottledError{}, "QuotaExceeded"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, c, _ := seeded(t, 3, "")
+			f.fail(tc.status, "searchListingsItems", tc.ct, tc.body)
+			err := c.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
+			if err == nil {
+				t.Fatal("Observe succeeded")
+			}
+			var ok bool
+			switch tc.want.(type) {
+			case *adapters.TemporaryError:
+				var e *adapters.TemporaryError
+				ok = errors.As(err, &e)
+			case *adapters.BadResponseError:
+				var e *adapters.BadResponseError
+				ok = errors.As(err, &e)
+			case *adapters.ThrottledError:
+				var e *adapters.ThrottledError
+				ok = errors.As(err, &e) && e.RetryAfter > 0
+			}
+			if !ok || !strings.Contains(err.Error(), tc.wantInReason) {
+				t.Errorf("Observe = %v, want a %T saying %q", err, tc.want, tc.wantInReason)
+			}
+			// The next read goes through.
+			if got := observeAll(t, c, nil); len(got) != 3 {
+				t.Errorf("after the failure: %d listings", len(got))
+			}
+		})
+	}
+}
+
+func TestUnknownSKU(t *testing.T) {
+	_, c, ls := seeded(t, 2, "")
+	if got := observeAll(t, c, []string{"NOPE-1"}); len(got) != 0 {
+		t.Errorf("an unknown SKU observed: %v", got)
+	}
+	rs := c.Apply(context.Background(), []adapters.Change{
+		{Key: adapters.Key{Channel: "amazon_us", SKU: "NOPE-1"}, Kind: adapters.KindPrice, To: adapters.Value{Text: "12.00", Set: true}},
+		{Key: ls[0].Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "12.00", Set: true}},
+	})
+	var rej *adapters.RejectedError
+	if !errors.As(rs[0].Err, &rej) || !strings.Contains(rs[0].Err.Error(), "not listed") {
+		t.Errorf("a change to an unknown SKU: %v, want a *RejectedError saying it is not listed", rs[0].Err)
+	}
+	if rs[1].Err != nil {
+		t.Errorf("the other change: %v", rs[1].Err)
+	}
+}
+
+func TestPatchIssues(t *testing.T) {
+	f, c, ls := seeded(t, 2, "")
+	f.rejectAttr["purchasable_offer"] = "'[purchasable_offer]' is not valid for this product type."
+	got := observeAll(t, c, nil)
+	rs := c.Apply(context.Background(), []adapters.Change{
+		{Key: ls[0].Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "12.00", Set: true}, Ref: got[ls[0].SKU].Ref},
+		{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(9), Ref: got[ls[0].SKU].Ref},
+		{Key: ls[1].Key, Kind: adapters.KindQuantity, To: adapters.Units(8), Ref: got[ls[1].SKU].Ref},
+	})
+	var rej *adapters.RejectedError
+	if !errors.As(rs[0].Err, &rej) || !strings.Contains(rej.Reason, "not valid for this product type") {
+		t.Errorf("the refused price: %v", rs[0].Err)
+	}
+	if !errors.As(rs[1].Err, &rej) || !strings.Contains(rej.Reason, "another change") {
+		t.Errorf("the quantity of the same INVALID submission: %v, want it refused too", rs[1].Err)
+	}
+	if rs[2].Err != nil {
+		t.Errorf("another listing's change: %v", rs[2].Err)
+	}
+	after := observeAll(t, c, nil)
+	if after[ls[0].SKU].Quantity != ls[0].Quantity || after[ls[1].SKU].Quantity.Units != 8 {
+		t.Errorf("after apply: %v, %v", after[ls[0].SKU].Quantity, after[ls[1].SKU].Quantity)
+	}
+}
+
+func TestFeedReportErrors(t *testing.T) {
+	f, c, ls := seeded(t, 4, "feed_threshold = 2\n")
+	f.rejectAttr["item_name"] = "'[item_name]' is required but not supplied."
+	f.processPolls = 3
+	got := observeAll(t, c, nil)
+	changes := []adapters.Change{
+		{Key: ls[0].Key, Kind: adapters.KindField, Field: "title", To: adapters.Text("A new title"), Ref: got[ls[0].SKU].Ref},
+		{Key: ls[1].Key, Kind: adapters.KindQuantity, To: adapters.Units(5), Ref: got[ls[1].SKU].Ref},
+		{Key: ls[2].Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "19.99", Set: true}, Ref: got[ls[2].SKU].Ref},
+		{Key: ls[3].Key, Kind: adapters.KindQuantity, To: adapters.Units(-1), Ref: got[ls[3].SKU].Ref},
+	}
+	rs := c.Apply(context.Background(), changes)
+	sub := rs[0].Submission
+	var rej *adapters.RejectedError
+	if sub == "" || rs[1].Submission != sub || rs[2].Submission != sub || !errors.As(rs[3].Err, &rej) {
+		t.Fatalf("Apply = %+v: want one feed for the first three, the negative quantity refused", rs)
+	}
+	if f.opCalls["createFeed"] != 1 {
+		t.Errorf("%d feeds created", f.opCalls["createFeed"])
+	}
+	// A restarted process asks, with the submitted changes.
+	c2 := f.open(t, "feed_threshold = 2\n")
+	var final []adapters.Result
+	for i := 0; ; i++ {
+		out, err := c2.Confirm(context.Background(), sub, changes[:3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].Submission == "" {
+			final = out
+			break
+		}
+		if i > 10 {
+			t.Fatal("the feed never finished")
+		}
+	}
+	if !errors.As(final[0].Err, &rej) || !strings.Contains(rej.Reason, "required but not supplied") {
+		t.Errorf("the refused title: %v", final[0].Err)
+	}
+	if final[1].Err != nil || final[2].Err != nil {
+		t.Errorf("the accepted messages: %v, %v", final[1].Err, final[2].Err)
+	}
+	if f.opCalls["createFeed"] != 1 {
+		t.Errorf("Confirm created a feed: %d", f.opCalls["createFeed"])
+	}
+	after := observeAll(t, c2, nil)
+	if after[ls[1].SKU].Quantity.Units != 5 || adapters.Money(after[ls[2].SKU].Price, 2).Text != "19.99" {
+		t.Errorf("after the feed: %+v %+v", after[ls[1].SKU], after[ls[2].SKU])
+	}
+}
+
+func TestFBAAndSuppressed(t *testing.T) {
+	f, c, ls := seeded(t, 3, "")
+	f.mu.Lock()
+	f.items[ls[0].SKU].fba = true
+	f.items[ls[1].SKU].issues = []issue{{Code: "18027", Message: "Listing suppressed: missing main image.", Severity: "ERROR"}}
+	f.items[ls[2].SKU].issues = []issue{{Code: "18448", Message: "Attributes are incomplete.", Severity: "WARNING"}}
+	f.mu.Unlock()
+	got := observeAll(t, c, nil)
+	if got[ls[0].SKU].Quantity.Valid {
+		t.Errorf("an FBA listing's quantity observed as managed: %v", got[ls[0].SKU].Quantity)
+	}
+	if s := got[ls[1].SKU].Status; s != "suppressed" {
+		t.Errorf("a listing with an ERROR issue has status %q, want suppressed", s)
+	}
+	if s := got[ls[2].SKU].Status; s != "active" {
+		t.Errorf("a listing with a WARNING has status %q, want active", s)
+	}
+	if r := got[ls[2].SKU].Ref; r != "PRODUCT:"+adapters.Ref(ls[2].SKU) {
+		t.Errorf("ref %q", r)
+	}
+}
+
+func TestPacingLearnsRateHeader(t *testing.T) {
+	f, c, _ := seeded(t, 2, "")
+	b := c.budget.Op(opSearchListingsItems.name, opSearchListingsItems.rate)
+	if r := b.Rate(); float64(r.Limit) != 5 || r.Burst != 5 {
+		t.Errorf("searchListingsItems starts at %+v, want the published 5/s burst 5", r)
+	}
+	f.rateHeader = "2.5"
+	observeAll(t, c, nil)
+	if r := b.Rate(); float64(r.Limit) != 2.5 {
+		t.Errorf("after x-amzn-RateLimit-Limit: 2.5, the bucket is at %+v", r)
+	}
+	if cf := c.budget.Op(opCreateFeed.name, opCreateFeed.rate).Rate(); float64(cf.Limit) != 0.0083 || cf.Burst != 15 {
+		t.Errorf("createFeed paced at %+v", cf)
+	}
+}
+
+// TestRequestsGolden pins the exact requests of an observe and an apply,
+// by patch and by feed (testdata/requests.golden; ACCORD_UPDATE_GOLDEN=1
+// rewrites it).
+func TestRequestsGolden(t *testing.T) {
+	f, c, ls := seeded(t, 3, "")
+	got := observeAll(t, c, []string{ls[0].SKU, ls[1].SKU})
+	observeAll(t, c, []string{ls[0].SKU, ls[1].SKU, ls[2].SKU, "NOPE-1"})
+	price := decimal.NullDecimal{Decimal: decimal.New(2599, -2), Valid: true}
+	rs := c.Apply(context.Background(), []adapters.Change{
+		{Key: ls[0].Key, Kind: adapters.KindPrice, To: adapters.Money(price, 2), Ref: got[ls[0].SKU].Ref},
+		{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(7), Ref: got[ls[0].SKU].Ref},
+		{Key: ls[1].Key, Kind: adapters.KindField, Field: "title", To: adapters.Text("New title"), Ref: got[ls[1].SKU].Ref},
+		{Key: ls[1].Key, Kind: adapters.KindCompareAt, To: adapters.Value{Text: "99.00", Set: true}, Ref: got[ls[1].SKU].Ref},
+		{Key: ls[2].Key, Kind: adapters.KindCompareAt, To: adapters.Null},
+	})
+	for i, r := range rs {
+		if r.Err != nil {
+			t.Errorf("change %d: %v", i, r.Err)
+		}
+	}
+	c2 := f.open(t, "feed_threshold = 0\n")
+	changes := []adapters.Change{{Key: ls[2].Key, Kind: adapters.KindQuantity, To: adapters.Units(4), Ref: got[ls[0].SKU].Ref[:len("PRODUCT:")] + adapters.Ref(ls[2].SKU)}}
+	rs = c2.Apply(context.Background(), changes)
+	for rs[0].Submission != "" {
+		var err error
+		if rs, err = c2.Confirm(context.Background(), rs[0].Submission, changes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rs[0].Err != nil {
+		t.Fatal(rs[0].Err)
+	}
+	f.mu.Lock()
+	text := strings.Join(f.requests, "\n") + "\n"
+	f.mu.Unlock()
+	golden := filepath.Join("testdata", "requests.golden")
+	if os.Getenv("ACCORD_UPDATE_GOLDEN") != "" {
+		if err := os.WriteFile(golden, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(string(want), text); d != "" {
+		t.Errorf("requests (-golden +sent):\n%s", d)
+	}
+}

@@ -1,0 +1,567 @@
+package amazon
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/accordhq/accord/adapters"
+)
+
+// fakeItem is one listing on the fake.
+type fakeItem struct {
+	productType string
+	qty         *int64
+	fba         bool
+	price       decimal.NullDecimal
+	listPrice   decimal.NullDecimal
+	attrs       map[string]string // simple attributes: name -> value
+	issues      []issue
+}
+
+type fakeFeed struct {
+	id, docID string
+	status    string
+	polls     int
+	resultDoc string
+}
+
+// fake is an SP-API and a Login with Amazon endpoint on one httptest
+// server. It checks every request against the models (parameters, body),
+// answers in the models' shapes (every answer validated too) and keeps
+// the listings in memory. Tests script failures with the fields under mu.
+type fake struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu          sync.Mutex
+	seller      string
+	marketplace string
+	items       map[string]*fakeItem
+	tokens      map[string]time.Time // access token -> expiry
+	tokenCalls  int
+	nextToken   int
+	requests    []string // "METHOD path?query body", in order, for golden files
+	opCalls     map[string]int
+	docs        map[string][]byte // feed document ID -> uploaded body
+	feeds       map[string]*fakeFeed
+	reports     map[string][]byte // result document ID -> report
+	nextID      int
+	rateHeader  string // x-amzn-RateLimit-Limit to answer, "" for none
+	// processPolls is how many getFeed calls a feed stays IN_PROGRESS.
+	processPolls int
+	// failNext answers the next SP-API requests (of the named operation,
+	// or any when "") with the given status, content type and body.
+	failNext []fakeFailure
+	// rejectAttr makes a patch of the attribute INVALID with an issue.
+	rejectAttr map[string]string
+	lwaRefused bool
+}
+
+type fakeFailure struct {
+	op, contentType, body string
+	status                int
+}
+
+func newFake(t testing.TB) *fake {
+	f := &fake{
+		t: t, seller: "A1SELLER", marketplace: "ATVPDKIKX0DER",
+		items: map[string]*fakeItem{}, tokens: map[string]time.Time{}, opCalls: map[string]int{},
+		docs: map[string][]byte{}, feeds: map[string]*fakeFeed{}, reports: map[string][]byte{},
+		rejectAttr: map[string]string{}, processPolls: 1, rateHeader: "100",
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// config is a channel config block pointing at the fake.
+func (f *fake) config(extra string) string {
+	return fmt.Sprintf(`
+region         = "na"
+marketplace_id = %q
+seller_id      = %q
+client_id      = env("AMAZON_CLIENT_ID")
+client_secret  = env("AMAZON_CLIENT_SECRET")
+refresh_token  = env("AMAZON_REFRESH_TOKEN")
+endpoint       = %q
+token_endpoint = %q
+%s`, f.marketplace, f.seller, f.srv.URL, f.srv.URL+"/auth/o2/token", extra)
+}
+
+func (f *fake) open(t testing.TB, extra string) *Channel {
+	t.Helper()
+	s := setupFor(t, f.config(extra))
+	s.HTTPClient = f.srv.Client()
+	c, err := Open(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// seed puts listings on the fake.
+func (f *fake) seed(ls []adapters.Listing) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, l := range ls {
+		it := &fakeItem{productType: "PRODUCT", price: l.Price, listPrice: l.CompareAt, attrs: map[string]string{}}
+		if l.Quantity.Valid {
+			q := l.Quantity.Units
+			it.qty = &q
+		}
+		for _, fl := range l.Fields {
+			name := fl.Name
+			if a, ok := fieldAttrs[name]; ok {
+				name = a
+			}
+			it.attrs[name] = fl.Value
+		}
+		f.items[l.SKU] = it
+	}
+}
+
+func (f *fake) fail(status int, op string, contentType, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failNext = append(f.failNext, fakeFailure{op: op, status: status, contentType: contentType, body: body})
+}
+
+// expireTokens makes every access token handed out so far expired.
+func (f *fake) expireTokens() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.tokens {
+		f.tokens[k] = time.Time{}
+	}
+}
+
+func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		f.t.Errorf("fake: reading the request: %v", err)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case r.URL.Path == "/auth/o2/token":
+		f.serveToken(w, r, body)
+		return
+	case strings.HasPrefix(r.URL.Path, "/upload/"):
+		f.serveUpload(w, r, body)
+		return
+	case strings.HasPrefix(r.URL.Path, "/download/"):
+		if r.Header.Get("x-amz-access-token") != "" {
+			f.t.Errorf("fake: the access token was sent to a presigned URL")
+		}
+		rep, ok := f.reports[strings.TrimPrefix(r.URL.Path, "/download/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		_, _ = zw.Write(rep)
+		_ = zw.Close()
+		_, _ = w.Write(gz.Bytes())
+		return
+	}
+	line := r.Method + " " + r.URL.RequestURI()
+	if len(body) > 0 {
+		line += " " + string(body)
+	}
+	f.requests = append(f.requests, line)
+	opID, err := checkRequest(f.t, r, body)
+	if err != nil {
+		f.t.Errorf("fake: a request outside the models: %v", err)
+		f.answer(w, r, http.StatusBadRequest, errList("InvalidInput", err.Error()))
+		return
+	}
+	f.opCalls[opID]++
+	exp, ok := f.tokens[r.Header.Get("x-amz-access-token")]
+	switch {
+	case !ok:
+		f.answer(w, r, http.StatusForbidden, errList("Unauthorized", "Access to requested resource is denied."))
+		return
+	case !time.Now().Before(exp):
+		f.answer(w, r, http.StatusForbidden, map[string]any{"errors": []any{map[string]any{"code": "Unauthorized", "message": "Access to requested resource is denied.", "details": "The access token you provided has expired."}}})
+		return
+	}
+	for i, fl := range f.failNext {
+		if fl.op == "" || fl.op == opID {
+			f.failNext = slices.Delete(f.failNext, i, i+1)
+			if fl.contentType != "" {
+				w.Header().Set("Content-Type", fl.contentType)
+			}
+			w.WriteHeader(fl.status)
+			_, _ = io.WriteString(w, fl.body)
+			return
+		}
+	}
+	if f.rateHeader != "" {
+		w.Header().Set("x-amzn-RateLimit-Limit", f.rateHeader)
+	}
+	w.Header().Set("x-amzn-RequestId", strconv.Itoa(len(f.requests)))
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	switch opID {
+	case "searchListingsItems":
+		f.serveSearch(w, r)
+	case "getListingsItem":
+		sku, _ := url.PathUnescape(parts[4])
+		it, ok := f.items[sku]
+		if !ok || parts[3] != f.seller {
+			f.answer(w, r, http.StatusNotFound, errList("NOT_FOUND", "SKU '"+sku+"' not found in marketplace "+f.marketplace))
+			return
+		}
+		f.answer(w, r, http.StatusOK, f.render(sku, it, r.URL.Query().Get("includedData")))
+	case "patchListingsItem":
+		sku, _ := url.PathUnescape(parts[4])
+		var req patchRequest
+		if err := json.Unmarshal(body, &req); err != nil {
+			f.t.Errorf("fake: %v", err)
+		}
+		f.answer(w, r, http.StatusOK, f.patch(sku, req))
+	case "createFeedDocument":
+		f.nextID++
+		id := "amzn1.tortuga.doc." + strconv.Itoa(f.nextID)
+		f.docs[id] = nil
+		f.answer(w, r, http.StatusCreated, map[string]any{"feedDocumentId": id, "url": f.srv.URL + "/upload/" + id + "?X-Amz-Signature=sig"})
+	case "createFeed":
+		var spec struct {
+			FeedType            string `json:"feedType"`
+			InputFeedDocumentID string `json:"inputFeedDocumentId"`
+		}
+		_ = json.Unmarshal(body, &spec)
+		if spec.FeedType != "JSON_LISTINGS_FEED" || f.docs[spec.InputFeedDocumentID] == nil {
+			f.answer(w, r, http.StatusBadRequest, errList("InvalidInput", "no such uploaded document or feed type"))
+			return
+		}
+		f.nextID++
+		id := strconv.Itoa(50000 + f.nextID)
+		f.feeds[id] = &fakeFeed{id: id, docID: spec.InputFeedDocumentID, status: "IN_QUEUE"}
+		f.answer(w, r, http.StatusAccepted, map[string]any{"feedId": id})
+	case "getFeed":
+		fd, ok := f.feeds[parts[3]]
+		if !ok {
+			f.answer(w, r, http.StatusNotFound, errList("NotFound", "no such feed"))
+			return
+		}
+		f.advance(fd)
+		ans := map[string]any{"feedId": fd.id, "feedType": "JSON_LISTINGS_FEED", "marketplaceIds": []string{f.marketplace}, "createdTime": "2026-11-30T16:00:00Z", "processingStatus": fd.status}
+		if fd.resultDoc != "" {
+			ans["resultFeedDocumentId"] = fd.resultDoc
+		}
+		f.answer(w, r, http.StatusOK, ans)
+	case "getFeedDocument":
+		if _, ok := f.reports[parts[3]]; !ok {
+			f.answer(w, r, http.StatusNotFound, errList("NotFound", "no such document"))
+			return
+		}
+		f.answer(w, r, http.StatusOK, map[string]any{"feedDocumentId": parts[3], "url": f.srv.URL + "/download/" + parts[3], "compressionAlgorithm": "GZIP"})
+	default:
+		f.answer(w, r, http.StatusBadRequest, errList("InvalidInput", "the fake does not serve "+opID))
+	}
+}
+
+func errList(code, msg string) map[string]any {
+	return map[string]any{"errors": []any{map[string]any{"code": code, "message": msg}}}
+}
+
+// answer writes v as JSON after checking it against the operation's
+// response schema in the models.
+func (f *fake) answer(w http.ResponseWriter, r *http.Request, code int, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		f.t.Errorf("fake: %v", err)
+	}
+	if ref := responseRef(f.t, r.Method, r.URL.EscapedPath(), code); ref != "" {
+		if err := validate(f.t, ref, raw); err != nil {
+			f.t.Errorf("fake: its own answer %d to %s %s does not validate against %s: %v", code, r.Method, r.URL.Path, ref, err)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(raw)
+}
+
+func (f *fake) serveToken(w http.ResponseWriter, r *http.Request, body []byte) {
+	f.tokenCalls++
+	form, err := url.ParseQuery(string(body))
+	if err != nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		f.t.Errorf("fake: the token request is not a form: %v", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if f.lwaRefused || form.Get("grant_type") != "refresh_token" || form.Get("refresh_token") != testEnv["AMAZON_REFRESH_TOKEN"] ||
+		form.Get("client_id") != testEnv["AMAZON_CLIENT_ID"] || form.Get("client_secret") != testEnv["AMAZON_CLIENT_SECRET"] {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"error":"invalid_grant","error_description":"The request has an invalid grant parameter : refresh_token"}`)
+		return
+	}
+	f.nextToken++
+	tok := fmt.Sprintf("Atza|access-%d", f.nextToken)
+	f.tokens[tok] = time.Now().Add(time.Hour)
+	_, _ = fmt.Fprintf(w, `{"access_token":%q,"refresh_token":%q,"token_type":"bearer","expires_in":3600}`, tok, form.Get("refresh_token"))
+}
+
+func (f *fake) serveUpload(w http.ResponseWriter, r *http.Request, body []byte) {
+	id := strings.TrimPrefix(r.URL.Path, "/upload/")
+	if _, ok := f.docs[id]; !ok || r.Method != http.MethodPut || r.URL.Query().Get("X-Amz-Signature") == "" {
+		w.WriteHeader(http.StatusForbidden)
+		return
+	}
+	if r.Header.Get("x-amz-access-token") != "" {
+		f.t.Errorf("fake: the access token was sent to a presigned URL")
+	}
+	if ct := r.Header.Get("Content-Type"); ct != feedContentType {
+		f.t.Errorf("fake: upload content type %q, want the one given to createFeedDocument", ct)
+	}
+	if err := validate(f.t, "listings-feed-schema-v2.json", body); err != nil {
+		f.t.Errorf("fake: the feed document does not validate: %v", err)
+	}
+	var doc feedDocument
+	if err := json.Unmarshal(body, &doc); err != nil {
+		f.t.Errorf("fake: %v", err)
+	}
+	for _, m := range doc.Messages {
+		raw := mustJSON(f.t, m)
+		if err := validate(f.t, "listings-feed-message-schema-v2.json", raw); err != nil {
+			f.t.Errorf("fake: feed message %d does not validate: %v", m.MessageID, err)
+		}
+	}
+	f.docs[id] = body
+	f.requests = append(f.requests, "PUT /upload/"+id+" "+string(body))
+}
+
+// advance moves a feed along on each getFeed; at DONE its messages are
+// applied and its processing report written.
+func (f *fake) advance(fd *fakeFeed) {
+	fd.polls++
+	switch {
+	case fd.status == "IN_QUEUE":
+		fd.status = "IN_PROGRESS"
+		return
+	case fd.status == "IN_PROGRESS" && fd.polls <= f.processPolls:
+		return
+	case fd.status != "IN_PROGRESS":
+		return
+	}
+	var doc feedDocument
+	_ = json.Unmarshal(f.docs[fd.docID], &doc)
+	var issues []map[string]any
+	accepted := 0
+	for _, m := range doc.Messages {
+		res := f.patch(m.SKU, patchRequest{ProductType: m.ProductType, Patches: m.Patches})
+		if res.Status == "ACCEPTED" {
+			accepted++
+		}
+		for _, is := range res.Issues {
+			x := map[string]any{"messageId": m.MessageID, "sku": m.SKU, "code": is.Code, "severity": is.Severity, "message": is.Message}
+			if len(is.AttributeNames) > 0 {
+				x["attributeName"] = is.AttributeNames[0]
+			}
+			issues = append(issues, x)
+		}
+	}
+	rep := map[string]any{
+		"header": map[string]any{"sellerId": f.seller, "version": "2.0", "feedId": fd.id},
+		"issues": issues,
+		"summary": map[string]any{"errors": len(issues), "warnings": 0, "messagesProcessed": len(doc.Messages),
+			"messagesAccepted": accepted, "messagesInvalid": len(doc.Messages) - accepted},
+	}
+	if issues == nil {
+		rep["issues"] = []any{}
+	}
+	raw := mustJSON(f.t, rep)
+	if err := validate(f.t, "listings-feed-processing-report-schema-v2.json", raw); err != nil {
+		f.t.Errorf("fake: its processing report does not validate: %v", err)
+	}
+	f.nextID++
+	fd.resultDoc = "amzn1.tortuga.report." + strconv.Itoa(f.nextID)
+	f.reports[fd.resultDoc] = raw
+	fd.status = "DONE"
+}
+
+// patch applies a patch request to the fake's listing, as Amazon would
+// answer it: an issue per refused attribute, nothing of an INVALID
+// submission applied.
+func (f *fake) patch(sku string, req patchRequest) submission {
+	res := submission{SKU: sku, SubmissionID: fmt.Sprintf("sub-%d", len(f.requests)), Status: "ACCEPTED", Issues: []issue{}}
+	it, ok := f.items[sku]
+	if !ok {
+		res.Status = "INVALID"
+		res.Issues = append(res.Issues, issue{Code: "4000001", Message: "The SKU " + sku + " is not listed.", Severity: "ERROR", Categories: []string{"INVALID_ATTRIBUTE"}})
+		return res
+	}
+	if req.ProductType != it.productType {
+		res.Status = "INVALID"
+		res.Issues = append(res.Issues, issue{Code: "4000002", Message: "productType " + req.ProductType + " is not the listing's " + it.productType, Severity: "ERROR", Categories: []string{"INVALID_ATTRIBUTE"}})
+		return res
+	}
+	next := *it
+	next.attrs = map[string]string{}
+	for k, v := range it.attrs {
+		next.attrs[k] = v
+	}
+	for _, p := range req.Patches {
+		attr := strings.TrimPrefix(p.Path, "/attributes/")
+		if msg, ok := f.rejectAttr[attr]; ok {
+			res.Status = "INVALID"
+			res.Issues = append(res.Issues, issue{Code: "90220", Message: msg, Severity: "ERROR", AttributeNames: []string{attr}, Categories: []string{"INVALID_ATTRIBUTE"}})
+			continue
+		}
+		raw := mustJSON(f.t, p.Value)
+		var vals []map[string]json.RawMessage
+		_ = json.Unmarshal(raw, &vals)
+		if p.Op == "delete" {
+			if attr == "list_price" {
+				next.listPrice = decimal.NullDecimal{}
+			}
+			delete(next.attrs, attr)
+			continue
+		}
+		if len(vals) != 1 {
+			res.Status = "INVALID"
+			res.Issues = append(res.Issues, issue{Code: "99022", Message: "one value expected", Severity: "ERROR", AttributeNames: []string{attr}, Categories: []string{"INVALID_ATTRIBUTE"}})
+			continue
+		}
+		v := vals[0]
+		switch attr {
+		case "fulfillment_availability":
+			var q int64
+			_ = json.Unmarshal(v["quantity"], &q)
+			next.qty = &q
+		case "purchasable_offer":
+			var offer []struct {
+				Schedule []struct {
+					Value decimal.Decimal `json:"value_with_tax"`
+				} `json:"schedule"`
+			}
+			_ = json.Unmarshal(v["our_price"], &offer)
+			if len(offer) != 1 || len(offer[0].Schedule) != 1 {
+				res.Status = "INVALID"
+				res.Issues = append(res.Issues, issue{Code: "99022", Message: "our_price needs one schedule", Severity: "ERROR", AttributeNames: []string{"purchasable_offer.our_price"}, Categories: []string{"INVALID_ATTRIBUTE"}})
+				continue
+			}
+			next.price = decimal.NullDecimal{Decimal: offer[0].Schedule[0].Value, Valid: true}
+		case "list_price":
+			var d decimal.Decimal
+			_ = json.Unmarshal(v["value"], &d)
+			next.listPrice = decimal.NullDecimal{Decimal: d, Valid: true}
+		default:
+			var s string
+			_ = json.Unmarshal(v["value"], &s)
+			next.attrs[attr] = s
+		}
+	}
+	if res.Status == "ACCEPTED" {
+		*it = next
+	}
+	return res
+}
+
+func (f *fake) serveSearch(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var skus []string
+	if ids := q.Get("identifiers"); ids != "" {
+		if q.Get("identifiersType") != "SKU" {
+			f.t.Errorf("fake: identifiers without identifiersType=SKU")
+		}
+		for _, s := range strings.Split(ids, ",") {
+			if _, ok := f.items[s]; ok {
+				skus = append(skus, s)
+			}
+		}
+	} else {
+		for s := range f.items {
+			skus = append(skus, s)
+		}
+	}
+	sort.Strings(skus)
+	size := 10
+	if ps := q.Get("pageSize"); ps != "" {
+		size, _ = strconv.Atoi(ps)
+	}
+	start := 0
+	if tok := q.Get("pageToken"); tok != "" {
+		start, _ = strconv.Atoi(strings.TrimPrefix(tok, "page-"))
+	}
+	end := min(start+size, len(skus))
+	items := []any{}
+	for _, s := range skus[min(start, len(skus)):end] {
+		items = append(items, f.render(s, f.items[s], q.Get("includedData")))
+	}
+	ans := map[string]any{"numberOfResults": len(skus), "items": items}
+	if end < len(skus) {
+		ans["pagination"] = map[string]any{"nextToken": "page-" + strconv.Itoa(end)}
+	}
+	f.answer(w, r, http.StatusOK, ans)
+}
+
+// render is an Item in the models' shape, with includedData's parts.
+func (f *fake) render(sku string, it *fakeItem, included string) map[string]any {
+	inc := map[string]bool{}
+	for _, s := range strings.Split(included, ",") {
+		inc[s] = true
+	}
+	if included == "" {
+		inc["summaries"] = true
+	}
+	out := map[string]any{"sku": sku}
+	if inc["summaries"] {
+		out["summaries"] = []any{map[string]any{
+			"marketplaceId": f.marketplace, "asin": "B0" + strings.ReplaceAll(sku, "-", ""), "productType": it.productType,
+			"conditionType": "new_new", "status": []string{"BUYABLE", "DISCOVERABLE"}, "itemName": it.attrs["item_name"],
+			"createdDate": "2026-01-01T00:00:00Z", "lastUpdatedDate": "2026-11-30T00:00:00Z",
+		}}
+	}
+	if inc["attributes"] {
+		attrs := map[string]any{}
+		for k, v := range it.attrs {
+			val := map[string]any{"value": v, "marketplace_id": f.marketplace}
+			if _, text := attrField[k]; text {
+				val["language_tag"] = "en_US"
+			}
+			attrs[k] = []any{val}
+		}
+		if it.listPrice.Valid {
+			n, _ := it.listPrice.Decimal.Float64()
+			attrs["list_price"] = []any{map[string]any{"currency": "USD", "value": n, "marketplace_id": f.marketplace}}
+		}
+		out["attributes"] = attrs
+	}
+	if inc["offers"] && it.price.Valid {
+		out["offers"] = []any{map[string]any{"marketplaceId": f.marketplace, "offerType": "B2C", "price": map[string]any{"currencyCode": "USD", "amount": it.price.Decimal.String()}}}
+	}
+	if inc["fulfillmentAvailability"] {
+		fa := []any{}
+		if it.fba {
+			fa = append(fa, map[string]any{"fulfillmentChannelCode": "AMAZON_NA", "quantity": 12})
+		} else if it.qty != nil {
+			fa = append(fa, map[string]any{"fulfillmentChannelCode": "DEFAULT", "quantity": *it.qty})
+		}
+		out["fulfillmentAvailability"] = fa
+	}
+	if inc["issues"] {
+		iss := []any{}
+		for _, is := range it.issues {
+			iss = append(iss, map[string]any{"code": is.Code, "message": is.Message, "severity": is.Severity, "categories": []string{"INVALID_ATTRIBUTE"}})
+		}
+		out["issues"] = iss
+	}
+	return out
+}

@@ -1,0 +1,273 @@
+package amazon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/accordhq/accord/adapters"
+)
+
+// includedData is what Observe reads of each listing.
+const includedData = "summaries,attributes,issues,offers,fulfillmentAvailability"
+
+// fewSKUs is how many SKUs Observe reads one by one with getListingsItem
+// rather than by searchListingsItems.
+const fewSKUs = 3
+
+// item is the models' Item, as far as accord reads it.
+type item struct {
+	SKU       string `json:"sku"`
+	Summaries []struct {
+		MarketplaceID string   `json:"marketplaceId"`
+		ASIN          string   `json:"asin"`
+		ProductType   string   `json:"productType"`
+		Status        []string `json:"status"`
+		ItemName      string   `json:"itemName"`
+	} `json:"summaries"`
+	Attributes map[string]json.RawMessage `json:"attributes"`
+	Issues     []issue                    `json:"issues"`
+	Offers     []struct {
+		MarketplaceID string `json:"marketplaceId"`
+		OfferType     string `json:"offerType"`
+		Price         struct {
+			CurrencyCode string          `json:"currencyCode"`
+			Amount       decimal.Decimal `json:"amount"`
+		} `json:"price"`
+	} `json:"offers"`
+	FulfillmentAvailability []struct {
+		FulfillmentChannelCode string `json:"fulfillmentChannelCode"`
+		Quantity               *int64 `json:"quantity"`
+	} `json:"fulfillmentAvailability"`
+}
+
+// issue is the models' Issue.
+type issue struct {
+	Code           string   `json:"code"`
+	Message        string   `json:"message"`
+	Severity       string   `json:"severity"`
+	AttributeNames []string `json:"attributeNames"`
+	Categories     []string `json:"categories,omitempty"`
+}
+
+type searchResults struct {
+	NumberOfResults int    `json:"numberOfResults"`
+	Items           []item `json:"items"`
+	Pagination      *struct {
+		NextToken string `json:"nextToken"`
+	} `json:"pagination"`
+}
+
+// Observe reads the listings of skus (every listing when skus is empty):
+// searchListingsItems pages of at most 20, by identifiers when skus are
+// given, or getListingsItem for a few.
+func (c *Channel) Observe(ctx context.Context, skus []string, page func([]adapters.Listing) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(skus) > 0 && len(skus) <= fewSKUs {
+		var out []adapters.Listing
+		for _, sku := range skus {
+			it, err := c.getItem(ctx, sku, includedData)
+			if errors.Is(err, errNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("observe %s: %w", c.name, err)
+			}
+			out = append(out, c.listing(it))
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return page(out)
+	}
+	if len(skus) > 0 {
+		for start := 0; start < len(skus); start += maxPageSize {
+			chunk := skus[start:min(start+maxPageSize, len(skus))]
+			q := c.query()
+			q.Set("identifiers", strings.Join(chunk, ","))
+			q.Set("identifiersType", "SKU")
+			q.Set("pageSize", fmt.Sprint(maxPageSize))
+			if err := c.search(ctx, q, page); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	q := c.query()
+	q.Set("pageSize", fmt.Sprint(maxPageSize))
+	return c.search(ctx, q, page)
+}
+
+func (c *Channel) query() url.Values {
+	return url.Values{"marketplaceIds": {c.cfg.MarketplaceID}, "includedData": {includedData}}
+}
+
+func (c *Channel) search(ctx context.Context, q url.Values, page func([]adapters.Listing) error) error {
+	path := "/listings/2021-08-01/items/" + url.PathEscape(c.cfg.SellerID)
+	for {
+		var res searchResults
+		if err := c.call(ctx, opSearchListingsItems, "GET", path+"?"+q.Encode(), nil, &res); err != nil {
+			if errors.Is(err, errNotFound) {
+				return nil
+			}
+			return fmt.Errorf("observe %s: %w", c.name, err)
+		}
+		if len(res.Items) > 0 {
+			out := make([]adapters.Listing, 0, len(res.Items))
+			for i := range res.Items {
+				if res.Items[i].SKU == "" {
+					return fmt.Errorf("observe %s: %w", c.name, &adapters.BadResponseError{Message: "searchListingsItems answered an item without a sku"})
+				}
+				out = append(out, c.listing(&res.Items[i]))
+			}
+			if err := page(out); err != nil {
+				return err
+			}
+		}
+		if res.Pagination == nil || res.Pagination.NextToken == "" {
+			return nil
+		}
+		q.Set("pageToken", res.Pagination.NextToken)
+	}
+}
+
+func (c *Channel) getItem(ctx context.Context, sku, included string) (*item, error) {
+	q := url.Values{"marketplaceIds": {c.cfg.MarketplaceID}, "includedData": {included}}
+	var it item
+	err := c.call(ctx, opGetListingsItem, "GET", c.itemPath(sku)+"?"+q.Encode(), nil, &it)
+	if err != nil {
+		return nil, err
+	}
+	if it.SKU == "" {
+		return nil, &adapters.BadResponseError{Message: "getListingsItem answered an item without a sku"}
+	}
+	return &it, nil
+}
+
+func (c *Channel) itemPath(sku string) string {
+	return "/listings/2021-08-01/items/" + url.PathEscape(c.cfg.SellerID) + "/" + url.PathEscape(sku)
+}
+
+// The listing fields kept under another attribute name on Amazon.
+var fieldAttrs = map[string]string{"title": "item_name", "description": "product_description"}
+
+// attrField is the reverse of fieldAttrs.
+var attrField = map[string]string{"item_name": "title", "product_description": "description"}
+
+// ignoredAttrs are the attributes that are not listing fields: what the
+// change kinds set.
+var ignoredAttrs = map[string]bool{"purchasable_offer": true, "fulfillment_availability": true, "list_price": true}
+
+// attrValue is one value of an attribute as the product type schemas
+// shape the simple ones: {value, marketplace_id, language_tag, currency}.
+type attrValue struct {
+	Value         json.RawMessage `json:"value"`
+	MarketplaceID string          `json:"marketplace_id"`
+}
+
+// firstValue returns the value of attribute name for the marketplace.
+func (c *Channel) firstValue(it *item, name string) (json.RawMessage, bool) {
+	raw, ok := it.Attributes[name]
+	if !ok {
+		return nil, false
+	}
+	var vals []attrValue
+	if json.Unmarshal(raw, &vals) != nil {
+		return nil, false
+	}
+	for _, v := range vals {
+		if (v.MarketplaceID == "" || v.MarketplaceID == c.cfg.MarketplaceID) && v.Value != nil {
+			return v.Value, true
+		}
+	}
+	return nil, false
+}
+
+// listing turns an item into accord's listing.
+func (c *Channel) listing(it *item) adapters.Listing {
+	l := adapters.Listing{Key: adapters.Key{Channel: c.name, SKU: it.SKU}, Currency: c.currency}
+	productType := ""
+	status := ""
+	for _, s := range it.Summaries {
+		if s.MarketplaceID != c.cfg.MarketplaceID {
+			continue
+		}
+		productType = s.ProductType
+		switch {
+		case slices.Contains(s.Status, "BUYABLE"):
+			status = "active"
+		default:
+			status = "inactive"
+		}
+	}
+	for _, is := range it.Issues {
+		if is.Severity == "ERROR" {
+			status = "suppressed"
+		}
+	}
+	l.Status = status
+	l.Ref = ref(productType, it.SKU)
+	for _, o := range it.Offers {
+		if o.MarketplaceID == c.cfg.MarketplaceID && o.OfferType == "B2C" {
+			l.Price = decimal.NullDecimal{Decimal: o.Price.Amount, Valid: true}
+			if o.Price.CurrencyCode != "" {
+				l.Currency = o.Price.CurrencyCode
+			}
+		}
+	}
+	for _, fa := range it.FulfillmentAvailability {
+		// Only the merchant-fulfilled quantity is the seller's to set; an
+		// FBA listing's is Amazon's and stays unmanaged.
+		if fa.FulfillmentChannelCode == "DEFAULT" && fa.Quantity != nil {
+			l.Quantity = adapters.Quantity{Units: *fa.Quantity, Valid: true}
+		}
+	}
+	if v, ok := c.firstValue(it, "list_price"); ok {
+		var d decimal.Decimal
+		if json.Unmarshal(v, &d) == nil {
+			l.CompareAt = decimal.NullDecimal{Decimal: d, Valid: true}
+		}
+	}
+	for name := range it.Attributes {
+		if ignoredAttrs[name] {
+			continue
+		}
+		v, ok := c.firstValue(it, name)
+		if !ok {
+			continue
+		}
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			s = string(v) // a number or a boolean, as written
+		}
+		field := name
+		if f, ok := attrField[name]; ok {
+			field = f
+		}
+		l.Fields = append(l.Fields, adapters.Field{Name: field, Value: s})
+	}
+	sort.Slice(l.Fields, func(i, j int) bool { return l.Fields[i].Name < l.Fields[j].Name })
+	return l
+}
+
+// ref is the adapter reference of a listing: its product type and SKU.
+func ref(productType, sku string) adapters.Ref {
+	if productType == "" {
+		return ""
+	}
+	return adapters.Ref(productType + ":" + sku)
+}
+
+// parseRef splits a reference into its product type and SKU.
+func parseRef(r adapters.Ref) (productType, sku string, ok bool) {
+	return strings.Cut(string(r), ":")
+}
