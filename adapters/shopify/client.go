@@ -145,7 +145,7 @@ func (c *client) decode(op string, write bool, resp *http.Response, raw []byte, 
 		c.pause(write, d)
 		return &adapters.ThrottledError{RetryAfter: d, Message: op + ": HTTP 429"}
 	case resp.StatusCode >= 500:
-		return &adapters.TemporaryError{Message: fmt.Sprintf("%s: HTTP %d from Shopify", op, resp.StatusCode), Timeout: write && resp.StatusCode == http.StatusGatewayTimeout}
+		return &adapters.TemporaryError{Message: fmt.Sprintf("%s: HTTP %d from Shopify", op, resp.StatusCode), Timeout: write}
 	case resp.StatusCode != http.StatusOK:
 		return &adapters.BadResponseError{Message: fmt.Sprintf("%s: HTTP %d from Shopify: %s", op, resp.StatusCode, snippet(raw))}
 	}

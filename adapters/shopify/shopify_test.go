@@ -1,0 +1,311 @@
+package shopify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/adaptertest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func listings(n int) []adapters.Listing {
+	return adaptertest.Listings(adaptertest.Fixture{Channel: "shopify", Currency: "USD", Scale: 2}, n)
+}
+
+func observeAll(t *testing.T, ch *Channel) map[string]adapters.Listing {
+	t.Helper()
+	out := map[string]adapters.Listing{}
+	if err := ch.Observe(context.Background(), nil, func(ls []adapters.Listing) error {
+		for _, l := range ls {
+			out[l.SKU] = l
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func money(s string) adapters.Value { return adapters.Value{Text: s, Set: true} }
+
+// A sale that lands between observe and apply is never overwritten: the
+// compare-and-set write fails with a conflict and the sale stands.
+func TestSaleBetweenObserveAndApply(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(3))
+	ch := f.open(t, "")
+	seen := observeAll(t, ch)
+	l := seen["AT-00002"]
+	f.beforeMutation = func() { f.order("AT-00002", 1) }
+	rs := ch.Apply(context.Background(), []adapters.Change{
+		{Key: l.Key, Kind: adapters.KindQuantity, From: adapters.QuantityValue(l.Quantity), To: adapters.Units(9), Ref: l.Ref},
+	})
+	var conflict *adapters.ConflictError
+	if !errors.As(rs[0].Err, &conflict) {
+		t.Fatalf("a write after a sale: %v, want a *ConflictError", rs[0].Err)
+	}
+	if got := f.available("AT-00002"); got != l.Quantity.Units-1 {
+		t.Errorf("available %d after the sale and the refused write, want %d", got, l.Quantity.Units-1)
+	}
+	// The next plan observes again and converges.
+	f.beforeMutation = nil
+	again := observeAll(t, ch)["AT-00002"]
+	rs = ch.Apply(context.Background(), []adapters.Change{
+		{Key: l.Key, Kind: adapters.KindQuantity, From: adapters.QuantityValue(again.Quantity), To: adapters.Units(9), Ref: again.Ref},
+	})
+	if rs[0].Err != nil {
+		t.Fatal(rs[0].Err)
+	}
+	if got := f.available("AT-00002"); got != 9 {
+		t.Errorf("available %d, want 9", got)
+	}
+}
+
+// One batch of every kind of change goes as one request; the golden file
+// holds the exact request.
+func TestApplyGolden(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(4))
+	ch := f.open(t, "")
+	seen := observeAll(t, ch)
+	ref := func(sku string) adapters.Ref { return seen[sku].Ref }
+	key := func(sku string) adapters.Key { return adapters.Key{Channel: "shopify", SKU: sku} }
+	newListing := listings(6)[5]
+	newListing.SKU = "NEW-1"
+	changes := []adapters.Change{
+		{Key: key("AT-00000"), Kind: adapters.KindPrice, From: money("10.00"), To: money("12.50"), Ref: ref("AT-00000")},
+		{Key: key("AT-00000"), Kind: adapters.KindCompareAt, To: money("15.00"), Ref: ref("AT-00000")},
+		{Key: key("AT-00001"), Kind: adapters.KindQuantity, From: adapters.Units(1), To: adapters.Units(7), Ref: ref("AT-00001")},
+		{Key: key("AT-00002"), Kind: adapters.KindField, Field: "title", To: adapters.Text("Renamed"), Ref: ref("AT-00002")},
+		{Key: key("AT-00002"), Kind: adapters.KindField, Field: "description", To: adapters.Text("<p>New</p>"), Ref: ref("AT-00002")},
+		{Key: key("AT-00003"), Kind: adapters.KindPrice, From: money("13.00"), To: money("-1.00"), Ref: ref("AT-00003")},
+		{Key: key("AT-00003"), Kind: adapters.KindField, Field: "color", To: adapters.Text("red"), Ref: ref("AT-00003")},
+		{Key: newListing.Key, Kind: adapters.KindCreate, Listing: &newListing},
+	}
+	before := len(f.recorded())
+	rs := ch.Apply(context.Background(), changes)
+	for i, r := range rs {
+		var rej *adapters.RejectedError
+		switch i {
+		case 5, 6:
+			if !errors.As(r.Err, &rej) {
+				t.Errorf("change %d: %v, want a *RejectedError", i, r.Err)
+			}
+		default:
+			if r.Err != nil {
+				t.Errorf("change %d (%s): %v", i, changes[i].Name(), r.Err)
+			}
+		}
+	}
+	reqs := f.recorded()[before:]
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests for one batch, want 1", len(reqs))
+	}
+	golden(t, "apply.json", reqs[0])
+	after := observeAll(t, ch)
+	if p := after["AT-00000"].Price.Decimal.StringFixed(2); p != "12.50" {
+		t.Errorf("price %s", p)
+	}
+	if q := after["AT-00001"].Quantity.Units; q != 7 {
+		t.Errorf("quantity %d", q)
+	}
+	renamed := after["AT-00002"]
+	if title, _ := renamed.Field("title"); title != "Renamed" {
+		t.Errorf("title %q", title)
+	}
+	if l, ok := after["NEW-1"]; !ok || l.Quantity.Units != newListing.Quantity.Units {
+		t.Errorf("created listing: %+v", l)
+	}
+}
+
+// golden compares v, as indented JSON, with testdata/golden/name.
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if d := cmp.Diff(string(want), string(got)); d != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, d)
+	}
+}
+
+// userErrors fail the changes their path names; the other variants of an
+// all-or-nothing productVariantsBulkUpdate are not applied, and say so.
+func TestUserErrorsPerChange(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(2))
+	ch := f.open(t, "")
+	// A second variant on the first product, so that one product update
+	// carries two variants.
+	f.mu.Lock()
+	v0 := f.variants[0]
+	f.variants[1].product = v0.product
+	f.mu.Unlock()
+	seen := observeAll(t, ch)
+	rs := ch.Apply(context.Background(), []adapters.Change{
+		{Key: seen["AT-00000"].Key, Kind: adapters.KindPrice, To: money("20.00"), Ref: seen["AT-00000"].Ref},
+		{Key: seen["AT-00001"].Key, Kind: adapters.KindCompareAt, To: money("1"), Ref: seen["AT-00001"].Ref},
+	})
+	if rs[0].Err != nil || rs[1].Err != nil {
+		t.Fatalf("valid changes: %v, %v", rs[0].Err, rs[1].Err)
+	}
+	// A bad ID makes the fake answer PRODUCT_VARIANT_DOES_NOT_EXIST for
+	// that variant alone.
+	bad := makeRef(v0.product, "gid://shopify/ProductVariant/999999", v0.item, "AT-00000").String()
+	rs = ch.Apply(context.Background(), []adapters.Change{
+		{Key: seen["AT-00001"].Key, Kind: adapters.KindPrice, To: money("21.00"), Ref: seen["AT-00001"].Ref},
+		{Key: seen["AT-00000"].Key, Kind: adapters.KindPrice, To: money("22.00"), Ref: adapters.Ref(bad)},
+	})
+	var rej *adapters.RejectedError
+	if !errors.As(rs[1].Err, &rej) || !strings.Contains(rej.Reason, "PRODUCT_VARIANT_DOES_NOT_EXIST") {
+		t.Errorf("the missing variant: %v, want a *RejectedError naming the code", rs[1].Err)
+	}
+	var tmp *adapters.TemporaryError
+	if !errors.As(rs[0].Err, &tmp) {
+		t.Errorf("the other variant of the refused update: %v, want a *TemporaryError (not applied)", rs[0].Err)
+	}
+	if p := observeAll(t, ch)["AT-00001"].Price.Decimal; !p.Equal(decimal.RequireFromString("20.00")) && !p.Equal(decimal.RequireFromString("11.00")) {
+		t.Errorf("price %s: the refused all-or-nothing update landed", p)
+	}
+}
+
+// Failures of the whole request: each is its documented error type in
+// every result, never a panic, never a silent success.
+func TestWholeRequestFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault func(w http.ResponseWriter)
+		check func(err error) bool
+	}{
+		{"HTML error page", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<!DOCTYPE html><html><body><h1>There was a problem loading this website</h1></body></html>"))
+		}, func(err error) bool { var e *adapters.BadResponseError; return errors.As(err, &e) }},
+		{"truncated JSON", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"data":{"productVariantsBulkUpdate":{"userErr`))
+		}, func(err error) bool { var e *adapters.BadResponseError; return errors.As(err, &e) }},
+		{"500", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusInternalServerError)
+		}, func(err error) bool { var e *adapters.TemporaryError; return errors.As(err, &e) && e.Timeout }},
+		{"429", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "2")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}, func(err error) bool {
+			var e *adapters.ThrottledError
+			return errors.As(err, &e) && e.RetryAfter.Seconds() == 2
+		}},
+		{"401", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusUnauthorized)
+		}, func(err error) bool { var e *adapters.AuthError; return errors.As(err, &e) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeShop(t)
+			f.seed(listings(1))
+			ch := f.open(t, "")
+			l := observeAll(t, ch)["AT-00000"]
+			f.fault = func(w http.ResponseWriter, op string) bool {
+				if op != "Apply" {
+					return false
+				}
+				tc.fault(w)
+				return true
+			}
+			rs := ch.Apply(context.Background(), []adapters.Change{{Key: l.Key, Kind: adapters.KindPrice, To: money("30.00"), Ref: l.Ref}})
+			if !tc.check(rs[0].Err) {
+				t.Errorf("got %T %v", rs[0].Err, rs[0].Err)
+			}
+			if rs[0].Err != nil && strings.Contains(rs[0].Err.Error(), f.token) {
+				t.Error("the error carries the token")
+			}
+			f.fault = func(w http.ResponseWriter, _ string) bool { tc.fault(w); return true }
+			if err := ch.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil }); !tc.check(err) && tc.name != "500" {
+				t.Errorf("observe: %T %v", err, err)
+			}
+		})
+	}
+}
+
+// A top-level THROTTLED answer is a *ThrottledError with the time the
+// bucket needs to hold the request's cost again.
+func TestThrottled(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(1))
+	ch := f.open(t, "")
+	l := observeAll(t, ch)["AT-00000"]
+	f.mu.Lock()
+	f.restore, f.avail = 0.001, 0
+	f.mu.Unlock()
+	// The adapter's own pacing would wait for the points: let another app
+	// have spent them behind its back.
+	ch.c.mu.Lock()
+	ch.c.known = false
+	ch.c.mu.Unlock()
+	ctx := context.Background()
+	rs := ch.Apply(ctx, []adapters.Change{{Key: l.Key, Kind: adapters.KindPrice, To: money("30.00"), Ref: l.Ref}})
+	var thr *adapters.ThrottledError
+	if !errors.As(rs[0].Err, &thr) || thr.RetryAfter <= 0 {
+		t.Fatalf("%v, want a *ThrottledError with a wait", rs[0].Err)
+	}
+	if st := ch.c.budget.Write.Stats(); st.Throttles != 1 {
+		t.Errorf("the write budget was paused %d times, want 1", st.Throttles)
+	}
+}
+
+// A filter reads the named SKUs alone, by search, in groups; SKUs with
+// quotes and backslashes are escaped.
+func TestSKUQuery(t *testing.T) {
+	q := skuQuery([]string{"A-1", `B"2`, `C\3`})
+	if q != `sku:"A-1" OR sku:"B\"2" OR sku:"C\\3"` {
+		t.Errorf("query %s", q)
+	}
+	got, err := parseSKUQuery(q)
+	if err != nil || !cmp.Equal(got, []string{"A-1", `B"2`, `C\3`}) {
+		t.Errorf("the fake reads %q back as %v, %v", q, got, err)
+	}
+}
+
+// Several active locations and no location in the config: a clear error
+// naming them.
+func TestSeveralLocations(t *testing.T) {
+	f := newFakeShop(t)
+	f.locations = append(f.locations, fakeLocation{id: "gid://shopify/Location/2", name: "Shop floor", active: true})
+	ch := f.open(t, "")
+	err := ch.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
+	var ce *adapters.ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Warehouse (1)") || !strings.Contains(err.Error(), "Shop floor (2)") {
+		t.Errorf("err = %v, want a *ConfigError naming both locations", err)
+	}
+	ch = f.open(t, `location = "2"`)
+	if err := ch.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil }); err != nil {
+		t.Errorf("with the location named: %v", err)
+	}
+}
