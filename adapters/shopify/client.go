@@ -89,7 +89,12 @@ const (
 // side of the budget pays for it; est is the cost to wait for until the
 // shop has told what the operation costs.
 func (c *client) do(ctx context.Context, write bool, op string, est float64, query string, vars map[string]any, out any) error {
-	need := c.estimate(op, est)
+	need := est
+	if !write {
+		// A query costs what it cost last time; a mutation request is
+		// counted by its caller (10 points a mutation).
+		need = c.estimate(op, est)
+	}
 	bucket := c.budget.Read
 	if write {
 		bucket = c.budget.Write
