@@ -78,6 +78,8 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -179,7 +181,7 @@ func DecodeConfig(setup adapters.Setup) (Config, error) {
 		}
 	}
 	v, dd := hcldec.Decode(body, ConfigSpec, setup.Eval)
-	diags = append(diags, dd...)
+	diags = append(diags, missingEnv(setup.Name, dd)...)
 	if diags.HasErrors() {
 		return cfg, &adapters.ConfigError{Channel: setup.Name, Diags: diags}
 	}
@@ -238,6 +240,38 @@ func DecodeConfig(setup adapters.Setup) (Config, error) {
 		return cfg, &adapters.ConfigError{Channel: setup.Name, Diags: diags}
 	}
 	return cfg, nil
+}
+
+// unsetEnv finds the variable of env()'s failure for an unset one.
+var unsetEnv = regexp.MustCompile(`environment variable (\S+?) is not set`)
+
+// missingEnv folds the failures of env() for unset variables into one
+// diagnostic naming them all, so that a first run without credentials
+// says everything it needs at once rather than one variable a try.
+func missingEnv(channel string, diags hcl.Diagnostics) hcl.Diagnostics {
+	var names []string
+	var first *hcl.Range
+	out := diags[:0:0]
+	for _, d := range diags {
+		if m := unsetEnv.FindStringSubmatch(d.Detail); m != nil {
+			names = append(names, m[1])
+			if first == nil {
+				first = d.Subject
+			}
+			continue
+		}
+		out = append(out, d)
+	}
+	if len(names) == 0 {
+		return diags
+	}
+	sort.Strings(names)
+	return append(hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Environment variables not set",
+		Detail:   fmt.Sprintf("Channel %s reads its credentials from the environment; set %s.", channel, strings.Join(names, ", ")),
+		Subject:  first,
+	}}, out...)
 }
 
 // maxFeedMessages is the most messages one JSON_LISTINGS_FEED document

@@ -312,3 +312,40 @@ func TestRequestsGolden(t *testing.T) {
 		t.Errorf("requests (-golden +sent):\n%s", d)
 	}
 }
+
+// 10,000 price changes go as one feed: one createFeedDocument, one
+// upload, one createFeed, and no patch.
+func TestTenThousandChangesOneFeed(t *testing.T) {
+	f, c, ls := seeded(t, 10000, "")
+	changes := make([]adapters.Change, len(ls))
+	for i := range ls {
+		changes[i] = adapters.Change{Key: ls[i].Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "49.00", Set: true}, Ref: adapters.Ref("PRODUCT:" + ls[i].SKU)}
+	}
+	if len(changes) > c.Limits().BatchSize {
+		t.Fatalf("batch size %d under 10,000", c.Limits().BatchSize)
+	}
+	rs := c.Apply(context.Background(), changes)
+	sub := rs[0].Submission
+	for i, r := range rs {
+		if r.Err != nil || r.Submission != sub || sub == "" {
+			t.Fatalf("change %d: %+v", i, r)
+		}
+	}
+	for rs[0].Submission != "" {
+		var err error
+		if rs, err = c.Confirm(context.Background(), sub, changes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, r := range rs {
+		if r.Err != nil {
+			t.Fatalf("change %d: %v", i, r.Err)
+		}
+	}
+	if f.opCalls["createFeed"] != 1 || f.opCalls["createFeedDocument"] != 1 || f.opCalls["patchListingsItem"] != 0 {
+		t.Errorf("calls %v, want one feed and no patch", f.opCalls)
+	}
+	if p := f.items[ls[9999].SKU].price.Decimal.String(); p != "49" {
+		t.Errorf("price after the feed: %s", p)
+	}
+}

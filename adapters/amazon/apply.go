@@ -63,7 +63,7 @@ func (c *Channel) Apply(ctx context.Context, changes []adapters.Change) []adapte
 		return out
 	}
 	for gi, g := range groups {
-		if err := c.patch(ctx, g, changes, out); err != nil {
+		if err := c.patch(ctx, g, out); err != nil {
 			// The whole request failed: this SKU's changes and, when the
 			// failure is not this SKU's own, every one not yet sent.
 			var rej *adapters.RejectedError
@@ -214,7 +214,7 @@ func (c *Channel) patchOf(ch *adapters.Change) (patchOp, string, error) {
 // patch sends one SKU's changes with patchListingsItem and sets their
 // Results. The error returned is the whole request's failure, already in
 // the Results.
-func (c *Channel) patch(ctx context.Context, g *group, changes []adapters.Change, out []adapters.Result) error {
+func (c *Channel) patch(ctx context.Context, g *group, out []adapters.Result) error {
 	q := url.Values{"marketplaceIds": {c.cfg.MarketplaceID}, "includedData": {"issues"}}
 	var res submission
 	err := c.call(ctx, opPatchListingsItem, "PATCH", c.itemPath(g.sku)+"?"+q.Encode(), patchRequest{ProductType: g.productType, Patches: g.patches}, &res)
@@ -238,7 +238,6 @@ func (c *Channel) patch(ctx context.Context, g *group, changes []adapters.Change
 	// ACCEPTED means queued: the next observe reads back what landed. The
 	// issues of severity ERROR refuse the changes to their attributes.
 	setIssues(g, res.Issues, res.Status == "INVALID", out)
-	_ = changes
 	return nil
 }
 

@@ -109,3 +109,18 @@ feed_threshold = 0
 		t.Errorf("overrides: %+v", cfg)
 	}
 }
+
+// Without credentials, one diagnostic names every variable to set.
+func TestConfigNamesEveryMissingVariable(t *testing.T) {
+	s := setupFor(t, strings.Replace(goodConfig, `"A1SELLER"`, `env("AMAZON_SELLER_ID")`, 1))
+	s.Eval.Functions["env"] = envFunc(nil)
+	_, err := DecodeConfig(s)
+	var ce *adapters.ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want a *ConfigError", err)
+	}
+	want := "set AMAZON_CLIENT_ID, AMAZON_CLIENT_SECRET, AMAZON_REFRESH_TOKEN, AMAZON_SELLER_ID."
+	if len(ce.Diags) != 1 || !strings.Contains(ce.Diags[0].Detail, want) || ce.Diags[0].Subject == nil {
+		t.Errorf("diagnostics %v, want one saying %q", ce.Diags, want)
+	}
+}
