@@ -349,3 +349,56 @@ func TestTenThousandChangesOneFeed(t *testing.T) {
 		t.Errorf("price after the feed: %s", p)
 	}
 }
+
+func TestObserveSKUWithComma(t *testing.T) {
+	f, c, ls := seeded(t, 5, "")
+	odd := adapters.Listing{Key: adapters.Key{Channel: "amazon_us", SKU: "RED,XL"}, Quantity: adapters.Quantity{Units: 2, Valid: true}}
+	f.seed([]adapters.Listing{odd})
+	skus := []string{ls[0].SKU, ls[1].SKU, ls[2].SKU, ls[3].SKU, "RED,XL"}
+	got := observeAll(t, c, skus)
+	if len(got) != 5 || got["RED,XL"].Quantity.Units != 2 {
+		t.Errorf("observed %v", keysOf(got))
+	}
+}
+
+func keysOf(m map[string]adapters.Listing) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestTokenEndpointBadAnswers(t *testing.T) {
+	for name, tc := range map[string]struct {
+		status   int
+		ct, body string
+		check    func(error) bool
+	}{
+		"html page": {503, "text/html", "<html><body>Service Unavailable</body></html>", func(err error) bool {
+			var e *adapters.TemporaryError
+			return errors.As(err, &e) && strings.Contains(err.Error(), "Service Unavailable")
+		}},
+		"truncated json": {200, "application/json", `{"access_token":"Atza|tok`, func(err error) bool {
+			var e *adapters.BadResponseError
+			return errors.As(err, &e)
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(t)
+			lwa := httptestServer(t, tc.status, tc.ct, tc.body)
+			s := setupFor(t, f.config("")+"\n")
+			s.HTTPClient = f.srv.Client()
+			c, err := Open(t.Context(), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.token.cfg.TokenEndpoint = lwa
+			err = c.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
+			if !tc.check(err) {
+				t.Errorf("Observe = %v", err)
+			}
+			noSecret(t, err)
+		})
+	}
+}

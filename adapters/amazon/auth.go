@@ -104,7 +104,13 @@ func (s *tokenSource) exchange(ctx context.Context) (string, time.Duration, erro
 		}
 		return ans.AccessToken, life, nil
 	case resp.StatusCode == http.StatusOK:
-		return "", 0, &adapters.BadResponseError{Message: "login with amazon answered 200 without an access token: " + snippet(body, resp.Header)}
+		// The body is not quoted: a truncated answer may hold part of a
+		// token.
+		why := "no access_token"
+		if jsonErr != nil {
+			why = "not JSON (" + jsonErr.Error() + ")"
+		}
+		return "", 0, &adapters.BadResponseError{Message: fmt.Sprintf("login with amazon answered 200 with %d bytes of %s: %s", len(body), resp.Header.Get("Content-Type"), why)}
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return "", 0, &adapters.TemporaryError{Message: fmt.Sprintf("login with amazon: HTTP %d %s", resp.StatusCode, describeLWA(ans, jsonErr, body, resp.Header))}
 	}

@@ -91,6 +91,17 @@ func (c *Channel) call(ctx context.Context, o op, method, path string, in, out a
 		if err != nil {
 			return err
 		}
+		// The account's read or write bucket (where the controller's
+		// priorities act), then the operation's own usage plan.
+		side := c.budget.Write
+		if method == http.MethodGet {
+			side = c.budget.Read
+		}
+		if side != nil {
+			if err := side.Wait(ctx, 1); err != nil {
+				return err
+			}
+		}
 		if err := bucket.Wait(ctx, 1); err != nil {
 			return err
 		}

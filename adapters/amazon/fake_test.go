@@ -565,3 +565,15 @@ func (f *fake) render(sku string, it *fakeItem, included string) map[string]any 
 	}
 	return out
 }
+
+// httptestServer answers every request with one status, content type and
+// body, and returns its URL.
+func httptestServer(t testing.TB, status int, ct, body string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

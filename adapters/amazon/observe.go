@@ -72,9 +72,19 @@ func (c *Channel) Observe(ctx context.Context, skus []string, page func([]adapte
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if len(skus) > 0 && len(skus) <= fewSKUs {
+	// identifiers is a comma-separated list: a SKU with a comma in it is
+	// read on its own.
+	var single, listed []string
+	for _, sku := range skus {
+		if strings.Contains(sku, ",") || len(skus) <= fewSKUs {
+			single = append(single, sku)
+		} else {
+			listed = append(listed, sku)
+		}
+	}
+	if len(single) > 0 {
 		var out []adapters.Listing
-		for _, sku := range skus {
+		for _, sku := range single {
 			it, err := c.getItem(ctx, sku, includedData)
 			if errors.Is(err, errNotFound) {
 				continue
@@ -84,14 +94,15 @@ func (c *Channel) Observe(ctx context.Context, skus []string, page func([]adapte
 			}
 			out = append(out, c.listing(it))
 		}
-		if len(out) == 0 {
-			return nil
+		for start := 0; start < len(out); start += maxPageSize {
+			if err := page(out[start:min(start+maxPageSize, len(out))]); err != nil {
+				return err
+			}
 		}
-		return page(out)
 	}
 	if len(skus) > 0 {
-		for start := 0; start < len(skus); start += maxPageSize {
-			chunk := skus[start:min(start+maxPageSize, len(skus))]
+		for start := 0; start < len(listed); start += maxPageSize {
+			chunk := listed[start:min(start+maxPageSize, len(listed))]
 			q := c.query()
 			q.Set("identifiers", strings.Join(chunk, ","))
 			q.Set("identifiersType", "SKU")
