@@ -27,10 +27,11 @@ import (
 // leaky cost bucket and answers THROTTLED when a request costs more than it
 // holds, and records every request for golden files.
 type fakeShop struct {
-	t      testing.TB
-	schema *ast.Schema
-	srv    *httptest.Server
-	token  string
+	t       testing.TB
+	schema  *ast.Schema
+	version string // the API version in the path
+	srv     *httptest.Server
+	token   string
 
 	mu        sync.Mutex
 	products  map[string]*fakeProduct
@@ -75,7 +76,7 @@ const fakeLocationID = "gid://shopify/Location/1"
 
 func newFakeShop(t testing.TB) *fakeShop {
 	f := &fakeShop{
-		t: t, schema: adminSchema(t), token: "shpat_test_token",
+		t: t, schema: adminSchema(t), version: "2025-04", token: "shpat_test_token",
 		products: map[string]*fakeProduct{}, levels: map[string]map[string]int64{},
 		locations: []fakeLocation{{id: fakeLocationID, name: "Warehouse", active: true}},
 		nextID:    1000, max: 2000, restore: 100000, avail: 2000, at: time.Now(),
@@ -149,8 +150,8 @@ func (f *fakeShop) writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (f *fakeShop) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/admin/api/2025-04/graphql.json" {
-		f.t.Errorf("fake: %s %s, want POST /admin/api/2025-04/graphql.json", r.Method, r.URL.Path)
+	if want := "/admin/api/" + f.version + "/graphql.json"; r.Method != http.MethodPost || r.URL.Path != want {
+		f.t.Errorf("fake: %s %s, want POST %s", r.Method, r.URL.Path, want)
 		http.NotFound(w, r)
 		return
 	}
@@ -304,6 +305,9 @@ func (f *fakeShop) resolve(fd *ast.Field, args map[string]any) any {
 	case "productVariantsBulkUpdate":
 		return f.bulkUpdate(args)
 	case "inventorySetQuantities":
+		if f.version >= "2026-04" && fd.Directives.ForName("idempotent") == nil {
+			f.t.Errorf("fake: inventorySetQuantities without @idempotent, which %s requires", f.version)
+		}
 		return f.setQuantities(args)
 	case "productUpdate":
 		return f.productUpdate(args)
@@ -533,12 +537,21 @@ func (f *fakeShop) setQuantities(args map[string]any) any {
 			errs = append(errs, userErr("INVALID_QUANTITY_NEGATIVE", "The quantity can't be negative.", "input", "quantities", idx, "quantity"))
 		}
 		cq, has := m["compareQuantity"]
+		stale, field := "COMPARE_QUANTITY_STALE", "compareQuantity"
+		if f.version >= "2026-04" {
+			// changeFromQuantity must be sent; null opts out.
+			if _, has = m["changeFromQuantity"]; !has {
+				f.t.Errorf("fake: %s requires changeFromQuantity", f.version)
+			}
+			cq, ignore = m["changeFromQuantity"], m["changeFromQuantity"] == nil
+			stale, field = "CHANGE_FROM_QUANTITY_STALE", "changeFromQuantity"
+		}
 		switch {
 		case ignore:
 		case !has || cq == nil:
 			errs = append(errs, userErr("COMPARE_QUANTITY_REQUIRED", "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.", "input", "quantities", idx, "compareQuantity"))
 		case int64(toInt(cq)) != cur:
-			errs = append(errs, userErr("COMPARE_QUANTITY_STALE", "The compareQuantity value does not match persisted value.", "input", "quantities", idx, "compareQuantity"))
+			errs = append(errs, userErr(stale, "The "+field+" value does not match persisted value.", "input", "quantities", idx, field))
 		}
 	}
 	if len(errs) > 0 {

@@ -37,7 +37,6 @@ var Kind = adapters.Kind{
 		Marketplace: "Shopify",
 		PricingPolicy: "The merchant's own store: no marketplace polices its prices. It is often the price the marketplaces " +
 			"compare against, so a sale here can make them look expensive, and manufacturers' MAP agreements apply to the prices it advertises.",
-		TitleLimit:         255,
 		ComparesQuantities: true,
 	},
 }

@@ -309,3 +309,52 @@ func TestSeveralLocations(t *testing.T) {
 		t.Errorf("with the location named: %v", err)
 	}
 }
+
+// From api_version 2026-04 the compared quantity is changeFromQuantity and
+// inventorySetQuantities carries an @idempotent key.
+func TestVersion202604(t *testing.T) {
+	f := newFakeShop(t)
+	f.schema, f.version = adminSchema202604(t), "2026-04"
+	f.seed(listings(2))
+	ch := f.open(t, `api_version = "2026-04"`)
+	seen := observeAll(t, ch)
+	a, b := seen["AT-00000"], seen["AT-00001"]
+	rs := ch.Apply(context.Background(), []adapters.Change{
+		{Key: a.Key, Kind: adapters.KindQuantity, From: adapters.QuantityValue(a.Quantity), To: adapters.Units(12), Ref: a.Ref},
+		{Key: b.Key, Kind: adapters.KindQuantity, From: adapters.Units(b.Quantity.Units + 3), To: adapters.Units(12), Ref: b.Ref},
+	})
+	if rs[0].Err != nil {
+		t.Errorf("a fresh write: %v", rs[0].Err)
+	}
+	var conflict *adapters.ConflictError
+	if !errors.As(rs[1].Err, &conflict) {
+		t.Errorf("a stale write: %v, want a *ConflictError from CHANGE_FROM_QUANTITY_STALE", rs[1].Err)
+	}
+	reqs := f.recorded()
+	last := reqs[len(reqs)-1]
+	if !strings.Contains(last.Query, "@idempotent(key: ") || strings.Contains(last.Query, "compareQuantity") {
+		t.Errorf("document:\n%s", last.Query)
+	}
+	if f.available("AT-00000") != 12 || f.available("AT-00001") != b.Quantity.Units {
+		t.Errorf("quantities %d and %d after the writes", f.available("AT-00000"), f.available("AT-00001"))
+	}
+}
+
+// A change for a SKU the store lacks, without a reference, is refused for
+// that change alone.
+func TestUnknownSKU(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(1))
+	ch := f.open(t, "")
+	rs := ch.Apply(context.Background(), []adapters.Change{
+		{Key: adapters.Key{Channel: "shopify", SKU: "NOPE-1"}, Kind: adapters.KindPrice, To: money("9.00")},
+		{Key: adapters.Key{Channel: "shopify", SKU: "AT-00000"}, Kind: adapters.KindPrice, To: money("9.00")},
+	})
+	var rej *adapters.RejectedError
+	if !errors.As(rs[0].Err, &rej) || !strings.Contains(rej.Reason, "NOPE-1") {
+		t.Errorf("unknown SKU: %v, want a *RejectedError naming it", rs[0].Err)
+	}
+	if rs[1].Err != nil {
+		t.Errorf("a known SKU without a reference: %v", rs[1].Err)
+	}
+}
