@@ -402,3 +402,33 @@ func TestTokenEndpointBadAnswers(t *testing.T) {
 		})
 	}
 }
+
+func TestApplyThrottled(t *testing.T) {
+	f, c, ls := seeded(t, 3, "")
+	f.fail(429, "patchListingsItem", "application/json", `{"errors":[{"code":"QuotaExceeded","message":"You exceeded your quota for the requested resource."}]}`)
+	var changes []adapters.Change
+	for _, l := range ls {
+		changes = append(changes, adapters.Change{Key: l.Key, Kind: adapters.KindQuantity, To: adapters.Units(1), Ref: adapters.Ref("PRODUCT:" + l.SKU)})
+	}
+	rs := c.Apply(context.Background(), changes)
+	for i, r := range rs {
+		var th *adapters.ThrottledError
+		if !errors.As(r.Err, &th) {
+			t.Errorf("change %d after a 429: %v, want a *ThrottledError", i, r.Err)
+		}
+	}
+	if n := f.opCalls["patchListingsItem"]; n != 1 {
+		t.Errorf("%d patches sent after a 429, want the rest held back", n)
+	}
+	if st := c.budget.Op(opPatchListingsItem.name, opPatchListingsItem.rate).Stats(); st.Throttles == 0 {
+		t.Errorf("the 429 did not pause the operation: %+v", st)
+	}
+	// The expired token of a write is refreshed and the write sent again.
+	f.expireTokens()
+	if r := c.Apply(context.Background(), changes[:1])[0]; r.Err != nil {
+		t.Errorf("a write with an expired token: %v", r.Err)
+	}
+	if _, err := c.Confirm(context.Background(), "99999", changes[:1]); err == nil || adapters.ReasonOf(err) != adapters.ReasonBadResponse {
+		t.Errorf("confirming a feed Amazon does not know: %v", err)
+	}
+}

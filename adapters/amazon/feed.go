@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -156,6 +157,9 @@ func (c *Channel) Confirm(ctx context.Context, feedID string, changes []adapters
 		ResultFeedDocumentID string `json:"resultFeedDocumentId"`
 	}
 	if err := c.call(ctx, opGetFeed, "GET", "/feeds/2021-06-30/feeds/"+url.PathEscape(feedID), nil, &feed); err != nil {
+		if errors.Is(err, errNotFound) {
+			err = &adapters.BadResponseError{Message: "getFeed does not know feed " + feedID + " (HTTP 404): was it submitted for another seller or region?"}
+		}
 		return nil, fmt.Errorf("confirm feed %s: %w", feedID, err)
 	}
 	out := make([]adapters.Result, len(changes))
