@@ -68,8 +68,10 @@
 // issue of severity ERROR is observed with the status "suppressed".
 //
 // The adapter reference of a listing is its product type and SKU
-// ("LUGGAGE:MY-SKU"): a patch needs the product type, and a change that
-// carries another listing's reference is refused.
+// ("LUGGAGE:MY-SKU", "LUGGAGE/AFN:MY-SKU" for a listing Amazon fulfils): a
+// patch needs the product type, a change that carries another listing's
+// reference is refused, and so is a quantity for an FBA listing (a DEFAULT
+// fulfillment_availability would make it merchant-fulfilled).
 package amazon
 
 import (

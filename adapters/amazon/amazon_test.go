@@ -236,6 +236,14 @@ func TestFBAAndSuppressed(t *testing.T) {
 	if got[ls[0].SKU].Quantity.Valid {
 		t.Errorf("an FBA listing's quantity observed as managed: %v", got[ls[0].SKU].Quantity)
 	}
+	if r := got[ls[0].SKU].Ref; r != "PRODUCT/AFN:"+adapters.Ref(ls[0].SKU) {
+		t.Errorf("an FBA listing's ref %q", r)
+	}
+	rs := c.Apply(context.Background(), []adapters.Change{{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(4), Ref: got[ls[0].SKU].Ref}})
+	var rej *adapters.RejectedError
+	if !errors.As(rs[0].Err, &rej) || !strings.Contains(rej.Reason, "fulfilled by Amazon") {
+		t.Errorf("a quantity for an FBA listing: %v, want it refused", rs[0].Err)
+	}
 	if s := got[ls[1].SKU].Status; s != "suppressed" {
 		t.Errorf("a listing with an ERROR issue has status %q, want suppressed", s)
 	}

@@ -100,9 +100,15 @@ func (c *Channel) plan(ctx context.Context, changes []adapters.Change, out []ada
 			groups = append(groups, g)
 		}
 		if ch.Ref != "" {
-			pt, sku, ok := parseRef(ch.Ref)
+			pt, sku, afn, ok := parseRef(ch.Ref)
 			if !ok || sku != ch.SKU || pt == "" {
 				out[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf("the change to %s carries the reference %q of another listing", ch.SKU, ch.Ref)}
+				continue
+			}
+			if afn && ch.Kind == adapters.KindQuantity {
+				// Setting a DEFAULT quantity would turn the listing
+				// merchant-fulfilled.
+				out[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf("%s is fulfilled by Amazon (FBA): its quantity is Amazon's, not set by accord", ch.SKU)}
 				continue
 			}
 			if g.productType != "" && g.productType != pt {

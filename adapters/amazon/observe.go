@@ -226,7 +226,6 @@ func (c *Channel) listing(it *item) adapters.Listing {
 		}
 	}
 	l.Status = status
-	l.Ref = ref(productType, it.SKU)
 	for _, o := range it.Offers {
 		if o.MarketplaceID == c.cfg.MarketplaceID && o.OfferType == "B2C" {
 			l.Price = decimal.NullDecimal{Decimal: o.Price.Amount, Valid: true}
@@ -235,13 +234,19 @@ func (c *Channel) listing(it *item) adapters.Listing {
 			}
 		}
 	}
+	afn := false
 	for _, fa := range it.FulfillmentAvailability {
 		// Only the merchant-fulfilled quantity is the seller's to set; an
 		// FBA listing's is Amazon's and stays unmanaged.
-		if fa.FulfillmentChannelCode == "DEFAULT" && fa.Quantity != nil {
-			l.Quantity = adapters.Quantity{Units: *fa.Quantity, Valid: true}
+		if fa.FulfillmentChannelCode == "DEFAULT" {
+			if fa.Quantity != nil {
+				l.Quantity = adapters.Quantity{Units: *fa.Quantity, Valid: true}
+			}
+		} else {
+			afn = true
 		}
 	}
+	l.Ref = ref(productType, it.SKU, afn && !l.Quantity.Valid)
 	if v, ok := c.firstValue(it, "list_price"); ok {
 		var d decimal.Decimal
 		if json.Unmarshal(v, &d) == nil {
@@ -270,15 +275,25 @@ func (c *Channel) listing(it *item) adapters.Listing {
 	return l
 }
 
-// ref is the adapter reference of a listing: its product type and SKU.
-func ref(productType, sku string) adapters.Ref {
+// ref is the adapter reference of a listing: its product type and SKU,
+// with "/AFN" after the product type for a listing Amazon fulfils.
+func ref(productType, sku string, afn bool) adapters.Ref {
 	if productType == "" {
 		return ""
+	}
+	if afn {
+		productType += afnMark
 	}
 	return adapters.Ref(productType + ":" + sku)
 }
 
-// parseRef splits a reference into its product type and SKU.
-func parseRef(r adapters.Ref) (productType, sku string, ok bool) {
-	return strings.Cut(string(r), ":")
+// afnMark marks the reference of a listing Amazon fulfils (FBA).
+const afnMark = "/AFN"
+
+// parseRef splits a reference into its product type, SKU and whether
+// Amazon fulfils the listing.
+func parseRef(r adapters.Ref) (productType, sku string, afn, ok bool) {
+	productType, sku, ok = strings.Cut(string(r), ":")
+	productType, afn = strings.CutSuffix(productType, afnMark)
+	return productType, sku, afn, ok
 }
