@@ -23,6 +23,16 @@
 // field) and status. The product, variant and inventory item IDs, with a
 // hash of the SKU, are the listing's adapters.Ref.
 //
+// A full read (adapters.BulkObserver) first counts the variants
+// (productVariantsCount): up to 5,000 it pages as above; past that it runs
+// the same read as one bulkOperationRunQuery (the location written into the
+// query, connections as edges { node }), polls currentBulkOperation(type:
+// QUERY) until COMPLETED, and reads the JSONL result, one variant a line,
+// from its signed URL, to which the access token is not sent. Sources:
+// https://shopify.dev/docs/api/usage/bulk-operations/queries and the
+// BulkOperation, BulkOperationStatus and BulkOperationUserErrorCode types
+// of the schema.
+//
 // What it writes (Apply), every change of a batch in one mutation request,
 // each mutation aliased:
 //   - price, compare-at price and gtin (barcode): productVariantsBulkUpdate,
@@ -87,6 +97,6 @@
 //     https://shopify.dev/changelog/making-idempotency-mandatory-for-inventory-adjustments-and-refund-mutations
 //     and https://shopify.dev/docs/api/usage/idempotent-requests.
 //
-// Not yet here: the bulk read (bulkOperationRunQuery and its JSONL result)
-// for big stores; bulk mutations for very large applies.
+// Not yet here: bulk mutations (bulkOperationRunMutation) for very large
+// applies.
 package shopify

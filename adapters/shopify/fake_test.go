@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/accordhq/accord/adapters"
 )
@@ -50,6 +52,14 @@ type fakeShop struct {
 	// beforeMutation runs before a mutation request is executed (a sale
 	// landing between observe and apply).
 	beforeMutation func()
+	// bulk is the bulk query operation, once one ran.
+	bulk *fakeBulk
+}
+
+type fakeBulk struct {
+	id, status string
+	polls      int
+	jsonl      []byte
 }
 
 type fakeProduct struct {
@@ -150,6 +160,10 @@ func (f *fakeShop) writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (f *fakeShop) serve(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/bulk/") {
+		f.serveBulk(w, r)
+		return
+	}
 	if want := "/admin/api/" + f.version + "/graphql.json"; r.Method != http.MethodPost || r.URL.Path != want {
 		f.t.Errorf("fake: %s %s, want POST %s", r.Method, r.URL.Path, want)
 		http.NotFound(w, r)
@@ -313,6 +327,12 @@ func (f *fakeShop) resolve(fd *ast.Field, args map[string]any) any {
 		return f.productUpdate(args)
 	case "productSet":
 		return f.productSet(args)
+	case "productVariantsCount":
+		return map[string]any{"count": len(f.variants), "precision": "EXACT"}
+	case "bulkOperationRunQuery":
+		return f.runBulk(args)
+	case "currentBulkOperation":
+		return f.currentBulk()
 	}
 	f.t.Errorf("fake: no %s in the fake", fd.Name)
 	return nil
@@ -636,4 +656,77 @@ func (f *fakeShop) open(t testing.TB, extra string) *Channel {
 		t.Fatal(err)
 	}
 	return ch
+}
+
+// runBulk starts a bulk query: the query must validate, and be a
+// productVariants connection read through edges and node.
+func (f *fakeShop) runBulk(args map[string]any) any {
+	q, _ := args["query"].(string)
+	doc, errs := gqlparser.LoadQueryWithRules(f.schema, q, rules.NewDefaultRules())
+	if len(errs) > 0 {
+		f.t.Errorf("fake: a bulk query the schema refuses: %v\n%s", errs, q)
+		return map[string]any{"bulkOperation": nil, "userErrors": []map[string]any{userErr("INVALID", errs.Error(), "query")}}
+	}
+	if f.bulk != nil && f.bulk.status == "RUNNING" {
+		return map[string]any{"bulkOperation": nil, "userErrors": []map[string]any{userErr("OPERATION_IN_PROGRESS", "A bulk query operation for this app and shop is already in progress", "query")}}
+	}
+	var nodeSel ast.SelectionSet
+	for _, s := range doc.Operations[0].SelectionSet {
+		if fd := s.(*ast.Field); fd.Name == "productVariants" {
+			for _, e := range fd.SelectionSet {
+				if ef := e.(*ast.Field); ef.Name == "edges" {
+					for _, n := range ef.SelectionSet {
+						if nf := n.(*ast.Field); nf.Name == "node" {
+							nodeSel = nf.SelectionSet
+						}
+					}
+				}
+			}
+		}
+	}
+	if nodeSel == nil {
+		f.t.Errorf("fake: the bulk query reads no productVariants edges { node }:\n%s", q)
+	}
+	var out []byte
+	for _, v := range f.variants {
+		line, err := json.Marshal(f.project(f.variantObject(v), nodeSel, nil))
+		if err != nil {
+			f.t.Error(err)
+		}
+		out = append(append(out, line...), '\n')
+	}
+	f.bulk = &fakeBulk{id: f.id("BulkOperation"), status: "RUNNING", jsonl: out}
+	return map[string]any{"bulkOperation": map[string]any{"id": f.bulk.id, "status": "CREATED"}, "userErrors": []map[string]any{}}
+}
+
+func (f *fakeShop) currentBulk() any {
+	if f.bulk == nil {
+		return nil
+	}
+	b := f.bulk
+	b.polls++
+	if b.polls > 1 {
+		b.status = "COMPLETED"
+	}
+	var url any
+	if b.status == "COMPLETED" && len(b.jsonl) > 0 {
+		url = f.srv.URL + "/bulk/" + strings.TrimPrefix(b.id, "gid://shopify/BulkOperation/") + ".jsonl"
+	}
+	return map[string]any{"id": b.id, "status": b.status, "errorCode": nil, "url": url}
+}
+
+// serveBulk is the signed download of a bulk result: no access token
+// goes there.
+func (f *fakeShop) serveBulk(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Shopify-Access-Token") != "" {
+		f.t.Error("fake: the access token was sent to the bulk result's download URL")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.bulk == nil || f.bulk.status != "COMPLETED" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jsonl")
+	_, _ = w.Write(f.bulk.jsonl)
 }

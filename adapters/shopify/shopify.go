@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -52,6 +53,11 @@ type Channel struct {
 		Debug(msg string, args ...any)
 	}
 
+	// bulkOver is the size above which a full read goes by bulk
+	// operation, and pollEvery how often the operation is asked after.
+	bulkOver  int
+	pollEvery time.Duration
+
 	mu       sync.Mutex
 	location string // the location's global ID, once known
 }
@@ -80,12 +86,14 @@ func OpenChannel(setup adapters.Setup) (*Channel, error) {
 	account := "shopify:" + cfg.Shop + ".myshopify.com"
 	b := setup.Budget(account, startRate, startRate)
 	return &Channel{
-		name:     setup.Name,
-		currency: setup.Currency,
-		scale:    setup.Scale,
-		cfg:      cfg,
-		location: cfg.Location,
-		log:      setup.Logger(),
+		name:      setup.Name,
+		currency:  setup.Currency,
+		scale:     setup.Scale,
+		cfg:       cfg,
+		location:  cfg.Location,
+		bulkOver:  bulkOver,
+		pollEvery: time.Second,
+		log:       setup.Logger(),
 		c: &client{
 			url:       cfg.Endpoint + "/admin/api/" + cfg.APIVersion + "/graphql.json",
 			token:     cfg.token,

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
@@ -356,5 +358,53 @@ func TestUnknownSKU(t *testing.T) {
 	}
 	if rs[1].Err != nil {
 		t.Errorf("a known SKU without a reference: %v", rs[1].Err)
+	}
+}
+
+// A store over the bulk threshold is read with one bulk query and its
+// JSONL result; a small one by pages. Both read the same listings.
+func TestObserveAllBulk(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(250))
+	ch := f.open(t, "")
+	ch.pollEvery = time.Millisecond
+	paged := observeAll(t, ch)
+	ch.bulkOver = 100
+	bulk := map[string]adapters.Listing{}
+	before := len(f.recorded())
+	pages := 0
+	if err := ch.ObserveAll(context.Background(), func(ls []adapters.Listing) error {
+		pages++
+		if len(ls) > pageSize {
+			t.Errorf("a page of %d", len(ls))
+		}
+		for _, l := range ls {
+			bulk[l.SKU] = l
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(paged, bulk); d != "" {
+		t.Errorf("bulk read differs from the paged one (-paged +bulk):\n%s", d)
+	}
+	var ops []string
+	for _, r := range f.recorded()[before:] {
+		ops = append(ops, r.Op)
+	}
+	if !slices.Contains(ops, "BulkRead") || slices.Contains(ops, "Variants") {
+		t.Errorf("operations %v: want a bulk read and no pages", ops)
+	}
+	if pages != 3 {
+		t.Errorf("%d pages for 250 listings", pages)
+	}
+	// A broken line is a clear error.
+	f.mu.Lock()
+	f.bulk.jsonl = append(f.bulk.jsonl, []byte("{\"id\":\"gid://shopify/ProductVariant/1\",\"sku\":\"X\",\"pri")...)
+	f.mu.Unlock()
+	err := ch.pagesOfJSONL(context.Background(), strings.NewReader(string(f.bulk.jsonl)), func([]adapters.Listing) error { return nil })
+	var bad *adapters.BadResponseError
+	if !errors.As(err, &bad) {
+		t.Errorf("a truncated bulk line: %v, want a *BadResponseError", err)
 	}
 }
