@@ -440,3 +440,36 @@ func TestApplyThrottled(t *testing.T) {
 		t.Errorf("confirming a feed Amazon does not know: %v", err)
 	}
 }
+
+// The feed's messages are numbered from the changes submitted alone, so a
+// change refused before sending does not shift the report onto another
+// listing.
+func TestFeedReportAfterARefusedChange(t *testing.T) {
+	f, c, ls := seeded(t, 2, "feed_threshold = 0\n")
+	f.rejectAttr["list_price"] = "'[list_price]' is not valid."
+	a, b := ls[0], ls[1]
+	changes := []adapters.Change{
+		{Key: a.Key, Kind: adapters.KindQuantity, To: adapters.Units(3), Ref: adapters.Ref("PRODUCT:" + b.SKU)},
+		{Key: b.Key, Kind: adapters.KindCompareAt, To: adapters.Value{Text: "80.00", Set: true}, Ref: adapters.Ref("PRODUCT:" + b.SKU)},
+		{Key: a.Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "30.00", Set: true}, Ref: adapters.Ref("PRODUCT:" + a.SKU)},
+	}
+	rs := c.Apply(context.Background(), changes)
+	var rej *adapters.RejectedError
+	if !errors.As(rs[0].Err, &rej) || rs[1].Submission == "" || rs[2].Submission == "" {
+		t.Fatalf("Apply = %+v", rs)
+	}
+	submitted := []adapters.Change{changes[1], changes[2]}
+	got := []adapters.Result{{Submission: rs[1].Submission}}
+	for got[0].Submission != "" {
+		var err error
+		if got, err = c.Confirm(context.Background(), rs[1].Submission, submitted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !errors.As(got[0].Err, &rej) || !strings.Contains(rej.Reason, "list_price") {
+		t.Errorf("the refused list price: %v", got[0].Err)
+	}
+	if got[1].Err != nil {
+		t.Errorf("the price of the other listing: %v", got[1].Err)
+	}
+}

@@ -93,14 +93,11 @@ func (c *Channel) plan(ctx context.Context, changes []adapters.Change, out []ada
 			out[i].Err = err
 			continue
 		}
-		g, ok := bySKU[ch.SKU]
-		if !ok {
-			g = &group{sku: ch.SKU}
-			bySKU[ch.SKU] = g
-			groups = append(groups, g)
-		}
+		pt := ""
 		if ch.Ref != "" {
-			pt, sku, afn, ok := parseRef(ch.Ref)
+			var sku string
+			var afn, ok bool
+			pt, sku, afn, ok = parseRef(ch.Ref)
 			if !ok || sku != ch.SKU || pt == "" {
 				out[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf("the change to %s carries the reference %q of another listing", ch.SKU, ch.Ref)}
 				continue
@@ -111,6 +108,17 @@ func (c *Channel) plan(ctx context.Context, changes []adapters.Change, out []ada
 				out[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf("%s is fulfilled by Amazon (FBA): its quantity is Amazon's, not set by accord", ch.SKU)}
 				continue
 			}
+		}
+		// A group is made by the first change that passes, so that the
+		// groups are in the order of the changes sent: Confirm numbers the
+		// feed's messages again from those alone.
+		g, ok := bySKU[ch.SKU]
+		if !ok {
+			g = &group{sku: ch.SKU}
+			bySKU[ch.SKU] = g
+			groups = append(groups, g)
+		}
+		if pt != "" {
 			if g.productType != "" && g.productType != pt {
 				out[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf("changes to %s name two product types, %s and %s", ch.SKU, g.productType, pt)}
 				continue

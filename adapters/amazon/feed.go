@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/accordhq/accord/adapters"
 )
@@ -212,23 +213,30 @@ func (c *Channel) Confirm(ctx context.Context, feedID string, changes []adapters
 		g.idx = append(g.idx, i)
 		g.attrs = append(g.attrs, attr)
 	}
+	// An issue names its message, and its SKU where the report gives it:
+	// the SKU decides.
 	byMessage := map[int][]issue{}
 	for _, is := range rep.Issues {
-		if is.MessageID < 1 || is.MessageID > len(groups) {
-			if is.Severity == "ERROR" && is.MessageID == 0 {
+		n := is.MessageID
+		if is.SKU != "" {
+			g, ok := bySKU[is.SKU]
+			if !ok {
+				return nil, fmt.Errorf("confirm feed %s: %w", feedID, &adapters.BadResponseError{Message: fmt.Sprintf("the processing report names %s (message %d), which none of the changes asked about is for", is.SKU, is.MessageID)})
+			}
+			n = slices.Index(groups, g) + 1
+		}
+		if n < 1 || n > len(groups) {
+			if is.Severity == "ERROR" {
 				// An error about the whole feed.
 				return all(adapters.Result{Err: &adapters.RejectedError{Reason: "feed " + feedID + ": " + is.Code + ": " + is.Message}})
 			}
 			continue
 		}
-		if is.SKU != "" && is.SKU != groups[is.MessageID-1].sku {
-			return nil, fmt.Errorf("confirm feed %s: %w", feedID, &adapters.BadResponseError{Message: fmt.Sprintf("the processing report names %s for message %d, which was %s", is.SKU, is.MessageID, groups[is.MessageID-1].sku)})
-		}
 		var names []string
 		if is.AttributeName != "" {
 			names = []string{is.AttributeName}
 		}
-		byMessage[is.MessageID] = append(byMessage[is.MessageID], issue{Code: is.Code, Message: is.Message, Severity: is.Severity, AttributeNames: names})
+		byMessage[n] = append(byMessage[n], issue{Code: is.Code, Message: is.Message, Severity: is.Severity, AttributeNames: names})
 	}
 	for n, g := range groups {
 		setIssues(g, byMessage[n+1], false, out)
