@@ -77,6 +77,9 @@
 //     signatures, input types, userError codes (InventorySetQuantities-
 //     UserErrorCode, ProductVariantsBulkUpdateUserErrorCode) and the
 //     productVariantsBulkUpdate all-or-nothing rule are from it;
+//   - the sku filter of productVariants(query:) and OR between terms: the
+//     query argument's description in the schema; values quoted with \\ and \"
+//     escaped: https://shopify.dev/docs/api/usage/search-syntax;
 //   - URL /admin/api/{version}/graphql.json and the X-Shopify-Access-Token
 //     header: Shopify/shopify-app-js packages/api-clients/admin-api-client
 //     (src/graphql/client.ts, src/constants.ts);
