@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
+	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/adaptertest"
@@ -472,4 +474,37 @@ func TestFeedReportAfterARefusedChange(t *testing.T) {
 	if got[1].Err != nil {
 		t.Errorf("the price of the other listing: %v", got[1].Err)
 	}
+}
+
+// A steady apply by patch keeps to patchListingsItem's published 5/s
+// (burst 5) and draws no 429 from a fake that enforces it.
+func TestPatchPacingSteadyState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("paces in real time")
+	}
+	const n = 15
+	f, c, ls := seeded(t, n, "")
+	f.mu.Lock()
+	f.rateHeader = "5"
+	f.limits = map[string]*rate.Limiter{"patchListingsItem": rate.NewLimiter(5, 5)}
+	f.mu.Unlock()
+	changes := make([]adapters.Change, n)
+	for i, l := range ls {
+		changes[i] = adapters.Change{Key: l.Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "21.00", Set: true}, Ref: adapters.Ref("PRODUCT:" + l.SKU)}
+	}
+	start := time.Now()
+	for i, r := range c.Apply(context.Background(), changes) {
+		if r.Err != nil {
+			t.Errorf("change %d: %v", i, r.Err)
+		}
+	}
+	took := time.Since(start)
+	ideal := time.Duration(n-5) * time.Second / 5 // the burst, then 5/s
+	if f.throttled != 0 {
+		t.Errorf("%d answers of 429 in steady state", f.throttled)
+	}
+	if took > ideal*10/9+300*time.Millisecond {
+		t.Errorf("%d patches took %s; the published rate allows %s (90%% is %s)", n, took, ideal, ideal*10/9)
+	}
+	t.Logf("%d patches in %s (ideal %s)", n, took, ideal)
 }

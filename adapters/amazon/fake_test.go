@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
 )
@@ -70,6 +71,10 @@ type fake struct {
 	// rejectAttr makes a patch of the attribute INVALID with an issue.
 	rejectAttr map[string]string
 	lwaRefused bool
+	// limits, when set, enforce usage plans by operation: a request over
+	// its bucket is answered 429, as Amazon does.
+	limits    map[string]*rate.Limiter
+	throttled int
 }
 
 type fakeFailure struct {
@@ -212,6 +217,20 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, fl.body)
 			return
 		}
+	}
+	// The bucket forgives 10ms of network delay: a request that would
+	// find a token 10ms later is taken, on credit repaid by the next. A
+	// client pacing to the published rate on its own clock sees each
+	// request arrive a little later or earlier than it was sent; a
+	// constant delay moves nothing, jitter does.
+	if lim := f.limits[opID]; lim != nil {
+		now := time.Now()
+		if lim.TokensAt(now.Add(10*time.Millisecond)) < 1 {
+			f.throttled++
+			f.answer(w, r, http.StatusTooManyRequests, errList("QuotaExceeded", "You exceeded your quota for the requested resource."))
+			return
+		}
+		lim.ReserveN(now, 1)
 	}
 	if f.rateHeader != "" {
 		w.Header().Set("x-amzn-RateLimit-Limit", f.rateHeader)
