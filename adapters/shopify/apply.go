@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,6 +133,7 @@ func (c *Channel) Apply(ctx context.Context, changes []adapters.Change) []adapte
 	if len(b.muts) == 0 {
 		return results
 	}
+	c.log.Debug("applying", slog.Int("changes", len(changes)), slog.Int("mutations", len(b.muts)))
 	var data map[string]json.RawMessage
 	if err := c.c.do(ctx, true, "Apply", float64(defaultMutationCost*len(b.muts)), b.document(), b.vars, &data); err != nil {
 		for _, m := range b.muts {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -78,6 +79,7 @@ func (c *Channel) ObserveAll(ctx context.Context, page func([]adapters.Listing) 
 	if n.ProductVariantsCount == nil || n.ProductVariantsCount.Count <= c.bulkOver {
 		return c.Observe(ctx, nil, page)
 	}
+	c.log.Debug("reading the store with a bulk query", slog.Int("variants", n.ProductVariantsCount.Count))
 	loc, err := c.locationID(ctx)
 	if err != nil {
 		return fmt.Errorf("observe %s: %w", c.name, err)

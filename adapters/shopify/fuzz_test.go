@@ -3,6 +3,7 @@ package shopify
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 
 func fuzzChannel() *Channel {
 	b := adapters.NewBudgets(nil).For("fuzz", adapters.Unlimited, adapters.Unlimited)
-	return &Channel{name: "shopify", currency: "USD", scale: 2, bulkOver: bulkOver, c: &client{budget: b}}
+	return &Channel{name: "shopify", currency: "USD", scale: 2, bulkOver: bulkOver, log: slog.New(slog.DiscardHandler), c: &client{budget: b}}
 }
 
 // An answer from the wire, whatever its bytes, is a page of variants or an

@@ -3,6 +3,7 @@ package shopify
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -49,9 +50,7 @@ type Channel struct {
 	scale    int32
 	cfg      Config
 	c        *client
-	log      interface {
-		Debug(msg string, args ...any)
-	}
+	log      *slog.Logger
 
 	// bulkOver is the size above which a full read goes by bulk
 	// operation, and pollEvery how often the operation is asked after.

@@ -408,3 +408,16 @@ func TestObserveAllBulk(t *testing.T) {
 		t.Errorf("a truncated bulk line: %v, want a *BadResponseError", err)
 	}
 }
+
+// The exact requests of a read: the location, then the pages, and a
+// filtered read by search.
+func TestObserveGolden(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(pageSize + 1))
+	ch := f.open(t, "")
+	observeAll(t, ch)
+	if err := ch.Observe(context.Background(), []string{"AT-00003", `odd "sku"`}, func([]adapters.Listing) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "observe.json", f.recorded())
+}
