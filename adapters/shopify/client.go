@@ -145,6 +145,8 @@ func (c *client) decode(op string, write bool, resp *http.Response, raw []byte, 
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return &adapters.AuthError{Message: fmt.Sprintf("%s: HTTP %d from Shopify: check the access token and the app's scopes", op, resp.StatusCode)}
+	case resp.StatusCode == http.StatusPaymentRequired:
+		return &adapters.AuthError{Message: op + ": HTTP 402 from Shopify: the shop is frozen until its owner pays the outstanding balance"}
 	case resp.StatusCode == http.StatusTooManyRequests:
 		d := retryAfter(resp.Header.Get("Retry-After"))
 		c.pause(write, d)
@@ -176,10 +178,12 @@ func (c *client) decode(op string, write bool, resp *http.Response, raw []byte, 
 				msgs[i] += " (" + e.Extensions.Code + ")"
 			}
 		}
-		if r.Errors[0].Extensions.Code == "ACCESS_DENIED" {
+		switch r.Errors[0].Extensions.Code {
+		case "ACCESS_DENIED", "SHOP_INACTIVE":
+			// A scope the app lacks, or a shop Shopify has shut: a
+			// person must act before calling again helps.
 			return &adapters.AuthError{Message: op + ": " + strings.Join(msgs, "; ")}
-		}
-		if r.Errors[0].Extensions.Code == "INTERNAL_SERVER_ERROR" {
+		case "INTERNAL_SERVER_ERROR":
 			return &adapters.TemporaryError{Message: op + ": " + strings.Join(msgs, "; "), Timeout: write}
 		}
 		return &adapters.BadResponseError{Message: op + ": " + strings.Join(msgs, "; ")}

@@ -52,10 +52,16 @@
 // adapters.RejectedError, or a ConflictError for a stale compared
 // quantity); the other changes of an all-or-nothing mutation fail as
 // temporary. A top-level THROTTLED error or HTTP 429 is an
-// adapters.ThrottledError and pauses the account's budget; 401 and 403 an
-// AuthError; 5xx a TemporaryError (unknown outcome for a write); an answer
-// that is not the documented JSON (an HTML page, truncated JSON) a
-// BadResponseError.
+// adapters.ThrottledError and pauses the account's budget; 401, 402 (a
+// frozen shop), 403 and the top-level codes ACCESS_DENIED and SHOP_INACTIVE
+// an AuthError; 5xx and INTERNAL_SERVER_ERROR a TemporaryError (unknown
+// outcome for a write); an answer that is not the documented JSON (an HTML
+// page, truncated JSON) or another top-level error (MAX_COST_EXCEEDED) a
+// BadResponseError. The status and top-level codes are those of
+// https://shopify.dev/docs/api/usage/response-codes; the ACCESS_DENIED
+// message form ("Access denied for <field>. Required access: <scope>")
+// is from the changelog entry "New error messages for GraphQL operations
+// without necessary access scopes".
 //
 // Pacing: every answer's extensions.cost.throttleStatus
 // (maximumAvailable, currentlyAvailable, restoreRate) is learned into the

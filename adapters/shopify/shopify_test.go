@@ -228,6 +228,10 @@ func TestWholeRequestFailures(t *testing.T) {
 		{"401", func(w http.ResponseWriter) {
 			w.WriteHeader(http.StatusUnauthorized)
 		}, func(err error) bool { var e *adapters.AuthError; return errors.As(err, &e) }},
+		{"ACCESS_DENIED (a scope missing)", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"errors":[{"message":"Access denied for productVariants field. Required access: ` + "`read_products`" + ` access scope.","extensions":{"code":"ACCESS_DENIED"}}]}`))
+		}, func(err error) bool { var e *adapters.AuthError; return errors.As(err, &e) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeShop(t)
