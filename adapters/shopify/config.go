@@ -75,6 +75,14 @@ func DecodeConfig(setup adapters.Setup) (Config, error) {
 		})
 	}
 	v, vd := hcldec.Decode(setup.Config, ConfigSpec, setup.Eval)
+	for _, d := range vd {
+		// env() of an unset variable: say which, and what it should hold.
+		if i := strings.Index(d.Detail, "environment variable "); i >= 0 && strings.HasSuffix(d.Detail, " is not set.") {
+			name := strings.TrimSuffix(d.Detail[i+len("environment variable "):], " is not set.")
+			d.Summary = "Missing environment variable " + name
+			d.Detail = fmt.Sprintf("The environment variable %s is not set: set it to the Admin API access token of the store's custom app.", name)
+		}
+	}
 	diags = append(diags, vd...)
 	if diags.HasErrors() {
 		return cfg, &adapters.ConfigError{Channel: setup.Name, Diags: diags}

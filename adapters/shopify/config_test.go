@@ -65,7 +65,7 @@ access_token = "shpat_literal"
 		{"variable unset", `
 shop         = "northwind-audio"
 access_token = env("SHOPIFY_ACCESS_TOKEN")
-`, []string{"SHOPIFY_ACCESS_TOKEN is not set"}},
+`, []string{"Missing environment variable SHOPIFY_ACCESS_TOKEN", "The environment variable SHOPIFY_ACCESS_TOKEN is not set"}},
 		{"bad shop, version and endpoint", `
 shop         = "North Wind"
 api_version  = "latest"
