@@ -1,10 +1,12 @@
 package shopify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -424,4 +426,38 @@ func TestObserveGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "observe.json", f.recorded())
+}
+
+// The access token goes in the header and nowhere else: not in the logs,
+// not in an error, not in a request body.
+func TestTokenStaysInTheHeader(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(3))
+	ch := f.open(t, "")
+	var logs bytes.Buffer
+	ch.log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	seen := observeAll(t, ch)
+	l := seen["AT-00001"]
+	var errs []string
+	for _, r := range ch.Apply(context.Background(), []adapters.Change{{Key: l.Key, Kind: adapters.KindPrice, To: money("5.00"), Ref: l.Ref}}) {
+		if r.Err != nil {
+			errs = append(errs, r.Err.Error())
+		}
+	}
+	f.fault = func(w http.ResponseWriter, _ string) bool { w.WriteHeader(http.StatusUnauthorized); return true }
+	if err := ch.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil }); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if logs.Len() == 0 {
+		t.Error("nothing logged at debug level: the test checks nothing")
+	}
+	body, err := json.Marshal(f.recorded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, s := range map[string]string{"logs": logs.String(), "errors": strings.Join(errs, "\n"), "request bodies": string(body), "config": ch.cfg.String()} {
+		if strings.Contains(s, f.token) {
+			t.Errorf("the token is in the %s", what)
+		}
+	}
 }
