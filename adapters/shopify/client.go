@@ -85,6 +85,9 @@ const (
 	defaultMutationCost = 10
 )
 
+// readShare divides the shop's restore rate and bucket for reads.
+const readShare = 2
+
 // do sends one operation and decodes its data into out. write says which
 // side of the budget pays for it; est is the cost to wait for until the
 // shop has told what the operation costs.
@@ -222,9 +225,12 @@ func (c *client) learn(op string, k *cost) {
 	}
 	c.mu.Unlock()
 	if ts.MaximumAvailable > 0 && ts.RestoreRate > 0 {
-		r := adapters.Rate{Limit: rate.Limit(ts.RestoreRate), Burst: int(ts.MaximumAvailable)}
-		c.budget.Read.Learn(r)
-		c.budget.Write.Learn(r)
+		// Reads and writes draw on one bucket at the shop. Writes may use
+		// all of it; reads half, so that a long read never starves the
+		// writes that stop an oversell.
+		burst := int(min(ts.MaximumAvailable, math.MaxInt32))
+		c.budget.Write.Learn(adapters.Rate{Limit: rate.Limit(ts.RestoreRate), Burst: burst})
+		c.budget.Read.Learn(adapters.Rate{Limit: rate.Limit(ts.RestoreRate / readShare), Burst: max(burst/readShare, 1)})
 	}
 }
 

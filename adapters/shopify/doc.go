@@ -65,7 +65,9 @@
 //
 // Pacing: every answer's extensions.cost.throttleStatus
 // (maximumAvailable, currentlyAvailable, restoreRate) is learned into the
-// account's adapters.Budget (rate and burst), and a request is sent only
+// account's adapters.Budget (writes at the whole restore rate and bucket,
+// reads at half, so that a long read never starves the writes that stop an
+// oversell), and a request is sent only
 // when the shop's bucket, as last reported and refilled since, holds the
 // operation's requested cost as last reported, so that a steady apply draws
 // no THROTTLED.

@@ -461,3 +461,21 @@ func TestTokenStaysInTheHeader(t *testing.T) {
 		}
 	}
 }
+
+// What the shop says of its bucket is learned: writes may use all of it,
+// reads half.
+func TestLearnsTheBucket(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(1))
+	f.mu.Lock()
+	f.restore, f.max, f.avail = 200, 2000, 2000
+	f.mu.Unlock()
+	ch := f.open(t, "")
+	observeAll(t, ch)
+	if r := ch.c.budget.Read.Rate(); r.Limit != 100 || r.Burst != 1000 {
+		t.Errorf("read budget %+v, want 100/s, burst 1000", r)
+	}
+	if r := ch.c.budget.Write.Rate(); r.Limit != 200 || r.Burst != 2000 {
+		t.Errorf("write budget %+v, want 200/s, burst 2000", r)
+	}
+}
