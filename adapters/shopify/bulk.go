@@ -68,18 +68,14 @@ func (c *Channel) ObserveAll(ctx context.Context, page func([]adapters.Listing) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var n struct {
-		ProductVariantsCount *struct {
-			Count int `json:"count"`
-		} `json:"productVariantsCount"`
-	}
-	if err := c.c.do(ctx, false, "VariantsCount", 2, countQuery, nil, &n); err != nil {
+	n, err := c.count(ctx)
+	if err != nil {
 		return fmt.Errorf("observe %s: %w", c.name, err)
 	}
-	if n.ProductVariantsCount == nil || n.ProductVariantsCount.Count <= c.bulkOver {
+	if n <= c.bulkOver {
 		return c.Observe(ctx, nil, page)
 	}
-	c.log.Debug("reading the store with a bulk query", slog.Int("variants", n.ProductVariantsCount.Count))
+	c.log.Debug("reading the store with a bulk query", slog.Int("variants", n))
 	loc, err := c.locationID(ctx)
 	if err != nil {
 		return fmt.Errorf("observe %s: %w", c.name, err)
@@ -232,4 +228,21 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// count is the number of variants in the store (0 when Shopify gives no
+// count).
+func (c *Channel) count(ctx context.Context) (int, error) {
+	var n struct {
+		ProductVariantsCount *struct {
+			Count int `json:"count"`
+		} `json:"productVariantsCount"`
+	}
+	if err := c.c.do(ctx, false, "VariantsCount", 2, countQuery, nil, &n); err != nil {
+		return 0, err
+	}
+	if n.ProductVariantsCount == nil {
+		return 0, nil
+	}
+	return n.ProductVariantsCount.Count, nil
 }

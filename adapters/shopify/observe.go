@@ -85,6 +85,17 @@ func (c *Channel) Observe(ctx context.Context, skus []string, page func([]adapte
 	if len(skus) == 0 {
 		return c.observe(ctx, loc, "", nil, page)
 	}
+	if len(skus) > 4*skusPerQuery {
+		// Many SKUs: searching for them costs more than reading the
+		// whole store once it takes as many searches as pages.
+		n, err := c.count(ctx)
+		if err != nil {
+			return fmt.Errorf("observe %s: %w", c.name, err)
+		}
+		if (len(skus)+skusPerQuery-1)/skusPerQuery >= (n+pageSize-1)/pageSize {
+			return c.readAllOf(ctx, skus, page)
+		}
+	}
 	for start := 0; start < len(skus); start += skusPerQuery {
 		group := skus[start:min(start+skusPerQuery, len(skus))]
 		want := make(map[string]bool, len(group))
@@ -213,4 +224,25 @@ func skuQuery(skus []string) string {
 func quote(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return `"` + r.Replace(s) + `"`
+}
+
+// readAllOf reads the whole store and hands over the listings of skus.
+func (c *Channel) readAllOf(ctx context.Context, skus []string, page func([]adapters.Listing) error) error {
+	want := make(map[string]bool, len(skus))
+	for _, s := range skus {
+		want[s] = true
+	}
+	var buf []adapters.Listing
+	return c.ObserveAll(ctx, func(ls []adapters.Listing) error {
+		buf = buf[:0]
+		for _, l := range ls {
+			if want[l.SKU] {
+				buf = append(buf, l)
+			}
+		}
+		if len(buf) == 0 {
+			return nil
+		}
+		return page(buf)
+	})
 }

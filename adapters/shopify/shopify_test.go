@@ -479,3 +479,35 @@ func TestLearnsTheBucket(t *testing.T) {
 		t.Errorf("write budget %+v, want 200/s, burst 2000", r)
 	}
 }
+
+// Asked for many SKUs of a small store, the adapter reads the store once
+// instead of searching for them in groups.
+func TestManySKUsReadTheStore(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(250))
+	ch := f.open(t, "")
+	var skus []string
+	for i := range 240 {
+		skus = append(skus, listings(240)[i].SKU)
+	}
+	before := len(f.recorded())
+	got := 0
+	if err := ch.Observe(context.Background(), skus, func(ls []adapters.Listing) error {
+		if len(ls) == 0 {
+			t.Error("an empty page")
+		}
+		got += len(ls)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got != 240 {
+		t.Errorf("read %d listings of 240 asked", got)
+	}
+	for _, r := range f.recorded()[before:] {
+		if _, ok := r.Variables["query"]; ok {
+			t.Errorf("searched (%s) where reading the store's 3 pages costs less than 5 searches", r.Op)
+			break
+		}
+	}
+}
