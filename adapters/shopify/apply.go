@@ -262,9 +262,11 @@ func (c *Channel) build(b *batch, loc string, changes []adapters.Change, targets
 			}
 			from, err := ch.From.Int()
 			if err != nil {
-				// Without the observed quantity there is nothing to
-				// compare: a blind write could overwrite a sale.
-				results[i].Err = &adapters.ConflictError{}
+				// No quantity was observed: the variant is not stocked at
+				// the location (or accord never read it). A blind write
+				// could overwrite a sale, and observing again will not
+				// help: a person stocks it there or names the location.
+				reject(i, "no quantity of %s was observed at location %s: stock the variant there in Shopify, or name its location in the config", ch.SKU, strings.TrimPrefix(loc, gidLocation))
 				continue
 			}
 			c.quantity(b, loc, t, to, from, i)

@@ -511,3 +511,27 @@ func TestManySKUsReadTheStore(t *testing.T) {
 		}
 	}
 }
+
+// A variant not stocked at the location has no quantity there: it is read
+// as unmanaged, and a quantity write to it is refused, not sent blind.
+func TestNotStockedAtLocation(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(1))
+	f.mu.Lock()
+	f.levels[f.variants[0].item] = map[string]int64{}
+	f.mu.Unlock()
+	ch := f.open(t, "")
+	l := observeAll(t, ch)["AT-00000"]
+	if l.Quantity.Valid {
+		t.Fatalf("quantity %v read where the variant has no level", l.Quantity)
+	}
+	before := len(f.recorded())
+	r := ch.Apply(context.Background(), []adapters.Change{{Key: l.Key, Kind: adapters.KindQuantity, From: adapters.QuantityValue(l.Quantity), To: adapters.Units(4), Ref: l.Ref}})[0]
+	var rej *adapters.RejectedError
+	if !errors.As(r.Err, &rej) || !strings.Contains(rej.Reason, "location 1") {
+		t.Errorf("%v, want a *RejectedError naming the location", r.Err)
+	}
+	if n := len(f.recorded()) - before; n != 0 {
+		t.Errorf("%d requests sent for a refused write", n)
+	}
+}
