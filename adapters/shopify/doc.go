@@ -46,7 +46,11 @@
 //     @idempotent(key:) directive with a fresh UUID;
 //   - title and description: productUpdate;
 //   - a missing listing (adapters.Creator): productSet, synchronous, a
-//     product of one variant (option Title, value Default Title).
+//     product of one variant (option Title, value Default Title: the name
+//     Shopify gives the option of a product without options, and asks for
+//     in its userError "You need to add option values for Title", as seen
+//     on community.shopify.com; the reference pages do not state it, so it
+//     is the one wire detail here confirmed only by what Shopify answers).
 //
 // userErrors fail the changes their field path names (a
 // adapters.RejectedError, or a ConflictError for a stale compared
