@@ -151,7 +151,17 @@ func (c *client) decode(op string, write bool, resp *http.Response, raw []byte, 
 	case resp.StatusCode == http.StatusPaymentRequired:
 		return &adapters.AuthError{Message: op + ": HTTP 402 from Shopify: the shop is frozen until its owner pays the outstanding balance"}
 	case resp.StatusCode == http.StatusTooManyRequests:
-		d := retryAfter(resp.Header.Get("Retry-After"))
+		// Whether a throttled GraphQL call is a 429 or a 200 is not
+		// settled in the sources: a 429 is read for its cost extension
+		// too, and waits for Retry-After, else for the bucket to refill.
+		var r response
+		if json.Unmarshal(raw, &r) == nil && r.Extensions.Cost != nil {
+			c.learn(op, r.Extensions.Cost)
+		}
+		d := c.refillTime(op)
+		if h := resp.Header.Get("Retry-After"); h != "" {
+			d = retryAfter(h)
+		}
 		c.pause(write, d)
 		return &adapters.ThrottledError{RetryAfter: d, Message: op + ": HTTP 429"}
 	case resp.StatusCode >= 500:

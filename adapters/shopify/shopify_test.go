@@ -535,3 +535,26 @@ func TestNotStockedAtLocation(t *testing.T) {
 		t.Errorf("%d requests sent for a refused write", n)
 	}
 }
+
+// A THROTTLED body in a 429 answer: its cost extension is read, and
+// without Retry-After the wait is the bucket's refill time.
+func TestThrottled429WithCost(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(1))
+	ch := f.open(t, "")
+	l := observeAll(t, ch)["AT-00000"]
+	f.fault = func(w http.ResponseWriter, op string) bool {
+		if op != "Apply" {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],"extensions":{"cost":{"requestedQueryCost":10,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":1000.0,"currentlyAvailable":0,"restoreRate":50.0}}}}`))
+		return true
+	}
+	r := ch.Apply(context.Background(), []adapters.Change{{Key: l.Key, Kind: adapters.KindPrice, To: money("30.00"), Ref: l.Ref}})[0]
+	var thr *adapters.ThrottledError
+	if !errors.As(r.Err, &thr) || thr.RetryAfter != 200*time.Millisecond {
+		t.Errorf("%v, want a *ThrottledError waiting 200ms (10 points at 50 a second)", r.Err)
+	}
+}
