@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/accordhq/accord/adapters"
@@ -136,8 +137,19 @@ func DecodeConfig(setup adapters.Setup) (Config, error) {
 	return cfg, nil
 }
 
-// fromEnv reports whether expr is a call to env().
+// fromEnv reports whether expr takes its value from env(): a call to it,
+// or a template that interpolates one.
 func fromEnv(expr hcl.Expression) bool {
+	if se, ok := expr.(hclsyntax.Expression); ok {
+		found := false
+		_ = hclsyntax.VisitAll(se, func(n hclsyntax.Node) hcl.Diagnostics {
+			if fc, ok := n.(*hclsyntax.FunctionCallExpr); ok && fc.Name == "env" {
+				found = true
+			}
+			return nil
+		})
+		return found
+	}
 	call, diags := hcl.ExprCall(expr)
 	return !diags.HasErrors() && call.Name == "env"
 }

@@ -45,6 +45,9 @@ location     = "42"
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := DecodeConfig(setupOf(t, "shop = \"a\"\naccess_token = \"${env(\"T\")}\"\n", map[string]string{"T": "x"})); err != nil {
+		t.Errorf("a template of env(): %v", err)
+	}
 	if cfg.Endpoint != "https://northwind-audio.myshopify.com" || cfg.APIVersion != "2025-04" || cfg.Location != "gid://shopify/Location/42" || cfg.token != "shpat_secret" {
 		t.Errorf("decoded %+v", cfg)
 	}
