@@ -52,8 +52,10 @@ type fakeShop struct {
 	// beforeMutation runs before a mutation request is executed (a sale
 	// landing between observe and apply).
 	beforeMutation func()
-	// bulk is the bulk query operation, once one ran.
-	bulk *fakeBulk
+	// bulk is the bulk query operation, once one ran; bulkEnd the status
+	// it ends with ("": COMPLETED).
+	bulk    *fakeBulk
+	bulkEnd string
 }
 
 type fakeBulk struct {
@@ -705,8 +707,11 @@ func (f *fakeShop) currentBulk() any {
 	}
 	b := f.bulk
 	b.polls++
-	if b.polls > 1 {
+	if b.polls > 1 && b.status == "RUNNING" {
 		b.status = "COMPLETED"
+		if f.bulkEnd != "" {
+			b.status = f.bulkEnd
+		}
 	}
 	var url any
 	if b.status == "COMPLETED" && len(b.jsonl) > 0 {

@@ -558,3 +558,28 @@ func TestThrottled429WithCost(t *testing.T) {
 		t.Errorf("%v, want a *ThrottledError waiting 200ms (10 points at 50 a second)", r.Err)
 	}
 }
+
+// A bulk read that cannot start (another runs) or ends FAILED is a
+// TemporaryError, never a silent empty read.
+func TestBulkFailures(t *testing.T) {
+	f := newFakeShop(t)
+	f.seed(listings(20))
+	ch := f.open(t, "")
+	ch.pollEvery, ch.bulkOver = time.Millisecond, 10
+	f.mu.Lock()
+	f.bulk = &fakeBulk{id: "gid://shopify/BulkOperation/1", status: "RUNNING"}
+	f.mu.Unlock()
+	var tmp *adapters.TemporaryError
+	err := ch.ObserveAll(context.Background(), func([]adapters.Listing) error { return nil })
+	if !errors.As(err, &tmp) || !strings.Contains(err.Error(), "OPERATION_IN_PROGRESS") {
+		t.Errorf("another bulk query running: %v, want a *TemporaryError", err)
+	}
+	f.mu.Lock()
+	f.bulk, f.bulkEnd = nil, "FAILED"
+	f.mu.Unlock()
+	pages := 0
+	err = ch.ObserveAll(context.Background(), func([]adapters.Listing) error { pages++; return nil })
+	if !errors.As(err, &tmp) || !strings.Contains(err.Error(), "FAILED") || pages != 0 {
+		t.Errorf("a failed bulk query: %v after %d pages, want a *TemporaryError and no pages", err, pages)
+	}
+}
