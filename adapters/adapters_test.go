@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 func TestRegistry(t *testing.T) {
@@ -100,6 +102,31 @@ func TestEventKindString(t *testing.T) {
 	for k, want := range map[EventKind]string{EventOrder: "order", EventListing: "listing", 0: "EventKind(0)"} {
 		if got := k.String(); got != want {
 			t.Errorf("EventKind(%d).String() = %q, want %q", int(k), got, want)
+		}
+	}
+}
+
+// A config block's problems are all named: the environment variables env()
+// reads and that are not set together (sorted), then the rest as HCL writes
+// them.
+func TestConfigErrorNamesEverything(t *testing.T) {
+	rng := &hcl.Range{Filename: "accord.hcl", Start: hcl.Pos{Line: 3, Column: 5, Byte: 10}, End: hcl.Pos{Line: 3, Column: 9, Byte: 14}}
+	unset := func(name string) *hcl.Diagnostic {
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Error in function call", Subject: rng,
+			Detail: `Call to function "env" failed: environment variable ` + name + ` is not set.`}
+	}
+	for _, c := range []struct {
+		diags hcl.Diagnostics
+		want  string
+	}{
+		{hcl.Diagnostics{unset("B_TOKEN"), unset("A_ID")}, "channel shop: config: environment variables A_ID, B_TOKEN are not set"},
+		{hcl.Diagnostics{unset("A_ID")}, "channel shop: config: environment variable A_ID is not set"},
+		{hcl.Diagnostics{unset("A_ID"), &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid region", Detail: "write na, eu or fe.", Subject: rng}},
+			"channel shop: config: environment variable A_ID is not set; accord.hcl:3,5-9: Invalid region; write na, eu or fe."},
+		{hcl.Diagnostics{&hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Literal secret"}}, "channel shop: config: <nil>: Literal secret; "},
+	} {
+		if got := (&ConfigError{Channel: "shop", Diags: c.diags}).Error(); got != c.want {
+			t.Errorf("got  %q\nwant %q", got, c.want)
 		}
 	}
 }

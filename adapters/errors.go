@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -95,9 +98,40 @@ type ConfigError struct {
 	Diags   hcl.Diagnostics
 }
 
+// Error names every problem of the config block, not only the first: the
+// environment variables a spec reads with env() and that are not set are
+// listed together, so that a person sets them all at once.
 func (e *ConfigError) Error() string {
-	return fmt.Sprintf("channel %s: config: %s", e.Channel, e.Diags.Error())
+	var missing, other []string
+	for _, d := range e.Diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if m := unsetEnv.FindStringSubmatch(d.Detail); m != nil {
+			missing = append(missing, m[1])
+			continue
+		}
+		// As hcl.Diagnostic's own Error writes it.
+		other = append(other, d.Error())
+	}
+	if len(missing) == 0 && len(other) == 0 {
+		return fmt.Sprintf("channel %s: config: %s", e.Channel, e.Diags.Error())
+	}
+	sort.Strings(missing)
+	var parts []string
+	switch len(missing) {
+	case 0:
+	case 1:
+		parts = append(parts, fmt.Sprintf("environment variable %s is not set", missing[0]))
+	default:
+		parts = append(parts, fmt.Sprintf("environment variables %s are not set", strings.Join(missing, ", ")))
+	}
+	parts = append(parts, other...)
+	return fmt.Sprintf("channel %s: config: %s", e.Channel, strings.Join(parts, "; "))
 }
+
+// unsetEnv is the detail of an env() call whose variable is not set.
+var unsetEnv = regexp.MustCompile(`environment variable (\S+?) is not set`)
 
 // Reason is why a channel could not be observed or written, in a word that
 // status pages, exceptions and metrics share.
