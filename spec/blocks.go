@@ -219,6 +219,15 @@ func (l *loader) checkConfig(ch *Channel, b, cfg *hcl.Block) bool {
 		body = cfg.Body
 	}
 	_, diags := hcldec.Decode(body, kind.Config, ctx)
+	// A schema is a map: its diagnostics come in no fixed order. Sorted,
+	// the same spec always reads the same.
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i], diags[j]
+		if a.Subject != nil && b.Subject != nil && a.Subject.Start.Byte != b.Subject.Start.Byte {
+			return a.Subject.Start.Byte < b.Subject.Start.Byte
+		}
+		return a.Detail < b.Detail
+	})
 	if cfg == nil && diags.HasErrors() {
 		var missing []string
 		for _, d := range diags {
