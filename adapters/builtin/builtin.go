@@ -6,8 +6,10 @@ package builtin
 
 import (
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/amazon"
 	"github.com/accordhq/accord/adapters/file"
 	"github.com/accordhq/accord/adapters/sandbox"
+	"github.com/accordhq/accord/adapters/shopify"
 )
 
 // Registry returns a fresh registry of every kind accord knows.
@@ -20,7 +22,7 @@ func Registry() *adapters.Registry {
 	return adapters.NewRegistry(
 		sandbox.Kind,
 		file.Kind,
-		shopify, amazon, ebay, walmart, tiktok, shopee, lazada,
+		shopify.Kind, amazon.Kind, ebay, walmart, tiktok, shopee, lazada,
 	).WithStock(
 		file.StockKind,
 		sandbox.StockKind,

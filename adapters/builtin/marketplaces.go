@@ -7,18 +7,6 @@ import "github.com/accordhq/accord/adapters"
 // the report says what each marketplace expects. Each moves to its own
 // package under adapters/ with its adapter, Profile and all.
 var (
-	shopify = adapters.Kind{Name: "shopify", Summary: "Shopify GraphQL Admin API", Profile: adapters.Profile{
-		Marketplace: "Shopify",
-		PricingPolicy: "The merchant's own store: no marketplace polices its prices. It is often the price the marketplaces " +
-			"compare against, so a sale here can make them look expensive, and manufacturers' MAP agreements apply to the prices it advertises.",
-	}}
-	amazon = adapters.Kind{Name: "amazon", Summary: "Amazon Selling Partner API, Listings Items", Profile: adapters.Profile{
-		Marketplace: "Amazon",
-		PricingPolicy: "Fair Pricing Policy: Amazon may take away the Buy Box (the featured offer), or the offer itself, when its price " +
-			"is significantly higher than recent prices on or off Amazon, the merchant's own store included.",
-		Requires:   []string{"gtin", "brand"},
-		TitleLimit: 200,
-	}}
 	ebay = adapters.Kind{Name: "ebay", Summary: "eBay Sell Inventory API", Profile: adapters.Profile{
 		Marketplace: "eBay",
 		PricingPolicy: "No fair-pricing rule of its own, but a listing may be revised at most 250 times a day, so prices must not flap; " +

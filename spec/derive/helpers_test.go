@@ -46,6 +46,14 @@ channel "shop" {
 	chAmz = `
 channel "amz" {
   type = "amazon"
+  config {
+    region         = "na"
+    marketplace_id = "ATVPDKIKX0DER"
+    seller_id      = env("AMAZON_SELLER_ID")
+    client_id      = env("AMAZON_LWA_CLIENT_ID")
+    client_secret  = env("AMAZON_LWA_CLIENT_SECRET")
+    refresh_token  = env("AMAZON_REFRESH_TOKEN")
+  }
 }
 `
 	chEbay = `

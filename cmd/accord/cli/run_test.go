@@ -506,3 +506,20 @@ func TestRunStopsMidApply(t *testing.T) {
 		t.Errorf("after SIGTERM and the next apply: %+v", got)
 	}
 }
+
+// accord plan on the multichannel example without credentials names, per
+// channel, every environment variable it needs, and plans the others.
+func TestPlanNamesMissingCredentials(t *testing.T) {
+	out, code := accord(t, "plan", "--dir", filepath.Join("..", "..", "..", "examples", "brand-multichannel"), "--at", "2026-11-23T10:54:09")
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (channels not read)", code)
+	}
+	for _, want := range []string{
+		"channel amazon_us: config: environment variables AMAZON_LWA_CLIENT_ID, AMAZON_LWA_CLIENT_SECRET, AMAZON_REFRESH_TOKEN, AMAZON_SELLER_ID are not set",
+		"channel shopify: config: environment variable SHOPIFY_ACCESS_TOKEN is not set",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan does not say %q:\n%s", want, out)
+		}
+	}
+}

@@ -7,6 +7,14 @@ settings {
 # A busy marketplace with no buffer: its writes are not compare-and-set.
 channel "amazon_us" {
   type           = "amazon"
+  config {
+    region         = "na"
+    marketplace_id = "ATVPDKIKX0DER"
+    seller_id      = env("AMAZON_SELLER_ID")
+    client_id      = env("AMAZON_LWA_CLIENT_ID")
+    client_secret  = env("AMAZON_LWA_CLIENT_SECRET")
+    refresh_token  = env("AMAZON_REFRESH_TOKEN")
+  }
   orders_per_day = 4000
 }
 
