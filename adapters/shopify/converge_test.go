@@ -44,7 +44,7 @@ func diff(desired []adapters.Listing, observed map[string]adapters.Listing) []ad
 // never an overwrite.
 func TestConverge(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(120))
+	f.Seed(listings(120))
 	ch := f.open(t, "")
 	desired := listings(125) // five to create
 	for i := range desired {
@@ -56,7 +56,7 @@ func TestConverge(t *testing.T) {
 		desired[i].Fields[1].Value = fmt.Sprintf("Item %d, renamed", i)
 	}
 	var once sync.Once
-	f.beforeMutation = func() { once.Do(func() { f.order("AT-00007", 2) }) }
+	f.BeforeMutation(func() { once.Do(func() { f.Sell("AT-00007", 2) }) })
 	rounds := 0
 	for ; rounds < 4; rounds++ {
 		changes := diff(desired, observeAll(t, ch))
@@ -83,12 +83,10 @@ func TestConverge(t *testing.T) {
 	if rounds != 2 {
 		t.Errorf("converged after %d rounds, want 2 (the second settles the sale)", rounds)
 	}
-	if got := f.available("AT-00007"); got != desired[7].Quantity.Units {
+	if got := f.Available("AT-00007"); got != desired[7].Quantity.Units {
 		t.Errorf("AT-00007 available %d, want %d", got, desired[7].Quantity.Units)
 	}
-	f.mu.Lock()
-	throttled := f.throttled
-	f.mu.Unlock()
+	throttled := f.Throttled()
 	if throttled != 0 {
 		t.Errorf("%d THROTTLED answers", throttled)
 	}

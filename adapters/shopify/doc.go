@@ -81,10 +81,11 @@
 // and no error carries it.
 //
 // Sources of the wire format (nothing is guessed):
-//   - the Admin API 2025-04 schema (SDL) in testdata, against which the
-//     tests validate every document and its variables: ecom-labs-hq/
+//   - the Admin API 2025-04 schema (SDL) in shopifytest/schema, against
+//     which the fake store (package shopifytest) validates every document
+//     and its variables: ecom-labs-hq/
 //     shopify-api-client src/2025-04/codegen/schema.graphql @ 5e5c596e, MIT
-//     (testdata/LICENSE.ecom-labs-hq-shopify-api-client), generated from
+//     (shopifytest/schema/LICENSE.ecom-labs-hq-shopify-api-client), generated from
 //     https://shopify.dev/admin-graphql-direct-proxy/2025-04; mutation
 //     signatures, input types, userError codes (InventorySetQuantities-
 //     UserErrorCode, ProductVariantsBulkUpdateUserErrorCode) and the

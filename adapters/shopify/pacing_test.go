@@ -9,20 +9,17 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/shopify/shopifytest"
 )
 
 // seedGrouped puts products of perProduct variants each on the store.
 func (f *fakeShop) seedGrouped(products, perProduct int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	for p := 0; p < products; p++ {
-		prod := &fakeProduct{id: f.id("Product"), title: fmt.Sprintf("Product %d", p), status: "ACTIVE"}
-		f.products[prod.id] = prod
-		for v := 0; v < perProduct; v++ {
-			fv := &fakeVariant{id: f.id("ProductVariant"), product: prod.id, item: f.id("InventoryItem"), sku: fmt.Sprintf("P%04d-%02d", p, v), price: "10.00"}
-			f.variants = append(f.variants, fv)
-			f.levels[fv.item] = map[string]int64{fakeLocationID: 5}
+		vs := make([]shopifytest.SeedVariant, perProduct)
+		for v := range vs {
+			vs[v] = shopifytest.SeedVariant{SKU: fmt.Sprintf("P%04d-%02d", p, v), Price: "10.00", Available: 5}
 		}
+		f.AddProduct(fmt.Sprintf("Product %d", p), vs...)
 	}
 }
 
@@ -48,9 +45,7 @@ func TestPacingTenThousandPrices(t *testing.T) {
 		t.Fatalf("observed %d variants", len(seen))
 	}
 	const restore, bucket = 2000.0, 2000.0
-	f.mu.Lock()
-	f.restore, f.max, f.avail, f.at = restore, bucket, bucket, time.Now()
-	f.mu.Unlock()
+	f.SetThrottle(bucket, restore, bucket)
 	changes := make([]adapters.Change, len(seen))
 	for i, l := range seen {
 		changes[i] = adapters.Change{Key: l.Key, Kind: adapters.KindPrice, From: adapters.Money(l.Price, 2),
@@ -60,22 +55,20 @@ func TestPacingTenThousandPrices(t *testing.T) {
 	points := 0.0
 	for s := 0; s < len(changes); s += batchSize {
 		batch := changes[s:min(s+batchSize, len(changes))]
-		before := len(f.recorded())
+		before := len(f.Requests())
 		for i, r := range ch.Apply(context.Background(), batch) {
 			if r.Err != nil {
 				t.Fatalf("change %d: %v", s+i, r.Err)
 			}
 		}
-		for _, req := range f.recorded()[before:] {
+		for _, req := range f.Requests()[before:] {
 			if req.Op == "Apply" {
 				points += 10 * float64(len(req.Variables)/2) // two variables per productVariantsBulkUpdate
 			}
 		}
 	}
 	elapsed := time.Since(start).Seconds()
-	f.mu.Lock()
-	throttled := f.throttled
-	f.mu.Unlock()
+	throttled := f.Throttled()
 	if throttled != 0 {
 		t.Errorf("%d THROTTLED answers", throttled)
 	}

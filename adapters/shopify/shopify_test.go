@@ -20,6 +20,7 @@ import (
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/adaptertest"
+	"github.com/accordhq/accord/adapters/shopify/shopifytest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -48,11 +49,11 @@ func money(s string) adapters.Value { return adapters.Value{Text: s, Set: true} 
 // compare-and-set write fails with a conflict and the sale stands.
 func TestSaleBetweenObserveAndApply(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(3))
+	f.Seed(listings(3))
 	ch := f.open(t, "")
 	seen := observeAll(t, ch)
 	l := seen["AT-00002"]
-	f.beforeMutation = func() { f.order("AT-00002", 1) }
+	f.BeforeMutation(func() { f.Sell("AT-00002", 1) })
 	rs := ch.Apply(context.Background(), []adapters.Change{
 		{Key: l.Key, Kind: adapters.KindQuantity, From: adapters.QuantityValue(l.Quantity), To: adapters.Units(9), Ref: l.Ref},
 	})
@@ -60,11 +61,11 @@ func TestSaleBetweenObserveAndApply(t *testing.T) {
 	if !errors.As(rs[0].Err, &conflict) {
 		t.Fatalf("a write after a sale: %v, want a *ConflictError", rs[0].Err)
 	}
-	if got := f.available("AT-00002"); got != l.Quantity.Units-1 {
+	if got := f.Available("AT-00002"); got != l.Quantity.Units-1 {
 		t.Errorf("available %d after the sale and the refused write, want %d", got, l.Quantity.Units-1)
 	}
 	// The next plan observes again and converges.
-	f.beforeMutation = nil
+	f.BeforeMutation(nil)
 	again := observeAll(t, ch)["AT-00002"]
 	rs = ch.Apply(context.Background(), []adapters.Change{
 		{Key: l.Key, Kind: adapters.KindQuantity, From: adapters.QuantityValue(again.Quantity), To: adapters.Units(9), Ref: again.Ref},
@@ -72,7 +73,7 @@ func TestSaleBetweenObserveAndApply(t *testing.T) {
 	if rs[0].Err != nil {
 		t.Fatal(rs[0].Err)
 	}
-	if got := f.available("AT-00002"); got != 9 {
+	if got := f.Available("AT-00002"); got != 9 {
 		t.Errorf("available %d, want 9", got)
 	}
 }
@@ -81,7 +82,7 @@ func TestSaleBetweenObserveAndApply(t *testing.T) {
 // holds the exact request.
 func TestApplyGolden(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(4))
+	f.Seed(listings(4))
 	ch := f.open(t, "")
 	seen := observeAll(t, ch)
 	ref := func(sku string) adapters.Ref { return seen[sku].Ref }
@@ -98,7 +99,7 @@ func TestApplyGolden(t *testing.T) {
 		{Key: key("AT-00003"), Kind: adapters.KindField, Field: "color", To: adapters.Text("red"), Ref: ref("AT-00003")},
 		{Key: newListing.Key, Kind: adapters.KindCreate, Listing: &newListing},
 	}
-	before := len(f.recorded())
+	before := len(f.Requests())
 	rs := ch.Apply(context.Background(), changes)
 	for i, r := range rs {
 		var rej *adapters.RejectedError
@@ -113,7 +114,7 @@ func TestApplyGolden(t *testing.T) {
 			}
 		}
 	}
-	reqs := f.recorded()[before:]
+	reqs := f.Requests()[before:]
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests for one batch, want 1", len(reqs))
 	}
@@ -165,14 +166,12 @@ func golden(t *testing.T, name string, v any) {
 // all-or-nothing productVariantsBulkUpdate are not applied, and say so.
 func TestUserErrorsPerChange(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(2))
+	f.Seed(listings(2))
 	ch := f.open(t, "")
 	// A second variant on the first product, so that one product update
 	// carries two variants.
-	f.mu.Lock()
-	v0 := f.variants[0]
-	f.variants[1].product = v0.product
-	f.mu.Unlock()
+	f.MoveVariant("AT-00001", "AT-00000")
+	v0, _ := f.Variant("AT-00000")
 	seen := observeAll(t, ch)
 	rs := ch.Apply(context.Background(), []adapters.Change{
 		{Key: seen["AT-00000"].Key, Kind: adapters.KindPrice, To: money("20.00"), Ref: seen["AT-00000"].Ref},
@@ -183,7 +182,7 @@ func TestUserErrorsPerChange(t *testing.T) {
 	}
 	// A bad ID makes the fake answer PRODUCT_VARIANT_DOES_NOT_EXIST for
 	// that variant alone.
-	bad := makeRef(v0.product, "gid://shopify/ProductVariant/999999", v0.item, "AT-00000").String()
+	bad := makeRef(v0.ProductID, "gid://shopify/ProductVariant/999999", v0.InventoryItemID, "AT-00000").String()
 	rs = ch.Apply(context.Background(), []adapters.Change{
 		{Key: seen["AT-00001"].Key, Kind: adapters.KindPrice, To: money("21.00"), Ref: seen["AT-00001"].Ref},
 		{Key: seen["AT-00000"].Key, Kind: adapters.KindPrice, To: money("22.00"), Ref: adapters.Ref(bad)},
@@ -237,16 +236,16 @@ func TestWholeRequestFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeShop(t)
-			f.seed(listings(1))
+			f.Seed(listings(1))
 			ch := f.open(t, "")
 			l := observeAll(t, ch)["AT-00000"]
-			f.fault = func(w http.ResponseWriter, op string) bool {
+			f.SetFault(func(w http.ResponseWriter, op string) bool {
 				if op != "Apply" {
 					return false
 				}
 				tc.fault(w)
 				return true
-			}
+			})
 			rs := ch.Apply(context.Background(), []adapters.Change{{Key: l.Key, Kind: adapters.KindPrice, To: money("30.00"), Ref: l.Ref}})
 			if !tc.check(rs[0].Err) {
 				t.Errorf("got %T %v", rs[0].Err, rs[0].Err)
@@ -254,7 +253,7 @@ func TestWholeRequestFailures(t *testing.T) {
 			if rs[0].Err != nil && strings.Contains(rs[0].Err.Error(), f.token) {
 				t.Error("the error carries the token")
 			}
-			f.fault = func(w http.ResponseWriter, _ string) bool { tc.fault(w); return true }
+			f.SetFault(func(w http.ResponseWriter, _ string) bool { tc.fault(w); return true })
 			if err := ch.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil }); !tc.check(err) && tc.name != "500" {
 				t.Errorf("observe: %T %v", err, err)
 			}
@@ -266,12 +265,10 @@ func TestWholeRequestFailures(t *testing.T) {
 // bucket needs to hold the request's cost again.
 func TestThrottled(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(1))
+	f.Seed(listings(1))
 	ch := f.open(t, "")
 	l := observeAll(t, ch)["AT-00000"]
-	f.mu.Lock()
-	f.restore, f.avail = 0.001, 0
-	f.mu.Unlock()
+	f.SetThrottle(2000, 0.001, 0)
 	// The adapter's own pacing would wait for the points: let another app
 	// have spent them behind its back.
 	ch.c.mu.Lock()
@@ -295,7 +292,7 @@ func TestSKUQuery(t *testing.T) {
 	if q != `sku:"A-1" OR sku:"B\"2" OR sku:"C\\3"` {
 		t.Errorf("query %s", q)
 	}
-	got, err := parseSKUQuery(q)
+	got, err := shopifytest.ParseSKUQuery(q)
 	if err != nil || !cmp.Equal(got, []string{"A-1", `B"2`, `C\3`}) {
 		t.Errorf("the fake reads %q back as %v, %v", q, got, err)
 	}
@@ -305,7 +302,7 @@ func TestSKUQuery(t *testing.T) {
 // naming them.
 func TestSeveralLocations(t *testing.T) {
 	f := newFakeShop(t)
-	f.locations = append(f.locations, fakeLocation{id: "gid://shopify/Location/2", name: "Shop floor", active: true})
+	f.AddLocation("gid://shopify/Location/2", "Shop floor")
 	ch := f.open(t, "")
 	err := ch.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
 	var ce *adapters.ConfigError
@@ -322,8 +319,8 @@ func TestSeveralLocations(t *testing.T) {
 // inventorySetQuantities carries an @idempotent key.
 func TestVersion202604(t *testing.T) {
 	f := newFakeShop(t)
-	f.schema, f.version = adminSchema202604(t), "2026-04"
-	f.seed(listings(2))
+	f.SetAPIVersion("2026-04", adminSchema202604(t))
+	f.Seed(listings(2))
 	ch := f.open(t, `api_version = "2026-04"`)
 	seen := observeAll(t, ch)
 	a, b := seen["AT-00000"], seen["AT-00001"]
@@ -338,13 +335,13 @@ func TestVersion202604(t *testing.T) {
 	if !errors.As(rs[1].Err, &conflict) {
 		t.Errorf("a stale write: %v, want a *ConflictError from CHANGE_FROM_QUANTITY_STALE", rs[1].Err)
 	}
-	reqs := f.recorded()
+	reqs := f.Requests()
 	last := reqs[len(reqs)-1]
 	if !strings.Contains(last.Query, "@idempotent(key: ") || strings.Contains(last.Query, "compareQuantity") {
 		t.Errorf("document:\n%s", last.Query)
 	}
-	if f.available("AT-00000") != 12 || f.available("AT-00001") != b.Quantity.Units {
-		t.Errorf("quantities %d and %d after the writes", f.available("AT-00000"), f.available("AT-00001"))
+	if f.Available("AT-00000") != 12 || f.Available("AT-00001") != b.Quantity.Units {
+		t.Errorf("quantities %d and %d after the writes", f.Available("AT-00000"), f.Available("AT-00001"))
 	}
 }
 
@@ -352,7 +349,7 @@ func TestVersion202604(t *testing.T) {
 // that change alone.
 func TestUnknownSKU(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(1))
+	f.Seed(listings(1))
 	ch := f.open(t, "")
 	rs := ch.Apply(context.Background(), []adapters.Change{
 		{Key: adapters.Key{Channel: "shopify", SKU: "NOPE-1"}, Kind: adapters.KindPrice, To: money("9.00")},
@@ -371,13 +368,13 @@ func TestUnknownSKU(t *testing.T) {
 // JSONL result; a small one by pages. Both read the same listings.
 func TestObserveAllBulk(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(250))
+	f.Seed(listings(250))
 	ch := f.open(t, "")
 	ch.pollEvery = time.Millisecond
 	paged := observeAll(t, ch)
 	ch.bulkOver = 100
 	bulk := map[string]adapters.Listing{}
-	before := len(f.recorded())
+	before := len(f.Requests())
 	pages := 0
 	if err := ch.ObserveAll(context.Background(), func(ls []adapters.Listing) error {
 		pages++
@@ -395,7 +392,7 @@ func TestObserveAllBulk(t *testing.T) {
 		t.Errorf("bulk read differs from the paged one (-paged +bulk):\n%s", d)
 	}
 	var ops []string
-	for _, r := range f.recorded()[before:] {
+	for _, r := range f.Requests()[before:] {
 		ops = append(ops, r.Op)
 	}
 	if !slices.Contains(ops, "BulkRead") || slices.Contains(ops, "Variants") {
@@ -405,10 +402,8 @@ func TestObserveAllBulk(t *testing.T) {
 		t.Errorf("%d pages for 250 listings", pages)
 	}
 	// A broken line is a clear error.
-	f.mu.Lock()
-	f.bulk.jsonl = append(f.bulk.jsonl, []byte("{\"id\":\"gid://shopify/ProductVariant/1\",\"sku\":\"X\",\"pri")...)
-	f.mu.Unlock()
-	err := ch.pagesOfJSONL(context.Background(), strings.NewReader(string(f.bulk.jsonl)), func([]adapters.Listing) error { return nil })
+	f.AppendBulkResult([]byte("{\"id\":\"gid://shopify/ProductVariant/1\",\"sku\":\"X\",\"pri"))
+	err := ch.pagesOfJSONL(context.Background(), strings.NewReader(string(f.BulkResult())), func([]adapters.Listing) error { return nil })
 	var bad *adapters.BadResponseError
 	if !errors.As(err, &bad) {
 		t.Errorf("a truncated bulk line: %v, want a *BadResponseError", err)
@@ -419,20 +414,20 @@ func TestObserveAllBulk(t *testing.T) {
 // filtered read by search.
 func TestObserveGolden(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(pageSize + 1))
+	f.Seed(listings(pageSize + 1))
 	ch := f.open(t, "")
 	observeAll(t, ch)
 	if err := ch.Observe(context.Background(), []string{"AT-00003", `odd "sku"`}, func([]adapters.Listing) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "observe.json", f.recorded())
+	golden(t, "observe.json", f.Requests())
 }
 
 // The access token goes in the header and nowhere else: not in the logs,
 // not in an error, not in a request body.
 func TestTokenStaysInTheHeader(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(3))
+	f.Seed(listings(3))
 	ch := f.open(t, "")
 	var logs bytes.Buffer
 	ch.log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -444,14 +439,14 @@ func TestTokenStaysInTheHeader(t *testing.T) {
 			errs = append(errs, r.Err.Error())
 		}
 	}
-	f.fault = func(w http.ResponseWriter, _ string) bool { w.WriteHeader(http.StatusUnauthorized); return true }
+	f.SetFault(func(w http.ResponseWriter, _ string) bool { w.WriteHeader(http.StatusUnauthorized); return true })
 	if err := ch.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil }); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if logs.Len() == 0 {
 		t.Error("nothing logged at debug level: the test checks nothing")
 	}
-	body, err := json.Marshal(f.recorded())
+	body, err := json.Marshal(f.Requests())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,10 +461,8 @@ func TestTokenStaysInTheHeader(t *testing.T) {
 // reads half.
 func TestLearnsTheBucket(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(1))
-	f.mu.Lock()
-	f.restore, f.max, f.avail = 200, 2000, 2000
-	f.mu.Unlock()
+	f.Seed(listings(1))
+	f.SetThrottle(2000, 200, 2000)
 	ch := f.open(t, "")
 	observeAll(t, ch)
 	if r := ch.c.budget.Read.Rate(); r.Limit != 100 || r.Burst != 1000 {
@@ -484,13 +477,13 @@ func TestLearnsTheBucket(t *testing.T) {
 // instead of searching for them in groups.
 func TestManySKUsReadTheStore(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(250))
+	f.Seed(listings(250))
 	ch := f.open(t, "")
 	var skus []string
 	for i := range 240 {
 		skus = append(skus, listings(240)[i].SKU)
 	}
-	before := len(f.recorded())
+	before := len(f.Requests())
 	got := 0
 	if err := ch.Observe(context.Background(), skus, func(ls []adapters.Listing) error {
 		if len(ls) == 0 {
@@ -504,7 +497,7 @@ func TestManySKUsReadTheStore(t *testing.T) {
 	if got != 240 {
 		t.Errorf("read %d listings of 240 asked", got)
 	}
-	for _, r := range f.recorded()[before:] {
+	for _, r := range f.Requests()[before:] {
 		if _, ok := r.Variables["query"]; ok {
 			t.Errorf("searched (%s) where reading the store's 3 pages costs less than 5 searches", r.Op)
 			break
@@ -516,22 +509,20 @@ func TestManySKUsReadTheStore(t *testing.T) {
 // as unmanaged, and a quantity write to it is refused, not sent blind.
 func TestNotStockedAtLocation(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(1))
-	f.mu.Lock()
-	f.levels[f.variants[0].item] = map[string]int64{}
-	f.mu.Unlock()
+	f.Seed(listings(1))
+	f.Unstock("AT-00000")
 	ch := f.open(t, "")
 	l := observeAll(t, ch)["AT-00000"]
 	if l.Quantity.Valid {
 		t.Fatalf("quantity %v read where the variant has no level", l.Quantity)
 	}
-	before := len(f.recorded())
+	before := len(f.Requests())
 	r := ch.Apply(context.Background(), []adapters.Change{{Key: l.Key, Kind: adapters.KindQuantity, From: adapters.QuantityValue(l.Quantity), To: adapters.Units(4), Ref: l.Ref}})[0]
 	var rej *adapters.RejectedError
 	if !errors.As(r.Err, &rej) || !strings.Contains(rej.Reason, "location 1") {
 		t.Errorf("%v, want a *RejectedError naming the location", r.Err)
 	}
-	if n := len(f.recorded()) - before; n != 0 {
+	if n := len(f.Requests()) - before; n != 0 {
 		t.Errorf("%d requests sent for a refused write", n)
 	}
 }
@@ -540,10 +531,10 @@ func TestNotStockedAtLocation(t *testing.T) {
 // without Retry-After the wait is the bucket's refill time.
 func TestThrottled429WithCost(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(1))
+	f.Seed(listings(1))
 	ch := f.open(t, "")
 	l := observeAll(t, ch)["AT-00000"]
-	f.fault = func(w http.ResponseWriter, op string) bool {
+	f.SetFault(func(w http.ResponseWriter, op string) bool {
 		if op != "Apply" {
 			return false
 		}
@@ -551,7 +542,7 @@ func TestThrottled429WithCost(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 		_, _ = w.Write([]byte(`{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],"extensions":{"cost":{"requestedQueryCost":10,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":1000.0,"currentlyAvailable":0,"restoreRate":50.0}}}}`))
 		return true
-	}
+	})
 	r := ch.Apply(context.Background(), []adapters.Change{{Key: l.Key, Kind: adapters.KindPrice, To: money("30.00"), Ref: l.Ref}})[0]
 	var thr *adapters.ThrottledError
 	if !errors.As(r.Err, &thr) || thr.RetryAfter != 200*time.Millisecond {
@@ -563,20 +554,16 @@ func TestThrottled429WithCost(t *testing.T) {
 // TemporaryError, never a silent empty read.
 func TestBulkFailures(t *testing.T) {
 	f := newFakeShop(t)
-	f.seed(listings(20))
+	f.Seed(listings(20))
 	ch := f.open(t, "")
 	ch.pollEvery, ch.bulkOver = time.Millisecond, 10
-	f.mu.Lock()
-	f.bulk = &fakeBulk{id: "gid://shopify/BulkOperation/1", status: "RUNNING"}
-	f.mu.Unlock()
+	f.SetBulk(true, "")
 	var tmp *adapters.TemporaryError
 	err := ch.ObserveAll(context.Background(), func([]adapters.Listing) error { return nil })
 	if !errors.As(err, &tmp) || !strings.Contains(err.Error(), "OPERATION_IN_PROGRESS") {
 		t.Errorf("another bulk query running: %v, want a *TemporaryError", err)
 	}
-	f.mu.Lock()
-	f.bulk, f.bulkEnd = nil, "FAILED"
-	f.mu.Unlock()
+	f.SetBulk(false, "FAILED")
 	pages := 0
 	err = ch.ObserveAll(context.Background(), func([]adapters.Listing) error { pages++; return nil })
 	if !errors.As(err, &tmp) || !strings.Contains(err.Error(), "FAILED") || pages != 0 {
