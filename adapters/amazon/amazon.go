@@ -5,7 +5,7 @@
 // happened before (the store).
 //
 // Every path, parameter and body shape comes from Amazon's published
-// models, copied unmodified into testdata/models (from
+// models, copied unmodified into amazontest/models (from
 // amzn/selling-partner-api-models, Apache-2.0, see the LICENSE and NOTICE
 // there), and the tests check each request against them:
 //

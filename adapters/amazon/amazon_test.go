@@ -15,13 +15,14 @@ import (
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/adaptertest"
+	"github.com/accordhq/accord/adapters/amazon/amazontest"
 )
 
 func seeded(t *testing.T, n int, extra string) (*fake, *Channel, []adapters.Listing) {
 	t.Helper()
 	f := newFake(t)
 	ls := adaptertest.Listings(adaptertest.Fixture{Channel: "amazon_us", Currency: "USD", Scale: 2}, n)
-	f.seed(ls)
+	f.Seed(ls)
 	return f, f.open(t, extra), ls
 }
 
@@ -56,27 +57,27 @@ func TestTokenCachedAndRefreshedWhenExpired(t *testing.T) {
 	f, c, ls := seeded(t, 3, "")
 	observeAll(t, c, nil)
 	observeAll(t, c, nil)
-	if f.tokenCalls != 1 {
-		t.Errorf("%d token exchanges for two reads, want 1 (cached)", f.tokenCalls)
+	if f.TokenCalls() != 1 {
+		t.Errorf("%d token exchanges for two reads, want 1 (cached)", f.TokenCalls())
 	}
-	f.expireTokens()
+	f.ExpireTokens()
 	got := observeAll(t, c, []string{ls[0].SKU})
-	if f.tokenCalls != 2 || len(got) != 1 {
-		t.Errorf("after the token expired: %d exchanges, %d listings; want a refresh and the read", f.tokenCalls, len(got))
+	if f.TokenCalls() != 2 || len(got) != 1 {
+		t.Errorf("after the token expired: %d exchanges, %d listings; want a refresh and the read", f.TokenCalls(), len(got))
 	}
 	// A 403 that does not say expired is not retried.
-	f.fail(403, "", "application/json", `{"errors":[{"code":"Unauthorized","message":"Access to requested resource is denied."}]}`)
+	f.Fail(403, "", "application/json", `{"errors":[{"code":"Unauthorized","message":"Access to requested resource is denied."}]}`)
 	err := c.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
 	var auth *adapters.AuthError
-	if !errors.As(err, &auth) || f.tokenCalls != 2 {
-		t.Errorf("a plain 403: %v after %d exchanges, want an *AuthError and no refresh", err, f.tokenCalls)
+	if !errors.As(err, &auth) || f.TokenCalls() != 2 {
+		t.Errorf("a plain 403: %v after %d exchanges, want an *AuthError and no refresh", err, f.TokenCalls())
 	}
 	noSecret(t, err)
 }
 
 func TestTokenRefused(t *testing.T) {
 	f, c, ls := seeded(t, 1, "")
-	f.lwaRefused = true
+	f.RefuseTokens(true)
 	err := c.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
 	var auth *adapters.AuthError
 	if !errors.As(err, &auth) || !strings.Contains(err.Error(), "invalid_grant") {
@@ -105,7 +106,7 @@ func TestBadAnswers(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f, c, _ := seeded(t, 3, "")
-			f.fail(tc.status, "searchListingsItems", tc.ct, tc.body)
+			f.Fail(tc.status, "searchListingsItems", tc.ct, tc.body)
 			err := c.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
 			if err == nil {
 				t.Fatal("Observe succeeded")
@@ -153,7 +154,7 @@ func TestUnknownSKU(t *testing.T) {
 
 func TestPatchIssues(t *testing.T) {
 	f, c, ls := seeded(t, 2, "")
-	f.rejectAttr["purchasable_offer"] = "'[purchasable_offer]' is not valid for this product type."
+	f.RejectAttribute("purchasable_offer", "'[purchasable_offer]' is not valid for this product type.")
 	got := observeAll(t, c, nil)
 	rs := c.Apply(context.Background(), []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "12.00", Set: true}, Ref: got[ls[0].SKU].Ref},
@@ -178,8 +179,8 @@ func TestPatchIssues(t *testing.T) {
 
 func TestFeedReportErrors(t *testing.T) {
 	f, c, ls := seeded(t, 4, "feed_threshold = 2\n")
-	f.rejectAttr["item_name"] = "'[item_name]' is required but not supplied."
-	f.processPolls = 3
+	f.RejectAttribute("item_name", "'[item_name]' is required but not supplied.")
+	f.SetProcessPolls(3)
 	got := observeAll(t, c, nil)
 	changes := []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindField, Field: "title", To: adapters.Text("A new title"), Ref: got[ls[0].SKU].Ref},
@@ -193,8 +194,8 @@ func TestFeedReportErrors(t *testing.T) {
 	if sub == "" || rs[1].Submission != sub || rs[2].Submission != sub || !errors.As(rs[3].Err, &rej) {
 		t.Fatalf("Apply = %+v: want one feed for the first three, the negative quantity refused", rs)
 	}
-	if f.opCalls["createFeed"] != 1 {
-		t.Errorf("%d feeds created", f.opCalls["createFeed"])
+	if f.Calls("createFeed") != 1 {
+		t.Errorf("%d feeds created", f.Calls("createFeed"))
 	}
 	// A restarted process asks, with the submitted changes.
 	c2 := f.open(t, "feed_threshold = 2\n")
@@ -218,8 +219,8 @@ func TestFeedReportErrors(t *testing.T) {
 	if final[1].Err != nil || final[2].Err != nil {
 		t.Errorf("the accepted messages: %v, %v", final[1].Err, final[2].Err)
 	}
-	if f.opCalls["createFeed"] != 1 {
-		t.Errorf("Confirm created a feed: %d", f.opCalls["createFeed"])
+	if f.Calls("createFeed") != 1 {
+		t.Errorf("Confirm created a feed: %d", f.Calls("createFeed"))
 	}
 	after := observeAll(t, c2, nil)
 	if after[ls[1].SKU].Quantity.Units != 5 || adapters.Money(after[ls[2].SKU].Price, 2).Text != "19.99" {
@@ -229,11 +230,18 @@ func TestFeedReportErrors(t *testing.T) {
 
 func TestFBAAndSuppressed(t *testing.T) {
 	f, c, ls := seeded(t, 3, "")
-	f.mu.Lock()
-	f.items[ls[0].SKU].fba = true
-	f.items[ls[1].SKU].issues = []issue{{Code: "18027", Message: "Listing suppressed: missing main image.", Severity: "ERROR"}}
-	f.items[ls[2].SKU].issues = []issue{{Code: "18448", Message: "Attributes are incomplete.", Severity: "WARNING"}}
-	f.mu.Unlock()
+	update := func(sku string, edit func(*amazontest.Item)) {
+		it, _ := f.Listing(sku)
+		edit(&it)
+		f.Put(sku, it)
+	}
+	update(ls[0].SKU, func(it *amazontest.Item) { it.FBA = true })
+	update(ls[1].SKU, func(it *amazontest.Item) {
+		it.Issues = []amazontest.Issue{{Code: "18027", Message: "Listing suppressed: missing main image.", Severity: "ERROR"}}
+	})
+	update(ls[2].SKU, func(it *amazontest.Item) {
+		it.Issues = []amazontest.Issue{{Code: "18448", Message: "Attributes are incomplete.", Severity: "WARNING"}}
+	})
 	got := observeAll(t, c, nil)
 	if got[ls[0].SKU].Quantity.Valid {
 		t.Errorf("an FBA listing's quantity observed as managed: %v", got[ls[0].SKU].Quantity)
@@ -263,7 +271,7 @@ func TestPacingLearnsRateHeader(t *testing.T) {
 	if r := b.Rate(); float64(r.Limit) != 5 || r.Burst != 5 {
 		t.Errorf("searchListingsItems starts at %+v, want the published 5/s burst 5", r)
 	}
-	f.rateHeader = "2.5"
+	f.SetRateHeader("2.5")
 	observeAll(t, c, nil)
 	if r := b.Rate(); float64(r.Limit) != 2.5 {
 		t.Errorf("after x-amzn-RateLimit-Limit: 2.5, the bucket is at %+v", r)
@@ -305,9 +313,7 @@ func TestRequestsGolden(t *testing.T) {
 	if rs[0].Err != nil {
 		t.Fatal(rs[0].Err)
 	}
-	f.mu.Lock()
-	text := strings.Join(f.requests, "\n") + "\n"
-	f.mu.Unlock()
+	text := strings.Join(f.Requests(), "\n") + "\n"
 	golden := filepath.Join("testdata", "requests.golden")
 	if os.Getenv("ACCORD_UPDATE_GOLDEN") != "" {
 		if err := os.WriteFile(golden, []byte(text), 0o600); err != nil {
@@ -352,18 +358,18 @@ func TestTenThousandChangesOneFeed(t *testing.T) {
 			t.Fatalf("change %d: %v", i, r.Err)
 		}
 	}
-	if f.opCalls["createFeed"] != 1 || f.opCalls["createFeedDocument"] != 1 || f.opCalls["patchListingsItem"] != 0 {
-		t.Errorf("calls %v, want one feed and no patch", f.opCalls)
+	if f.Calls("createFeed") != 1 || f.Calls("createFeedDocument") != 1 || f.Calls("patchListingsItem") != 0 {
+		t.Errorf("calls: %d createFeed, %d createFeedDocument, %d patchListingsItem; want one feed and no patch", f.Calls("createFeed"), f.Calls("createFeedDocument"), f.Calls("patchListingsItem"))
 	}
-	if p := f.items[ls[9999].SKU].price.Decimal.String(); p != "49" {
-		t.Errorf("price after the feed: %s", p)
+	if it, _ := f.Listing(ls[9999].SKU); it.Price.Decimal.String() != "49" {
+		t.Errorf("price after the feed: %s", it.Price.Decimal)
 	}
 }
 
 func TestObserveSKUWithComma(t *testing.T) {
 	f, c, ls := seeded(t, 5, "")
 	odd := adapters.Listing{Key: adapters.Key{Channel: "amazon_us", SKU: "RED,XL"}, Quantity: adapters.Quantity{Units: 2, Valid: true}}
-	f.seed([]adapters.Listing{odd})
+	f.Seed([]adapters.Listing{odd})
 	skus := []string{ls[0].SKU, ls[1].SKU, ls[2].SKU, ls[3].SKU, "RED,XL"}
 	got := observeAll(t, c, skus)
 	if len(got) != 5 || got["RED,XL"].Quantity.Units != 2 {
@@ -397,8 +403,8 @@ func TestTokenEndpointBadAnswers(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFake(t)
 			lwa := httptestServer(t, tc.status, tc.ct, tc.body)
-			s := setupFor(t, f.config("")+"\n")
-			s.HTTPClient = f.srv.Client()
+			s := setupFor(t, f.Config("")+"\n")
+			s.HTTPClient = f.Client()
 			c, err := Open(t.Context(), s)
 			if err != nil {
 				t.Fatal(err)
@@ -415,7 +421,7 @@ func TestTokenEndpointBadAnswers(t *testing.T) {
 
 func TestApplyThrottled(t *testing.T) {
 	f, c, ls := seeded(t, 3, "")
-	f.fail(429, "patchListingsItem", "application/json", `{"errors":[{"code":"QuotaExceeded","message":"You exceeded your quota for the requested resource."}]}`)
+	f.Fail(429, "patchListingsItem", "application/json", `{"errors":[{"code":"QuotaExceeded","message":"You exceeded your quota for the requested resource."}]}`)
 	var changes []adapters.Change
 	for _, l := range ls {
 		changes = append(changes, adapters.Change{Key: l.Key, Kind: adapters.KindQuantity, To: adapters.Units(1), Ref: adapters.Ref("PRODUCT:" + l.SKU)})
@@ -427,14 +433,14 @@ func TestApplyThrottled(t *testing.T) {
 			t.Errorf("change %d after a 429: %v, want a *ThrottledError", i, r.Err)
 		}
 	}
-	if n := f.opCalls["patchListingsItem"]; n != 1 {
+	if n := f.Calls("patchListingsItem"); n != 1 {
 		t.Errorf("%d patches sent after a 429, want the rest held back", n)
 	}
 	if st := c.budget.Op(opPatchListingsItem.name, opPatchListingsItem.rate).Stats(); st.Throttles == 0 {
 		t.Errorf("the 429 did not pause the operation: %+v", st)
 	}
 	// The expired token of a write is refreshed and the write sent again.
-	f.expireTokens()
+	f.ExpireTokens()
 	if r := c.Apply(context.Background(), changes[:1])[0]; r.Err != nil {
 		t.Errorf("a write with an expired token: %v", r.Err)
 	}
@@ -448,7 +454,7 @@ func TestApplyThrottled(t *testing.T) {
 // listing.
 func TestFeedReportAfterARefusedChange(t *testing.T) {
 	f, c, ls := seeded(t, 2, "feed_threshold = 0\n")
-	f.rejectAttr["list_price"] = "'[list_price]' is not valid."
+	f.RejectAttribute("list_price", "'[list_price]' is not valid.")
 	a, b := ls[0], ls[1]
 	changes := []adapters.Change{
 		{Key: a.Key, Kind: adapters.KindQuantity, To: adapters.Units(3), Ref: adapters.Ref("PRODUCT:" + b.SKU)},
@@ -484,10 +490,8 @@ func TestPatchPacingSteadyState(t *testing.T) {
 	}
 	const n = 15
 	f, c, ls := seeded(t, n, "")
-	f.mu.Lock()
-	f.rateHeader = "5"
-	f.limits = map[string]*rate.Limiter{"patchListingsItem": rate.NewLimiter(5, 5)}
-	f.mu.Unlock()
+	f.SetRateHeader("5")
+	f.SetLimit("patchListingsItem", rate.NewLimiter(5, 5))
 	changes := make([]adapters.Change, n)
 	for i, l := range ls {
 		changes[i] = adapters.Change{Key: l.Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "21.00", Set: true}, Ref: adapters.Ref("PRODUCT:" + l.SKU)}
@@ -500,8 +504,8 @@ func TestPatchPacingSteadyState(t *testing.T) {
 	}
 	took := time.Since(start)
 	ideal := time.Duration(n-5) * time.Second / 5 // the burst, then 5/s
-	if f.throttled != 0 {
-		t.Errorf("%d answers of 429 in steady state", f.throttled)
+	if f.Throttled() != 0 {
+		t.Errorf("%d answers of 429 in steady state", f.Throttled())
 	}
 	if took > ideal*10/9+300*time.Millisecond {
 		t.Errorf("%d patches took %s; the published rate allows %s (90%% is %s)", n, took, ideal, ideal*10/9)

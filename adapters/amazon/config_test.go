@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty/function"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/amazon/amazontest"
 )
 
 // envFunc is env() reading from m.
@@ -28,9 +29,7 @@ func envFunc(m map[string]string) function.Function {
 	})
 }
 
-var testEnv = map[string]string{ //nolint:gosec // G101: made-up credentials for the fake
-	"AMAZON_CLIENT_ID": "amzn1.application-oa2-client.test", "AMAZON_CLIENT_SECRET": "s3cr3t-client", "AMAZON_REFRESH_TOKEN": "Atzr|refresh-secret",
-}
+var testEnv = amazontest.Env()
 
 func setupFor(t testing.TB, config string) adapters.Setup {
 	t.Helper()

@@ -15,7 +15,7 @@ func harness(extra string) adaptertest.Harness {
 		return adaptertest.Fixture{
 			Channel: "amazon_us", Currency: "USD", Scale: 2,
 			Open: func(t *testing.T) adapters.Channel { return f.open(t, extra) },
-			Seed: func(_ *testing.T, ls []adapters.Listing) { f.seed(ls) },
+			Seed: func(_ *testing.T, ls []adapters.Listing) { f.Seed(ls) },
 		}
 	}}
 }
