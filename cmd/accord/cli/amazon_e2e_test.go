@@ -22,7 +22,7 @@ import (
 // (extra appended to its config), a catalog of n SKUs at price and a
 // stock file of 7 units each; the fake holds the same SKUs at 10.00 and
 // qty units.
-func amazonSpec(t *testing.T, f *amazontest.Server, n int, price string, qty int64, extra string) string {
+func amazonSpec(t testing.TB, f *amazontest.Server, n int, price string, qty int64, extra string) string {
 	t.Helper()
 	dir := t.TempDir()
 	hcl := fmt.Sprintf(`settings {
@@ -78,7 +78,7 @@ price_matrix "default" {
 
 // accordAmazon runs accord in-process with the fake's credentials in its
 // environment, and nothing else.
-func accordAmazon(t *testing.T, dir string, args ...string) (string, int) {
+func accordAmazon(t testing.TB, dir string, args ...string) (string, int) {
 	t.Helper()
 	env := amazontest.Env()
 	env["NO_COLOR"] = "1"
@@ -90,7 +90,7 @@ func accordAmazon(t *testing.T, dir string, args ...string) (string, int) {
 
 // checkPrices fails unless every listing AZ-00000..n-1 on the fake has
 // price and quantity 7.
-func checkPrices(t *testing.T, f *amazontest.Server, n int, price string) {
+func checkPrices(t testing.TB, f *amazontest.Server, n int, price string) {
 	t.Helper()
 	want := decimal.RequireFromString(price)
 	for i := range n {

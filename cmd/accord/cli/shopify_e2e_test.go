@@ -50,7 +50,7 @@ listing {
 
 // shopifyStore is a spec directory pointed at a fake Shopify store.
 type shopifyStore struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	store *shopifytest.Store
 }
