@@ -759,12 +759,15 @@ func (l *Loop) refuse(ctx context.Context, log *slog.Logger, rev Revision, sourc
 	if what == "" {
 		what = rev.Dir
 	}
+	refused := &Refused{Commit: rev.Commit, Diagnostics: text, At: l.cfg.Clock.Now()}
 	l.mu.Lock()
 	already := l.refused != nil && l.refused.Commit == rev.Commit && l.refused.Diagnostics == text
-	l.refused = &Refused{Commit: rev.Commit, Diagnostics: text, At: l.cfg.Clock.Now()}
 	keep := "nothing is applied until a revision validates"
 	if l.current != nil {
 		keep = "revision " + plan.ShortRevision(l.current.revision) + " stays in force"
+	}
+	if already {
+		l.refused = refused
 	}
 	l.mu.Unlock()
 	if already {
@@ -778,6 +781,11 @@ func (l *Loop) refuse(ctx context.Context, log *slog.Logger, rev Revision, sourc
 	if err != nil {
 		log.Warn("recording the refused commit failed", slog.Any("err", err))
 	}
+	// The status shows the refusal once its exception is in the store, so
+	// whoever reads one finds the other.
+	l.mu.Lock()
+	l.refused = refused
+	l.mu.Unlock()
 	l.notify(Notice{Kind: "commit_refused", Severity: "error", Commit: rev.Commit,
 		Title: fmt.Sprintf("%s refused: the spec does not validate", describeRev(rev)), Text: msg})
 }
