@@ -73,6 +73,22 @@ type Listing struct {
 	Status string
 	// Ref is the adapter's reference to the listing, on observed listings.
 	Ref Ref
+	// Identifiers are the catalog's product identifiers ("asin", "gtin"),
+	// sorted by name, on a listing to create: a channel that lists an offer
+	// on a product it already knows (Amazon, by ASIN) finds the product by
+	// them. Empty on observed listings; never compared.
+	Identifiers []Field
+}
+
+// Identifier returns the named product identifier, "" when the listing has
+// none.
+func (l *Listing) Identifier(name string) string {
+	for _, f := range l.Identifiers {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return ""
 }
 
 // Field returns the value of the named field and whether the listing has it.

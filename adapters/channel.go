@@ -74,6 +74,16 @@ type Creator interface {
 	CreatesListings()
 }
 
+// SelectiveCreator is a Creator that can create only some listings: Amazon
+// lists an offer on a product it already has, found by the ASIN the catalog
+// gives. CannotCreate says why l cannot be created ("" when it can); such a
+// listing is a missing_listing exception with that reason instead of a
+// change that would fail.
+type SelectiveCreator interface {
+	Creator
+	CannotCreate(l *Listing) string
+}
+
 // QuantityCAS is a channel whose quantity writes are compare-and-set: a
 // KindQuantity change sends Change.From as the expected quantity and fails
 // with a *ConflictError when the channel's quantity has moved since (an

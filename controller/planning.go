@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -96,8 +97,8 @@ func (c *Controller) makePlan(ctx context.Context, s *spec.Spec, rev string, con
 		if err != nil {
 			return err
 		}
-		_, creates := ch.(adapters.Creator)
-		d.Done(channels[i], creates)
+		creator, _ := ch.(adapters.Creator)
+		d.Done(channels[i], creator)
 		c.log().Debug("observed and compared", slog.String("channel", channels[i]), slog.Duration("duration", time.Since(start)))
 		return nil
 	})
@@ -336,6 +337,10 @@ func (c *Controller) checkSavedChanges(ctx context.Context, s *spec.Spec, p *pla
 				bad.add("%s %s: a listing to create without the listing", ch.Channel, ch.SKU)
 				continue
 			}
+			if prod, _, ok := s.Product(ch.SKU); ok && !slices.Equal(ch.Listing.Identifiers, plan.Identifiers(prod)) {
+				bad.add("%s %s: the new listing's product identifiers are %s in the plan, and the catalog gives %s", ch.Channel, ch.SKU,
+					identifierText(ch.Listing.Identifiers), identifierText(plan.Identifiers(prod)))
+			}
 			for _, jc := range apply.ListingFields(ch, sc.Scale) {
 				if w, _ := adapters.ValueOf(want, adapters.KindOf(jc.Field), fieldOf(jc.Field), sc.Scale); w != jc.To {
 					bad.add("%s %s: the new listing's %s is %s in the plan, and the spec gives %s", ch.Channel, ch.SKU, jc.Field, jc.To, w)
@@ -371,4 +376,17 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// identifierText renders product identifiers as "asin B0..., gtin ...", or
+// "none".
+func identifierText(ids []adapters.Field) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(ids))
+	for i, f := range ids {
+		parts[i] = f.Name + " " + f.Value
+	}
+	return strings.Join(parts, ", ")
 }

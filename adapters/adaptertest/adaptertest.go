@@ -63,6 +63,12 @@ type Fixture struct {
 	// the adapter itself when it is a Creator. Nil: the suite seeds through
 	// Apply with KindCreate changes, which requires a Creator.
 	Seed func(t *testing.T, listings []adapters.Listing)
+	// Catalog readies the channel to create l, for an adapter that creates
+	// only the listings whose product it can find (an
+	// adapters.SelectiveCreator, Amazon by ASIN): it sets l.Identifiers as
+	// the catalog would and puts the product they name on the fake. Nil:
+	// the adapter creates any listing.
+	Catalog func(t *testing.T, l *adapters.Listing)
 	// Order places a customer's order of units of sku (the channel's SKU)
 	// on the channel from outside the adapter under test, as the channel
 	// would see one: the fake server's order and its webhook, another
@@ -501,13 +507,38 @@ func testCreate(t *testing.T, h Harness) {
 	if _, ok := ch.(adapters.Creator); !ok {
 		t.Skip("the adapter does not create listings")
 	}
-	ls := Listings(f, 2)
-	seedByCreating(t, ch, ls)
+	ls := Listings(f, 3)
+	sc, selective := ch.(adapters.SelectiveCreator)
+	if selective {
+		// The last listing is left without what the adapter needs: it
+		// says why it cannot create it, and refuses it when sent anyway.
+		for i := range ls[:2] {
+			if f.Catalog != nil {
+				f.Catalog(t, &ls[i])
+			}
+			if why := sc.CannotCreate(&ls[i]); why != "" {
+				t.Fatalf("CannotCreate %s after Catalog: %s", ls[i].SKU, why)
+			}
+		}
+		odd := ls[2]
+		if sc.CannotCreate(&odd) == "" {
+			t.Fatalf("CannotCreate %s without identifiers says it can create it", odd.SKU)
+		}
+		rs := apply(t, ch, []adapters.Change{{Key: odd.Key, Kind: adapters.KindCreate, Listing: &odd}})
+		var rej *adapters.RejectedError
+		if !errors.As(rs[0].Err, &rej) {
+			t.Errorf("creating %s, which CannotCreate refuses: %v, want a rejection", odd.SKU, rs[0].Err)
+		}
+	}
+	seedByCreating(t, ch, ls[:2])
 	got := observe(t, ch, nil)
-	for _, l := range ls {
+	for _, l := range ls[:2] {
 		if d := same(f, got[l.SKU], l); d != "" {
 			t.Errorf("created %s: %s", l.SKU, d)
 		}
+	}
+	if _, ok := got[ls[2].SKU]; ok && selective {
+		t.Errorf("%s was created although the adapter refused it", ls[2].SKU)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -286,6 +287,8 @@ func TestPacingLearnsRateHeader(t *testing.T) {
 // rewrites it).
 func TestRequestsGolden(t *testing.T) {
 	f, c, ls := seeded(t, 3, "")
+	offer := newOffer(f, "OFFER-1")
+	fedOffer := newOffer(f, "OFFER-2")
 	got := observeAll(t, c, []string{ls[0].SKU, ls[1].SKU})
 	observeAll(t, c, []string{ls[0].SKU, ls[1].SKU, ls[2].SKU, "NOPE-1"})
 	price := decimal.NullDecimal{Decimal: decimal.New(2599, -2), Valid: true}
@@ -295,6 +298,7 @@ func TestRequestsGolden(t *testing.T) {
 		{Key: ls[1].Key, Kind: adapters.KindField, Field: "title", To: adapters.Text("New title"), Ref: got[ls[1].SKU].Ref},
 		{Key: ls[1].Key, Kind: adapters.KindCompareAt, To: adapters.Value{Text: "99.00", Set: true}, Ref: got[ls[1].SKU].Ref},
 		{Key: ls[2].Key, Kind: adapters.KindCompareAt, To: adapters.Null},
+		{Key: offer.Key, Kind: adapters.KindCreate, Listing: &offer},
 	})
 	for i, r := range rs {
 		if r.Err != nil {
@@ -302,16 +306,30 @@ func TestRequestsGolden(t *testing.T) {
 		}
 	}
 	c2 := f.open(t, "feed_threshold = 0\n")
-	changes := []adapters.Change{{Key: ls[2].Key, Kind: adapters.KindQuantity, To: adapters.Units(4), Ref: got[ls[0].SKU].Ref[:len("PRODUCT:")] + adapters.Ref(ls[2].SKU)}}
+	changes := []adapters.Change{
+		{Key: ls[2].Key, Kind: adapters.KindQuantity, To: adapters.Units(4), Ref: got[ls[0].SKU].Ref[:len("PRODUCT:")] + adapters.Ref(ls[2].SKU)},
+		{Key: fedOffer.Key, Kind: adapters.KindCreate, Listing: &fedOffer},
+	}
 	rs = c2.Apply(context.Background(), changes)
 	for rs[0].Submission != "" {
+		// Confirm is asked with the changes as the journal rebuilds them:
+		// a creation without its listing.
+		journaled := slices.Clone(changes)
+		journaled[1].Listing = nil
 		var err error
-		if rs, err = c2.Confirm(context.Background(), rs[0].Submission, changes); err != nil {
+		if rs, err = c2.Confirm(context.Background(), rs[0].Submission, journaled); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if rs[0].Err != nil {
-		t.Fatal(rs[0].Err)
+	for i, r := range rs {
+		if r.Err != nil {
+			t.Fatalf("feed change %d: %v", i, r.Err)
+		}
+	}
+	for _, sku := range []string{offer.SKU, fedOffer.SKU} {
+		if n := f.Creates(sku); n != 1 {
+			t.Errorf("%s created %d times, want once", sku, n)
+		}
 	}
 	text := strings.Join(f.Requests(), "\n") + "\n"
 	golden := filepath.Join("testdata", "requests.golden")
@@ -511,4 +529,73 @@ func TestPatchPacingSteadyState(t *testing.T) {
 		t.Errorf("%d patches took %s; the published rate allows %s (90%% is %s)", n, took, ideal, ideal*10/9)
 	}
 	t.Logf("%d patches in %s (ideal %s)", n, took, ideal)
+}
+
+// newOffer is a listing to create on a product of the fake's catalog.
+func newOffer(f *fake, sku string) adapters.Listing {
+	l := adapters.Listing{
+		Key:      adapters.Key{Channel: "amazon_us", SKU: sku},
+		Quantity: adapters.Quantity{Units: 6, Valid: true},
+		Price:    decimal.NullDecimal{Decimal: decimal.New(1995, -2), Valid: true},
+		Currency: "USD",
+		Fields:   []adapters.Field{{Name: "title", Value: "Offer " + sku}},
+	}
+	f.ProductFor(&l)
+	return l
+}
+
+// A listing is created as an offer only where the catalog gives its ASIN;
+// an ASIN Amazon does not know is refused with Amazon's issue, and nothing
+// is created.
+func TestOfferOnlyCreate(t *testing.T) {
+	f, c, _ := seeded(t, 0, "")
+	ok := newOffer(f, "OFFER-1")
+	priceless := ok
+	priceless.Price = decimal.NullDecimal{}
+	tests := []struct {
+		name    string
+		ids     []adapters.Field
+		l       adapters.Listing
+		wantWhy string
+	}{
+		{"asin", ok.Identifiers, ok, ""},
+		{"none", nil, ok, "gives no ASIN"},
+		{"gtin only", []adapters.Field{{Name: "gtin", Value: "04006381333931"}}, ok, "gives no ASIN"},
+		{"malformed", []adapters.Field{{Name: "asin", Value: "b0-short"}}, ok, "not ten capital letters"},
+		{"no price", ok.Identifiers, priceless, "no price"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := tt.l
+			l.Identifiers = tt.ids
+			why := c.CannotCreate(&l)
+			if (tt.wantWhy == "") != (why == "") || !strings.Contains(why, tt.wantWhy) {
+				t.Errorf("CannotCreate = %q, want %q", why, tt.wantWhy)
+			}
+		})
+	}
+	unknown := newOffer(f, "OFFER-2")
+	unknown.Identifiers = []adapters.Field{{Name: "asin", Value: "B0NOSUCH00"}}
+	rs := c.Apply(context.Background(), []adapters.Change{
+		{Key: ok.Key, Kind: adapters.KindCreate, Listing: &ok},
+		{Key: unknown.Key, Kind: adapters.KindCreate, Listing: &unknown},
+	})
+	if rs[0].Err != nil {
+		t.Errorf("creating %s: %v", ok.SKU, rs[0].Err)
+	}
+	var rej *adapters.RejectedError
+	if !errors.As(rs[1].Err, &rej) || !strings.Contains(rej.Reason, "B0NOSUCH00 does not exist") {
+		t.Errorf("creating on an unknown ASIN: %v, want Amazon's issue", rs[1].Err)
+	}
+	got := observeAll(t, c, []string{ok.SKU, unknown.SKU})
+	if _, there := got[unknown.SKU]; there {
+		t.Errorf("%s was created on an unknown ASIN", unknown.SKU)
+	}
+	l := got[ok.SKU]
+	if l.Price.Decimal.StringFixed(2) != "19.95" || l.Quantity.Units != 6 {
+		t.Errorf("the created offer: %+v", l)
+	}
+	if title, _ := l.Field("title"); title != "Offer OFFER-1" {
+		t.Errorf("the created offer shows title %q, the product's", title)
+	}
 }

@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/accordhq/accord/adapters"
 )
@@ -33,6 +38,80 @@ type submission struct {
 	Issues       []issue `json:"issues"`
 }
 
+// putRequest is the models' ListingsItemPutRequest.
+type putRequest struct {
+	ProductType  string         `json:"productType"`
+	Requirements string         `json:"requirements"`
+	Attributes   map[string]any `json:"attributes"`
+}
+
+// Offer-only listings: a seller's offer on a product Amazon already has,
+// found by its ASIN. The Listings Items API use case guide
+// (https://developer-docs.amazon.com/sp-api/docs/listings-items-api-v2021-08-01-use-case-guide)
+// creates one with putListingsItem, or a feed message of operationType
+// UPDATE, with requirements LISTING_OFFER_ONLY (the models' enum:
+// "sales terms only"), the generic product type PRODUCT and the attributes
+// merchant_suggested_asin and condition_type next to the offer's.
+const (
+	offerOnly        = "LISTING_OFFER_ONLY"
+	offerProductType = "PRODUCT"
+	newCondition     = "new_new"
+)
+
+// asinPattern is an ASIN: ten capital letters and digits.
+var asinPattern = regexp.MustCompile(`^[0-9A-Z]{10}$`)
+
+// CreatesListings marks the adapter as a creator of offer-only listings.
+func (*Channel) CreatesListings() {}
+
+// CannotCreate says why the adapter cannot list l: it lists an offer on a
+// product Amazon has, and needs the catalog's ASIN and a price for it.
+func (c *Channel) CannotCreate(l *adapters.Listing) string {
+	asin := l.Identifier("asin")
+	switch {
+	case asin == "":
+		return "the catalog gives no ASIN for it (an asin column): accord lists offers on Amazon's products and does not create products"
+	case !asinPattern.MatchString(asin):
+		return fmt.Sprintf("the catalog's ASIN %q is not ten capital letters and digits", asin)
+	case !l.Price.Valid || !l.Price.Decimal.IsPositive():
+		return "it has no price, and an offer needs one"
+	}
+	return ""
+}
+
+// offer is the putListingsItem body that lists l as an offer on its ASIN.
+func (c *Channel) offer(l *adapters.Listing) (*putRequest, error) {
+	if why := c.CannotCreate(l); why != "" {
+		return nil, &adapters.RejectedError{Reason: fmt.Sprintf("creating %s on Amazon: %s", l.SKU, why)}
+	}
+	m := c.cfg.MarketplaceID
+	attrs := map[string]any{
+		"merchant_suggested_asin": []map[string]any{{"value": l.Identifier("asin"), "marketplace_id": m}},
+		"condition_type":          []map[string]any{{"value": newCondition, "marketplace_id": m}},
+	}
+	money := func(d decimal.NullDecimal) adapters.Value {
+		if !d.Valid {
+			return adapters.Null
+		}
+		return adapters.Value{Text: d.Decimal.String(), Set: true}
+	}
+	for _, ch := range []adapters.Change{
+		{Key: l.Key, Kind: adapters.KindPrice, To: money(l.Price)},
+		{Key: l.Key, Kind: adapters.KindCompareAt, To: money(l.CompareAt)},
+		{Key: l.Key, Kind: adapters.KindQuantity, To: adapters.QuantityValue(l.Quantity)},
+	} {
+		if !ch.To.Set {
+			continue
+		}
+		p, attr, err := c.patchOf(&ch)
+		if err != nil {
+			return nil, err
+		}
+		attrs[attr] = p.Value
+	}
+	return &putRequest{ProductType: offerProductType, Requirements: offerOnly, Attributes: attrs}, nil
+}
+
 // titleLimit is Amazon's limit on a title, in characters.
 const titleLimit = 200
 
@@ -44,6 +123,9 @@ type group struct {
 	idx         []int // indexes into the changes of Apply
 	patches     []patchOp
 	attrs       []string // the attribute each patch sets, by patch
+	// put is the offer to create, for a KindCreate change: the group's
+	// only change.
+	put *putRequest
 }
 
 // Apply sends changes: one patchListingsItem per SKU, or, above the feed
@@ -88,6 +170,25 @@ func (c *Channel) plan(ctx context.Context, changes []adapters.Change, out []ada
 	bySKU := map[string]*group{}
 	for i := range changes {
 		ch := &changes[i]
+		if ch.Kind == adapters.KindCreate {
+			if _, dup := bySKU[ch.SKU]; dup {
+				out[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf("%s is created and changed in one batch", ch.SKU)}
+				continue
+			}
+			if ch.Listing == nil {
+				out[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf("creating %s: the change carries no listing", ch.SKU)}
+				continue
+			}
+			put, err := c.offer(ch.Listing)
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
+			g := &group{sku: ch.SKU, productType: offerProductType, idx: []int{i}, put: put}
+			bySKU[ch.SKU] = g
+			groups = append(groups, g)
+			continue
+		}
 		p, attr, err := c.patchOf(ch)
 		if err != nil {
 			out[i].Err = err
@@ -117,6 +218,10 @@ func (c *Channel) plan(ctx context.Context, changes []adapters.Change, out []ada
 			g = &group{sku: ch.SKU}
 			bySKU[ch.SKU] = g
 			groups = append(groups, g)
+		}
+		if g.put != nil {
+			out[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf("%s is created and changed in one batch", ch.SKU)}
+			continue
 		}
 		if pt != "" {
 			if g.productType != "" && g.productType != pt {
@@ -220,7 +325,7 @@ func (c *Channel) patchOf(ch *adapters.Change) (patchOp, string, error) {
 		sel["value"] = ch.To.Text
 		return patchOp{Op: "replace", Path: "/attributes/" + attr, Value: []map[string]any{sel}}, attr, nil
 	case adapters.KindCreate:
-		return reject("creating %s: this adapter does not create listings yet", ch.SKU)
+		return reject("creating %s is a whole listing, not a patch", ch.SKU)
 	}
 	return reject("%s: unknown change kind %s", ch.SKU, ch.Kind)
 }
@@ -231,7 +336,12 @@ func (c *Channel) patchOf(ch *adapters.Change) (patchOp, string, error) {
 func (c *Channel) patch(ctx context.Context, g *group, out []adapters.Result) error {
 	q := url.Values{"marketplaceIds": {c.cfg.MarketplaceID}, "includedData": {"issues"}}
 	var res submission
-	err := c.call(ctx, opPatchListingsItem, "PATCH", c.itemPath(g.sku)+"?"+q.Encode(), patchRequest{ProductType: g.productType, Patches: g.patches}, &res)
+	var err error
+	if g.put != nil {
+		err = c.call(ctx, opPutListingsItem, "PUT", c.itemPath(g.sku)+"?"+q.Encode(), g.put, &res)
+	} else {
+		err = c.call(ctx, opPatchListingsItem, "PATCH", c.itemPath(g.sku)+"?"+q.Encode(), patchRequest{ProductType: g.productType, Patches: g.patches}, &res)
+	}
 	if errors.Is(err, errNotFound) {
 		err = &adapters.RejectedError{Reason: fmt.Sprintf("%s is not listed on Amazon marketplace %s", g.sku, c.cfg.MarketplaceID)}
 	}
@@ -240,7 +350,11 @@ func (c *Channel) patch(ctx context.Context, g *group, out []adapters.Result) er
 		case "ACCEPTED", "VALID":
 		case "INVALID":
 		default:
-			err = &adapters.BadResponseError{Message: fmt.Sprintf("patchListingsItem answered status %q for %s", res.Status, g.sku)}
+			name := opPatchListingsItem.name
+			if g.put != nil {
+				name = opPutListingsItem.name
+			}
+			err = &adapters.BadResponseError{Message: fmt.Sprintf("%s answered status %q for %s", name, res.Status, g.sku)}
 		}
 	}
 	if err != nil {
@@ -277,6 +391,16 @@ func setIssues(g *group, issues []issue, invalid bool, out []adapters.Result) {
 	}
 	if invalid && len(all) == 0 && len(byAttr) == 0 {
 		all = append(all, "Amazon answered INVALID without an issue")
+	}
+	if g.put != nil {
+		// An offer is created whole or not at all.
+		for _, a := range slices.Sorted(maps.Keys(byAttr)) {
+			all = append(all, byAttr[a]...)
+		}
+		if len(all) > 0 {
+			out[g.idx[0]].Err = &adapters.RejectedError{Reason: g.sku + ": " + strings.Join(all, "; ")}
+		}
+		return
 	}
 	for k, i := range g.idx {
 		msgs := append(append([]string(nil), all...), byAttr[g.attrs[k]]...)

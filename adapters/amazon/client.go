@@ -29,6 +29,7 @@ var (
 	opGetListingsItem     = op{"getListingsItem", adapters.Rate{Limit: 5, Burst: 10}}
 	opSearchListingsItems = op{"searchListingsItems", adapters.Rate{Limit: 5, Burst: 5}}
 	opPatchListingsItem   = op{"patchListingsItem", adapters.Rate{Limit: 5, Burst: 5}}
+	opPutListingsItem     = op{"putListingsItem", adapters.Rate{Limit: 5, Burst: 10}}
 	opCreateFeedDocument  = op{"createFeedDocument", adapters.Rate{Limit: 0.5, Burst: 15}}
 	opCreateFeed          = op{"createFeed", adapters.Rate{Limit: 0.0083, Burst: 15}}
 	opGetFeed             = op{"getFeed", adapters.Rate{Limit: 2, Burst: 15}}

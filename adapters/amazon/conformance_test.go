@@ -14,8 +14,9 @@ func harness(extra string) adaptertest.Harness {
 		f := newFake(t)
 		return adaptertest.Fixture{
 			Channel: "amazon_us", Currency: "USD", Scale: 2,
-			Open: func(t *testing.T) adapters.Channel { return f.open(t, extra) },
-			Seed: func(_ *testing.T, ls []adapters.Listing) { f.Seed(ls) },
+			Open:    func(t *testing.T) adapters.Channel { return f.open(t, extra) },
+			Seed:    func(_ *testing.T, ls []adapters.Listing) { f.Seed(ls) },
+			Catalog: func(_ *testing.T, l *adapters.Listing) { f.ProductFor(l) },
 		}
 	}}
 }

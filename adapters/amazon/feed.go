@@ -21,11 +21,15 @@ const feedContentType = "application/json; charset=UTF-8"
 
 // feedMessage is one message of listings-feed-schema-v2.json.
 type feedMessage struct {
-	MessageID     int       `json:"messageId"`
-	SKU           string    `json:"sku"`
-	OperationType string    `json:"operationType"`
-	ProductType   string    `json:"productType"`
-	Patches       []patchOp `json:"patches"`
+	MessageID     int    `json:"messageId"`
+	SKU           string `json:"sku"`
+	OperationType string `json:"operationType"`
+	ProductType   string `json:"productType"`
+	// Patches for a PATCH message; Requirements and Attributes for the
+	// UPDATE message that creates an offer.
+	Patches      []patchOp      `json:"patches,omitempty"`
+	Requirements string         `json:"requirements,omitempty"`
+	Attributes   map[string]any `json:"attributes,omitempty"`
 }
 
 type feedDocument struct {
@@ -55,7 +59,11 @@ func (c *Channel) applyFeed(ctx context.Context, groups []*group, out []adapters
 	doc.Header.Version = "2.0"
 	doc.Header.IssueLocale = c.cfg.LanguageTag
 	for n, g := range groups {
-		doc.Messages = append(doc.Messages, feedMessage{MessageID: n + 1, SKU: g.sku, OperationType: "PATCH", ProductType: g.productType, Patches: g.patches})
+		m := feedMessage{MessageID: n + 1, SKU: g.sku, OperationType: "PATCH", ProductType: g.productType, Patches: g.patches}
+		if g.put != nil {
+			m.OperationType, m.ProductType, m.Requirements, m.Attributes = "UPDATE", g.put.ProductType, g.put.Requirements, g.put.Attributes
+		}
+		doc.Messages = append(doc.Messages, m)
 	}
 	body, err := json.Marshal(doc)
 	if err != nil {
@@ -205,6 +213,10 @@ func (c *Channel) Confirm(ctx context.Context, feedID string, changes []adapters
 			g = &group{sku: changes[i].SKU}
 			bySKU[g.sku] = g
 			groups = append(groups, g)
+		}
+		if changes[i].Kind == adapters.KindCreate {
+			// The offer's message: created whole or not at all.
+			g.put = &putRequest{}
 		}
 		_, attr, err := c.patchOf(&changes[i])
 		if err != nil {

@@ -42,9 +42,9 @@ type Input struct {
 // Diff compares desired, observed and history into a plan. observed holds
 // each channel's listings by the channel's own SKU; a channel in
 // in.Channels without an entry was not observed and gets no changes.
-// canCreate says which channels create missing listings. The channels are
-// compared in parallel.
-func Diff(ctx context.Context, in Input, observed map[string][]adapters.Listing, canCreate map[string]bool) (*Plan, error) {
+// creators holds the channels that create missing listings. The channels
+// are compared in parallel.
+func Diff(ctx context.Context, in Input, observed map[string][]adapters.Listing, creators map[string]adapters.Creator) (*Plan, error) {
 	d := NewDiffer(in)
 	var wg sync.WaitGroup
 	for _, c := range in.Channels {
@@ -54,7 +54,7 @@ func Diff(ctx context.Context, in Input, observed map[string][]adapters.Listing,
 		}
 		wg.Go(func() {
 			d.Page(c, obs)
-			d.Done(c, canCreate[c])
+			d.Done(c, creators[c])
 		})
 	}
 	wg.Wait()
@@ -199,8 +199,9 @@ func (d *Differ) Page(channel string, page []adapters.Listing) {
 func byName(a, b adapters.Field) int { return strings.Compare(a.Name, b.Name) }
 
 // Done ends a channel's observation: the desired listings it did not
-// return are missing, and created when the channel can create them.
-func (d *Differ) Done(channel string, canCreate bool) {
+// return are missing, and created when the channel is a creator (nil: it is
+// not) that can create them.
+func (d *Differ) Done(channel string, creator adapters.Creator) {
 	cd := d.channels[channel]
 	if cd == nil || cd.spec == nil {
 		return
@@ -210,16 +211,40 @@ func (d *Differ) Done(channel string, canCreate bool) {
 		if cd.products[i] == nil || cd.seen[i] {
 			continue
 		}
-		if canCreate {
-			created := l.Listing
-			cd.changes = append(cd.changes, Change{Channel: channel, SKU: l.SKU, Kind: adapters.KindCreate, Reason: ReasonSpec, Listing: &created})
-			continue
-		}
 		chSKU, _ := cd.spec.ChannelSKU(cd.products[i])
+		why := "cannot create listings"
+		if creator != nil {
+			created := l.Listing
+			created.Identifiers = Identifiers(cd.products[i])
+			why = ""
+			if sc, ok := creator.(adapters.SelectiveCreator); ok {
+				why = sc.CannotCreate(&created)
+			}
+			if why == "" {
+				cd.changes = append(cd.changes, Change{Channel: channel, SKU: l.SKU, Kind: adapters.KindCreate, Reason: ReasonSpec, Listing: &created})
+				continue
+			}
+		}
 		cd.exceptions = append(cd.exceptions, Exception{Code: CodeMissingListing, Channel: channel, SKU: l.SKU, Action: "report",
-			Message: fmt.Sprintf("%s does not list %s (its SKU there: %s) and cannot create listings; add it on the channel", channel, l.SKU, chSKU)})
+			Message: fmt.Sprintf("%s does not list %s (its SKU there: %s) and %s; add it on the channel", channel, l.SKU, chSKU, why)})
 	}
 	d.parityReady(channel)
+}
+
+// identifierColumns are the catalog columns that identify a product on a
+// channel that lists offers on known products, in name order.
+var identifierColumns = []string{"asin", "gtin"}
+
+// Identifiers are the product identifiers the catalog gives for p, sorted
+// by name: what a listing to create carries.
+func Identifiers(p *spec.Product) []adapters.Field {
+	var out []adapters.Field
+	for _, name := range identifierColumns {
+		if v := strings.TrimSpace(p.Column(name)); v != "" {
+			out = append(out, adapters.Field{Name: name, Value: v})
+		}
+	}
+	return out
 }
 
 // compare diffs one desired listing with what the channel shows. Values

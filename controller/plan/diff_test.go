@@ -148,12 +148,17 @@ func (f *fixture) diff(t *testing.T, h History, skus []string) *Plan {
 	p, err := Diff(context.Background(), Input{
 		Spec: f.spec, Desired: f.desired, History: h, Channels: []string{"shop", "market"}, SKUs: skus,
 		Revision: "sha256:feedfacefeedface", Now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC),
-	}, f.observed, map[string]bool{"shop": true})
+	}, f.observed, map[string]adapters.Creator{"shop": creator{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
+
+// creator is a channel that creates every listing it lacks.
+type creator struct{}
+
+func (creator) CreatesListings() {}
 
 func amount(s string) decimal.NullDecimal {
 	return decimal.NullDecimal{Decimal: decimal.RequireFromString(s), Valid: true}
@@ -347,9 +352,9 @@ func TestDiffPageOrder(t *testing.T) {
 		for _, pg := range pages {
 			d.Page("shop", pg)
 		}
-		d.Done("shop", true)
+		d.Done("shop", creator{})
 		d.Page("market", f.observed["market"])
-		d.Done("market", false)
+		d.Done("market", nil)
 		p, err := d.Plan(context.Background())
 		if err != nil {
 			t.Fatal(err)

@@ -61,6 +61,9 @@ type (
 		CompareAt *string           `json:"compare_at"`
 		Currency  string            `json:"currency"`
 		Fields    map[string]string `json:"fields"`
+		// Identifiers are the catalog's product identifiers of a
+		// listing to create (adapters.Listing.Identifiers).
+		Identifiers map[string]string `json:"identifiers,omitempty"`
 	}
 	wireException struct {
 		Code     string          `json:"code"`
@@ -148,6 +151,12 @@ func listingJSON(l *adapters.Listing, scale int32) (json.RawMessage, error) {
 	for _, f := range l.Fields {
 		w.Fields[f.Name] = f.Value
 	}
+	if len(l.Identifiers) > 0 {
+		w.Identifiers = map[string]string{}
+		for _, f := range l.Identifiers {
+			w.Identifiers[f.Name] = f.Value
+		}
+	}
 	return json.Marshal(w)
 }
 
@@ -177,6 +186,10 @@ func parseListing(raw json.RawMessage, key adapters.Key) (*adapters.Listing, err
 		l.Fields = append(l.Fields, adapters.Field{Name: name, Value: v})
 	}
 	sort.Slice(l.Fields, func(i, j int) bool { return l.Fields[i].Name < l.Fields[j].Name })
+	for name, v := range w.Identifiers {
+		l.Identifiers = append(l.Identifiers, adapters.Field{Name: name, Value: v})
+	}
+	sort.Slice(l.Identifiers, func(i, j int) bool { return l.Identifiers[i].Name < l.Identifiers[j].Name })
 	return l, nil
 }
 

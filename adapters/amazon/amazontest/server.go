@@ -3,9 +3,12 @@ package amazontest
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,6 +29,9 @@ import (
 // Item is one listing on the fake.
 type Item struct {
 	ProductType string
+	// ASIN is the product the listing is an offer on; "" gives one made
+	// from the SKU.
+	ASIN string
 	// Quantity is the DEFAULT (merchant) fulfillment quantity, nil for none.
 	Quantity *int64
 	// FBA makes the listing fulfilled by Amazon: AMAZON_NA availability.
@@ -88,13 +94,33 @@ type submission struct {
 	Issues       []Issue `json:"issues"`
 }
 
-// feedDocument is a JSON_LISTINGS_FEED document of PATCH messages.
+// putRequest is the models' ListingsItemPutRequest.
+type putRequest struct {
+	ProductType  string                       `json:"productType"`
+	Requirements string                       `json:"requirements"`
+	Attributes   map[string][]json.RawMessage `json:"attributes"`
+}
+
+// feedDocument is a JSON_LISTINGS_FEED document of PATCH messages and the
+// UPDATE messages that create offers.
 type feedDocument struct {
 	Messages []struct {
-		MessageID int    `json:"messageId"`
-		SKU       string `json:"sku"`
+		MessageID     int    `json:"messageId"`
+		SKU           string `json:"sku"`
+		OperationType string `json:"operationType"`
 		patchRequest
+		Requirements string                       `json:"requirements"`
+		Attributes   map[string][]json.RawMessage `json:"attributes"`
 	} `json:"messages"`
+}
+
+// Product is a product in Amazon's catalog, which a seller's offer-only
+// listing is an offer on.
+type Product struct {
+	ProductType string
+	// Attributes are the product's simple attributes (item_name...): what
+	// an offer on it shows.
+	Attributes map[string]string
 }
 
 // FeedContentType is the content type of a JSON_LISTINGS_FEED document
@@ -132,6 +158,8 @@ type Server struct {
 	seller      string
 	marketplace string
 	items       map[string]*Item
+	products    map[string]Product   // by ASIN
+	creates     map[string]int       // offers created, by SKU
 	tokens      map[string]time.Time // access token -> expiry
 	tokenCalls  int
 	nextToken   int
@@ -170,7 +198,7 @@ type failure struct {
 func New(t testing.TB) *Server {
 	f := &Server{
 		t: t, seller: SellerID, marketplace: MarketplaceID,
-		items: map[string]*Item{}, tokens: map[string]time.Time{}, opCalls: map[string]int{},
+		items: map[string]*Item{}, products: map[string]Product{}, creates: map[string]int{}, tokens: map[string]time.Time{}, opCalls: map[string]int{},
 		docs: map[string][]byte{}, feeds: map[string]*Feed{}, reports: map[string][]byte{},
 		rejectAttr: map[string]string{}, processPolls: 1, rateHeader: "100",
 	}
@@ -230,6 +258,43 @@ func (f *Server) Seed(ls []adapters.Listing) {
 		}
 		f.items[l.SKU] = it
 	}
+}
+
+// AddProduct puts a product in the fake's catalog under asin: a seller can
+// then list an offer on it.
+func (f *Server) AddProduct(asin string, p Product) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.products[asin] = p
+}
+
+// ProductFor puts a product with l's fields in the catalog, of product type
+// PRODUCT under an ASIN made from l's SKU, and gives l that ASIN as its
+// catalog identifier: l can then be created as an offer on it.
+func (f *Server) ProductFor(l *adapters.Listing) string {
+	sum := sha256.Sum256([]byte(l.SKU))
+	asin := "B0" + strings.ToUpper(hex.EncodeToString(sum[:4]))
+	p := Product{ProductType: "PRODUCT", Attributes: map[string]string{}}
+	for _, fl := range l.Fields {
+		name := fl.Name
+		if a, ok := fieldAttrs[name]; ok {
+			name = a
+		}
+		p.Attributes[name] = fl.Value
+	}
+	f.AddProduct(asin, p)
+	l.Identifiers = slices.DeleteFunc(l.Identifiers, func(fl adapters.Field) bool { return fl.Name == "asin" })
+	l.Identifiers = append(l.Identifiers, adapters.Field{Name: "asin", Value: asin})
+	slices.SortFunc(l.Identifiers, func(a, b adapters.Field) int { return strings.Compare(a.Name, b.Name) })
+	return asin
+}
+
+// Creates is how many times an offer was created for sku: more than one is
+// a duplicate submission.
+func (f *Server) Creates(sku string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.creates[sku]
 }
 
 // Listing is a copy of the listing of sku, and whether there is one.
@@ -467,6 +532,13 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			f.t.Errorf("fake: %v", err)
 		}
 		f.answer(w, r, http.StatusOK, f.patch(sku, req))
+	case "putListingsItem":
+		sku, _ := url.PathUnescape(parts[4])
+		var req putRequest
+		if err := json.Unmarshal(body, &req); err != nil {
+			f.t.Errorf("fake: %v", err)
+		}
+		f.answer(w, r, http.StatusOK, f.put(sku, req))
 	case "createFeedDocument":
 		f.nextID++
 		id := "amzn1.tortuga.doc." + strconv.Itoa(f.nextID)
@@ -598,7 +670,15 @@ func (f *Server) advance(fd *Feed) {
 	var issues []map[string]any
 	accepted := 0
 	for _, m := range doc.Messages {
-		res := f.patch(m.SKU, m.patchRequest)
+		var res submission
+		switch m.OperationType {
+		case "UPDATE":
+			res = f.put(m.SKU, putRequest{ProductType: m.ProductType, Requirements: m.Requirements, Attributes: m.Attributes})
+		case "PATCH":
+			res = f.patch(m.SKU, m.patchRequest)
+		default:
+			res = submission{SKU: m.SKU, Status: "INVALID", Issues: []Issue{{Code: "4000003", Message: "the fake does not take operationType " + m.OperationType, Severity: "ERROR"}}}
+		}
 		if res.Status == "ACCEPTED" {
 			accepted++
 		}
@@ -627,6 +707,85 @@ func (f *Server) advance(fd *Feed) {
 	fd.resultDoc = "amzn1.tortuga.report." + strconv.Itoa(f.nextID)
 	f.reports[fd.resultDoc] = raw
 	fd.Status = "DONE"
+}
+
+// put creates an offer-only listing on a product of the fake's catalog, as
+// Amazon would answer it: INVALID with an issue for anything else (the fake
+// takes LISTING_OFFER_ONLY only, on a known ASIN). A put on a listing that
+// exists replaces its offer.
+func (f *Server) put(sku string, req putRequest) submission {
+	res := submission{SKU: sku, SubmissionID: fmt.Sprintf("sub-%d", len(f.requests)), Status: "ACCEPTED", Issues: []Issue{}}
+	invalid := func(code, msg, attr string) submission {
+		res.Status = "INVALID"
+		is := Issue{Code: code, Message: msg, Severity: "ERROR", Categories: []string{"INVALID_ATTRIBUTE"}}
+		if attr != "" {
+			is.AttributeNames = []string{attr}
+		}
+		res.Issues = append(res.Issues, is)
+		return res
+	}
+	if req.Requirements != "LISTING_OFFER_ONLY" {
+		return invalid("4000004", "the fake creates offer-only listings only, not requirements "+req.Requirements, "")
+	}
+	value := func(attr, key string, into any) bool {
+		vals := req.Attributes[attr]
+		if len(vals) != 1 {
+			return false
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(vals[0], &m) != nil || m["marketplace_id"] == nil {
+			return false
+		}
+		return json.Unmarshal(m[key], into) == nil
+	}
+	var asin, cond string
+	if !value("merchant_suggested_asin", "value", &asin) {
+		return invalid("90220", "'merchant_suggested_asin' is required but not supplied.", "merchant_suggested_asin")
+	}
+	if !value("condition_type", "value", &cond) {
+		return invalid("90220", "'condition_type' is required but not supplied.", "condition_type")
+	}
+	prod, ok := f.products[asin]
+	if !ok {
+		return invalid("8541", "The ASIN "+asin+" does not exist in marketplace "+f.marketplace+".", "merchant_suggested_asin")
+	}
+	it := &Item{ProductType: prod.ProductType, ASIN: asin, Attributes: map[string]string{}}
+	maps.Copy(it.Attributes, prod.Attributes)
+	if old, ok := f.items[sku]; ok {
+		it = old
+	}
+	// The offer's terms go through the patch logic: the same attributes.
+	var patch patchRequest
+	patch.ProductType = it.ProductType
+	for _, attr := range []string{"purchasable_offer", "list_price", "fulfillment_availability"} {
+		vals, ok := req.Attributes[attr]
+		if !ok {
+			continue
+		}
+		var v any
+		_ = json.Unmarshal(mustJSON(f.t, vals), &v)
+		patch.Patches = append(patch.Patches, struct {
+			Op    string `json:"op"`
+			Path  string `json:"path"`
+			Value any    `json:"value,omitempty"`
+		}{Op: "replace", Path: "/attributes/" + attr, Value: v})
+	}
+	prev, existed := f.items[sku]
+	f.items[sku] = it
+	sub := f.patch(sku, patch)
+	if sub.Status != "ACCEPTED" {
+		if existed {
+			f.items[sku] = prev
+		} else {
+			delete(f.items, sku)
+		}
+		sub.SubmissionID = res.SubmissionID
+		return sub
+	}
+	if !existed {
+		f.creates[sku]++
+	}
+	return res
 }
 
 // patch applies a patch request to the fake's listing, as Amazon would
@@ -751,9 +910,13 @@ func (f *Server) render(sku string, it *Item, included string) map[string]any {
 		inc["summaries"] = true
 	}
 	out := map[string]any{"sku": sku}
+	asin := it.ASIN
+	if asin == "" {
+		asin = "B0" + strings.ReplaceAll(sku, "-", "")
+	}
 	if inc["summaries"] {
 		out["summaries"] = []any{map[string]any{
-			"marketplaceId": f.marketplace, "asin": "B0" + strings.ReplaceAll(sku, "-", ""), "productType": it.ProductType,
+			"marketplaceId": f.marketplace, "asin": asin, "productType": it.ProductType,
 			"conditionType": "new_new", "status": []string{"BUYABLE", "DISCOVERABLE"}, "itemName": it.Attributes["item_name"],
 			"createdDate": "2026-01-01T00:00:00Z", "lastUpdatedDate": "2026-11-30T00:00:00Z",
 		}}

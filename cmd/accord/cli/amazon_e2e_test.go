@@ -207,3 +207,62 @@ func TestAmazonFeedKilledThenFinished(t *testing.T) {
 		t.Errorf("%d createFeed calls after the last plan", got)
 	}
 }
+
+// A SKU Amazon does not list is created as an offer where the catalog
+// gives its ASIN (an asin column), once; without an ASIN it is a
+// missing_listing exception that says why. The plan after the apply has
+// no changes.
+func TestAmazonOfferOnlyCreate(t *testing.T) {
+	f := amazontest.New(t)
+	dir := amazonSpec(t, f, 1, "12.34", 7, "")
+	offer := adapters.Listing{Key: adapters.Key{Channel: "amazon_us", SKU: "AZ-00001"}}
+	asin := f.ProductFor(&offer)
+	catalog := "sku,price,title,asin\nAZ-00000,12.34,Item 0,\nAZ-00001,15.00,Item 1," + asin + "\nAZ-00002,9.00,Item 2,\n"
+	stock := "sku,on_hand\nAZ-00000,7\nAZ-00001,5\nAZ-00002,3\n"
+	for name, text := range map[string]string{"products.csv": catalog, "stock.csv": stock} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan, code := accordAmazon(t, dir, "plan", "--format", "json")
+	if code != 0 {
+		t.Fatalf("plan: exit %d:\n%s", code, plan)
+	}
+	for _, want := range []string{`"identifiers": {`, `"asin": "` + asin + `"`, `"code": "missing_listing"`, "gives no ASIN"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("the plan does not say %s:\n%s", want, plan)
+		}
+	}
+	// A saved plan whose ASIN the catalog no longer gives is refused.
+	saved := filepath.Join(t.TempDir(), "p.json")
+	if out, code := accordAmazon(t, dir, "plan", "--out", saved); code != 0 {
+		t.Fatalf("plan --out: exit %d:\n%s", code, out)
+	}
+	moved := strings.Replace(catalog, asin, "B0OTHER000", 1)
+	if err := os.WriteFile(filepath.Join(dir, "products.csv"), []byte(moved), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := accordAmazon(t, dir, "apply", "--auto-approve", saved); code == 0 || !strings.Contains(out, "the saved plan is stale") {
+		t.Fatalf("apply of a plan the catalog moved from: exit %d:\n%s", code, out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "products.csv"), []byte(catalog), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := accordAmazon(t, dir, "apply", "--auto-approve", saved); code != 0 {
+		t.Fatalf("apply: exit %d:\n%s", code, out)
+	}
+	it, ok := f.Listing("AZ-00001")
+	if !ok || it.ASIN != asin || !it.Price.Decimal.Equal(decimal.RequireFromString("15.00")) || it.Quantity == nil || *it.Quantity != 5 {
+		t.Fatalf("the offer on the fake: %+v (there: %v)", it, ok)
+	}
+	if n := f.Creates("AZ-00001"); n != 1 {
+		t.Errorf("the offer was created %d times", n)
+	}
+	if _, ok := f.Listing("AZ-00002"); ok {
+		t.Error("AZ-00002 was created without an ASIN")
+	}
+	out, code := accordAmazon(t, dir, "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(out, "No changes.") || !strings.Contains(out, "AZ-00002") {
+		t.Errorf("the plan after apply: exit %d:\n%s", code, out)
+	}
+}

@@ -345,6 +345,10 @@ func changeLine(s *spec.Spec, c *plan.Change) (sign, text string) {
 		if t, ok := l.Field("title"); ok {
 			parts = append(parts, fmt.Sprintf("title %q", clip(t, 40)))
 		}
+		if asin := l.Identifier("asin"); asin != "" {
+			// An offer on a product the channel has (Amazon).
+			parts = append(parts, "on ASIN "+asin)
+		}
 		return "+", fmt.Sprintf("%s\tcreate\t%s", c.SKU, strings.Join(parts, ", "))
 	}
 	from, to := c.From.String(), c.To.String()
