@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/shopspring/decimal"
@@ -102,6 +103,19 @@ type Change struct {
 	// Ref is the adapter's reference to the listing, as observed (empty
 	// for a listing to create, or when the adapter keeps none).
 	Ref Ref
+	// Sale is set on a price or compare-at change made while a promotion
+	// sets the listing's price: the whole sale, for a channel that
+	// schedules a sale itself (Amazon's discounted_price) and sets both
+	// prices at once, whichever of them changed. Nil for a regular price.
+	Sale *Sale
+}
+
+// Sale is a promotion's price on one listing: Price from Starts until Ends
+// (starts <= t < ends), and Regular (the listing's compare-at) outside it.
+type Sale struct {
+	Promotion      string
+	Price, Regular decimal.Decimal
+	Starts, Ends   time.Time
 }
 
 // Name is the change's name in plans, the journal and the audit log: the

@@ -315,15 +315,19 @@ func (c *Controller) checkSavedChanges(ctx context.Context, s *spec.Spec, p *pla
 	if err != nil {
 		return fmt.Errorf("check the saved plan: %w", err)
 	}
-	desired := make(map[adapters.Key]*adapters.Listing, len(res.Listings))
+	desired := make(map[adapters.Key]*derive.Listing, len(res.Listings))
 	for i := range res.Listings {
-		l := &res.Listings[i].Listing
+		l := &res.Listings[i]
 		desired[adapters.Key{Channel: l.Channel, SKU: l.SKU}] = l
+	}
+	promotions := map[string]*spec.Promotion{}
+	for _, pr := range s.Promotions {
+		promotions[pr.Name] = pr
 	}
 	for i := range p.Changes {
 		ch := &p.Changes[i]
-		want := desired[adapters.Key{Channel: ch.Channel, SKU: ch.SKU}]
-		if want == nil {
+		dl := desired[adapters.Key{Channel: ch.Channel, SKU: ch.SKU}]
+		if dl == nil {
 			if _, _, known := s.Product(ch.SKU); !known {
 				bad.add("%s %s: the catalog has no SKU %s", ch.Channel, ch.SKU, ch.SKU)
 			} else {
@@ -331,7 +335,13 @@ func (c *Controller) checkSavedChanges(ctx context.Context, s *spec.Spec, p *pla
 			}
 			continue
 		}
+		want := &dl.Listing
 		sc, _, _ := s.Channel(ch.Channel)
+		if ch.Kind == adapters.KindPrice || ch.Kind == adapters.KindCompareAt {
+			if sale := plan.SaleOf(dl, promotions[dl.Promotion]); !plan.SameSale(ch.Sale, sale) {
+				bad.add("%s %s %s: the plan's promotion is %s, and the spec gives %s", ch.Channel, ch.SKU, ch.Name(), saleText(ch.Sale), saleText(sale))
+			}
+		}
 		if ch.Kind == adapters.KindCreate {
 			if ch.Listing == nil {
 				bad.add("%s %s: a listing to create without the listing", ch.Channel, ch.SKU)
@@ -389,4 +399,14 @@ func identifierText(ids []adapters.Field) string {
 		parts[i] = f.Name + " " + f.Value
 	}
 	return strings.Join(parts, ", ")
+}
+
+// saleText renders a sale for a refusal: its promotion and window, or
+// "none".
+func saleText(sl *adapters.Sale) string {
+	if sl == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%s (%s, regular %s, %s to %s)", sl.Promotion, sl.Price, sl.Regular,
+		sl.Starts.UTC().Format(time.RFC3339), sl.Ends.UTC().Format(time.RFC3339))
 }

@@ -323,7 +323,7 @@ func Open(_ context.Context, setup adapters.Setup) (*Channel, error) {
 	}
 	c := &Channel{
 		cfg: cfg, name: setup.Name, currency: setup.Currency, scale: setup.Scale,
-		http: hc, log: setup.Logger(), ua: ua, now: time.Now,
+		http: hc, log: setup.Logger(), ua: ua, now: now,
 		budget: setup.Budget("amazon:"+cfg.Region+":"+cfg.SellerID, adapters.Unlimited, adapters.Unlimited),
 	}
 	c.token = &tokenSource{cfg: cfg, http: hc, ua: ua, now: time.Now}

@@ -599,3 +599,77 @@ func TestOfferOnlyCreate(t *testing.T) {
 		t.Errorf("the created offer shows title %q, the product's", title)
 	}
 }
+
+// openAt opens the adapter on f with its clock at now.
+func (f *fake) openAt(t *testing.T, now time.Time, extra string) *Channel {
+	t.Helper()
+	s := setupFor(t, f.Config(extra))
+	s.HTTPClient = f.Client()
+	s.Now = func() time.Time { return now }
+	c, err := Open(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A promotion's price goes as discounted_price with the promotion's window
+// next to the regular our_price, in one patch for the price and the
+// compare-at; observed inside the window it is the price over the regular
+// compare-at, and after it the regular price again, with no write. A
+// regular price sent later drops the sale.
+func TestSaleScheduled(t *testing.T) {
+	f, _, ls := seeded(t, 2, "")
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	during := f.openAt(t, now, "")
+	sale := &adapters.Sale{Promotion: "bfcm", Price: decimal.RequireFromString("8.00"), Regular: decimal.RequireFromString("10.00"),
+		Starts: now.Add(-time.Hour), Ends: now.Add(48 * time.Hour)}
+	before := observeAll(t, during, []string{ls[0].SKU})[ls[0].SKU]
+	before.Ref = adapters.Ref("PRODUCT:" + ls[0].SKU)
+	rs := during.Apply(context.Background(), []adapters.Change{
+		{Key: ls[0].Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "8.00", Set: true}, Ref: before.Ref, Sale: sale},
+		{Key: ls[0].Key, Kind: adapters.KindCompareAt, To: adapters.Value{Text: "10.00", Set: true}, Ref: before.Ref, Sale: sale},
+	})
+	for i, r := range rs {
+		if r.Err != nil {
+			t.Fatalf("change %d: %v", i, r.Err)
+		}
+	}
+	reqs := f.Requests()
+	last := reqs[len(reqs)-1]
+	for _, want := range []string{`"discounted_price":[{"schedule":[{"end_at":"2026-12-02T12:00:00Z","start_at":"2026-11-30T11:00:00Z","value_with_tax":8}]}]`, `"our_price":[{"schedule":[{"value_with_tax":10}]}]`} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the patch does not carry %s:\n%s", want, last)
+		}
+	}
+	if n := strings.Count(last, "purchasable_offer"); n != 1 {
+		t.Errorf("the patch sets purchasable_offer %d times, want once for both changes:\n%s", n, last)
+	}
+	check := func(c *Channel, price, compareAt string) {
+		t.Helper()
+		l := observeAll(t, c, []string{ls[0].SKU})[ls[0].SKU]
+		if got := adapters.Money(l.Price, 2).String() + " " + adapters.Money(l.CompareAt, 2).String(); got != price+" "+compareAt {
+			t.Errorf("observed price and compare-at %s, want %s %s", got, price, compareAt)
+		}
+	}
+	check(during, "8.00", "10.00")
+	check(f.openAt(t, sale.Ends, ""), "10.00", "(none)")
+	check(f.openAt(t, sale.Starts.Add(-time.Second), ""), "10.00", "(none)")
+
+	// A regular price replaces the whole offer: the sale is gone.
+	rs = during.Apply(context.Background(), []adapters.Change{{Key: ls[0].Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "9.50", Set: true}, Ref: before.Ref}})
+	if rs[0].Err != nil {
+		t.Fatal(rs[0].Err)
+	}
+	check(during, "9.50", "(none)")
+
+	// A sale that is not under the regular price is refused unsent.
+	bad := *sale
+	bad.Price = decimal.RequireFromString("12.00")
+	sent := len(f.Requests())
+	rs = during.Apply(context.Background(), []adapters.Change{{Key: ls[1].Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "12.00", Set: true}, Ref: adapters.Ref("PRODUCT:" + ls[1].SKU), Sale: &bad}})
+	var rej *adapters.RejectedError
+	if !errors.As(rs[0].Err, &rej) || len(f.Requests()) != sent {
+		t.Errorf("a sale over its regular price: %v, %d requests sent", rs[0].Err, len(f.Requests())-sent)
+	}
+}

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -230,8 +232,16 @@ func (c *Channel) plan(ctx context.Context, changes []adapters.Change, out []ada
 			}
 			g.productType = pt
 		}
+		if k := slices.IndexFunc(g.patches, func(q patchOp) bool { return q.Path == p.Path }); k >= 0 {
+			// The price and compare-at of a sale are one offer: sent once.
+			if !reflect.DeepEqual(g.patches[k], p) {
+				out[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf("two changes to %s set %s differently", ch.SKU, attr)}
+				continue
+			}
+		} else {
+			g.patches = append(g.patches, p)
+		}
 		g.idx = append(g.idx, i)
-		g.patches = append(g.patches, p)
 		g.attrs = append(g.attrs, attr)
 	}
 	// A change without a reference (a plan from before the reference was
@@ -274,6 +284,25 @@ func (c *Channel) patchOf(ch *adapters.Change) (patchOp, string, error) {
 	m := c.cfg.MarketplaceID
 	reject := func(format string, args ...any) (patchOp, string, error) {
 		return patchOp{}, "", &adapters.RejectedError{Reason: fmt.Sprintf(format, args...)}
+	}
+	if sl := ch.Sale; sl != nil && (ch.Kind == adapters.KindPrice || ch.Kind == adapters.KindCompareAt) {
+		// A promotion's price: the regular price as our_price and the sale
+		// as discounted_price over the promotion's window, so that Amazon
+		// ends the sale on time by itself. The price and the compare-at
+		// change of one listing send this same offer.
+		if !sl.Price.IsPositive() || !sl.Regular.GreaterThan(sl.Price) || !sl.Starts.Before(sl.Ends) {
+			return reject("the sale of %s (%s, regular %s, %s to %s) is not a price under the regular price over a window", ch.SKU,
+				sl.Price, sl.Regular, sl.Starts.Format(time.RFC3339), sl.Ends.Format(time.RFC3339))
+		}
+		return patchOp{Op: "replace", Path: "/attributes/purchasable_offer", Value: []map[string]any{{
+			"marketplace_id": m, "currency": c.currency,
+			"our_price": []map[string]any{{"schedule": []map[string]any{{"value_with_tax": json.Number(sl.Regular.String())}}}},
+			"discounted_price": []map[string]any{{"schedule": []map[string]any{{
+				"value_with_tax": json.Number(sl.Price.String()),
+				"start_at":       sl.Starts.UTC().Format(time.RFC3339),
+				"end_at":         sl.Ends.UTC().Format(time.RFC3339),
+			}}}},
+		}}}, "purchasable_offer", nil
 	}
 	switch ch.Kind {
 	case adapters.KindQuantity:

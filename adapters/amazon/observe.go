@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -247,7 +248,21 @@ func (c *Channel) listing(it *item) adapters.Listing {
 		}
 	}
 	l.Ref = ref(productType, it.SKU, afn && !l.Quantity.Valid)
-	if v, ok := c.firstValue(it, "list_price"); ok {
+	onSale := false
+	if po, ok := c.purchasableOffer(it); ok {
+		// The offer's own terms: the regular price, and a sale price in
+		// effect now. A sale shows as the price, over the regular price as
+		// the compare-at, as a promotion does in accord's plans.
+		if our, ok := po.OurPrice.now(c.now()); ok {
+			l.Price = decimal.NullDecimal{Decimal: our, Valid: true}
+			if sale, ok := po.DiscountedPrice.now(c.now()); ok {
+				l.Price = decimal.NullDecimal{Decimal: sale, Valid: true}
+				l.CompareAt = decimal.NullDecimal{Decimal: our, Valid: true}
+				onSale = true
+			}
+		}
+	}
+	if v, ok := c.firstValue(it, "list_price"); ok && !onSale {
 		var d decimal.Decimal
 		if json.Unmarshal(v, &d) == nil {
 			l.CompareAt = decimal.NullDecimal{Decimal: d, Valid: true}
@@ -273,6 +288,70 @@ func (c *Channel) listing(it *item) adapters.Listing {
 	}
 	sort.Slice(l.Fields, func(i, j int) bool { return l.Fields[i].Name < l.Fields[j].Name })
 	return l
+}
+
+// purchasableOffer is one value of the purchasable_offer attribute: the
+// offer's price terms (see the "Manage purchasable offer" tutorial,
+// https://developer-docs.amazon.com/sp-api/docs/manage-purchasable-offer).
+type purchasableOffer struct {
+	MarketplaceID   string    `json:"marketplace_id"`
+	Audience        string    `json:"audience"`
+	OurPrice        priceTerm `json:"our_price"`
+	DiscountedPrice priceTerm `json:"discounted_price"`
+}
+
+// priceTerm is our_price or discounted_price: its schedules.
+type priceTerm []struct {
+	Schedule []struct {
+		Value   decimal.Decimal `json:"value_with_tax"`
+		StartAt string          `json:"start_at"`
+		EndAt   string          `json:"end_at"`
+	} `json:"schedule"`
+}
+
+// now is the value of the schedule in effect at t (start_at <= t < end_at,
+// an absent bound open), and whether there is one.
+func (p priceTerm) now(t time.Time) (decimal.Decimal, bool) {
+	for _, term := range p {
+		for _, s := range term.Schedule {
+			start, okStart := scheduleTime(s.StartAt)
+			end, okEnd := scheduleTime(s.EndAt)
+			if !okStart || !okEnd {
+				continue
+			}
+			if (start.IsZero() || !t.Before(start)) && (end.IsZero() || t.Before(end)) {
+				return s.Value, true
+			}
+		}
+	}
+	return decimal.Decimal{}, false
+}
+
+// scheduleTime reads a schedule's start_at or end_at: a date-time, or a
+// date (its midnight, UTC); the zero time for none, and false for neither.
+func scheduleTime(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, true
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	return t, err == nil
+}
+
+// purchasableOffer is the listing's consumer offer in the marketplace.
+func (c *Channel) purchasableOffer(it *item) (purchasableOffer, bool) {
+	var offers []purchasableOffer
+	if json.Unmarshal(it.Attributes["purchasable_offer"], &offers) != nil {
+		return purchasableOffer{}, false
+	}
+	for _, o := range offers {
+		if o.MarketplaceID == c.cfg.MarketplaceID && (o.Audience == "" || o.Audience == "ALL") {
+			return o, true
+		}
+	}
+	return purchasableOffer{}, false
 }
 
 // ref is the adapter reference of a listing: its product type and SKU,

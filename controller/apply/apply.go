@@ -474,7 +474,7 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 	for i, it := range items {
 		c := &it.c
 		chSKU := w.t.ChannelSKU(c.SKU)
-		changes[i] = adapters.Change{Key: adapters.Key{Channel: c.Channel, SKU: chSKU}, Kind: c.Kind, Field: c.Field, From: c.From, To: c.To, Ref: c.Ref}
+		changes[i] = adapters.Change{Key: adapters.Key{Channel: c.Channel, SKU: chSKU}, Kind: c.Kind, Field: c.Field, From: c.From, To: c.To, Ref: c.Ref, Sale: c.Sale}
 		if c.Listing != nil {
 			l := *c.Listing
 			l.SKU = chSKU

@@ -70,6 +70,8 @@ type Differ struct {
 	in       Input
 	channels map[string]*channelDiff
 	names    []string // sorted
+	// promotions are the spec's promotions by name.
+	promotions map[string]*spec.Promotion
 
 	// Each parity rule is checked by the Done of the last channel it
 	// compares, or by Plan for rules some of whose channels were not
@@ -106,6 +108,8 @@ type channelDiff struct {
 	changes    []Change
 	pend       []pending
 	exceptions []Exception
+	// promotions are the spec's promotions by name (shared).
+	promotions map[string]*spec.Promotion
 	// parity is set on channels a parity rule compares; prices then holds
 	// their observed prices in the catalog currency by the product's index
 	// in the catalog, and pidx[i] is desired[i]'s product index.
@@ -123,7 +127,10 @@ type pending struct {
 
 // NewDiffer prepares the comparison of in's channels.
 func NewDiffer(in Input) *Differ {
-	d := &Differ{in: in, channels: make(map[string]*channelDiff, len(in.Channels))}
+	d := &Differ{in: in, channels: make(map[string]*channelDiff, len(in.Channels)), promotions: map[string]*spec.Promotion{}}
+	for _, p := range in.Spec.Promotions {
+		d.promotions[p.Name] = p
+	}
 	parity := map[string]bool{}
 	for _, par := range in.Spec.Parities {
 		parity[par.Channel] = true
@@ -136,7 +143,7 @@ func NewDiffer(in Input) *Differ {
 			continue
 		}
 		d.names = append(d.names, c)
-		cd := &channelDiff{name: c}
+		cd := &channelDiff{name: c, promotions: d.promotions}
 		if ch, _, ok := in.Spec.Channel(c); ok {
 			cd.spec = ch
 		}
@@ -277,11 +284,19 @@ func (cd *channelDiff) compare(i int, o *adapters.Listing) {
 		}
 	}
 	if d.Price.Valid {
+		priceChanges := len(cd.pend)
 		if !sameAmount(d.Price, o.Price) {
 			differs(adapters.KindPrice, "", adapters.Money(d.Price, scale), adapters.Money(o.Price, scale), ch.Drift.Price)
 		}
 		if !sameAmount(d.CompareAt, o.CompareAt) {
 			differs(adapters.KindCompareAt, "", adapters.Money(d.CompareAt, scale), adapters.Money(o.CompareAt, scale), ch.Drift.Price)
+		}
+		if len(cd.pend) > priceChanges {
+			if sale := cd.sale(d); sale != nil {
+				for k := priceChanges; k < len(cd.pend); k++ {
+					cd.pend[k].change.Sale = sale
+				}
+			}
 		}
 		if o.Price.Valid {
 			if cd.parity {
@@ -311,6 +326,29 @@ func (cd *channelDiff) compare(i int, o *adapters.Listing) {
 		}
 		differs(adapters.KindField, f.Name, adapters.Text(f.Value), have, ch.Drift.Fields)
 	}
+}
+
+// sale is the promotion that sets d's price, nil when none does.
+func (cd *channelDiff) sale(d *derive.Listing) *adapters.Sale {
+	return SaleOf(d, cd.promotions[d.Promotion])
+}
+
+// SaleOf is the sale of promotion p on the derived listing d, nil when p
+// does not set d's price.
+func SaleOf(d *derive.Listing, p *spec.Promotion) *adapters.Sale {
+	if d.Promotion == "" || p == nil || p.Name != d.Promotion || !d.Price.Valid || !d.CompareAt.Valid {
+		return nil
+	}
+	return &adapters.Sale{Promotion: p.Name, Price: d.Price.Decimal, Regular: d.CompareAt.Decimal, Starts: p.Starts, Ends: p.Ends}
+}
+
+// SameSale reports whether two sales are the same: the same promotion,
+// prices and window.
+func SameSale(a, b *adapters.Sale) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Promotion == b.Promotion && a.Price.Equal(b.Price) && a.Regular.Equal(b.Regular) && a.Starts.Equal(b.Starts) && a.Ends.Equal(b.Ends)
 }
 
 // sameAmount reports whether two amounts are equal (so that their

@@ -54,6 +54,15 @@ type (
 		To      json.RawMessage `json:"to"`
 		Reason  string          `json:"reason"`
 		Ref     string          `json:"ref,omitempty"`
+		Sale    *wireSale       `json:"sale,omitempty"`
+	}
+	// wireSale is adapters.Sale: money as strings at the channel's places.
+	wireSale struct {
+		Promotion string    `json:"promotion"`
+		Price     string    `json:"price"`
+		Regular   string    `json:"regular"`
+		Starts    time.Time `json:"starts"`
+		Ends      time.Time `json:"ends"`
 	}
 	wireListing struct {
 		Quantity  *int64            `json:"quantity"`
@@ -226,6 +235,10 @@ func (p *Plan) WriteJSON(w io.Writer, scales map[string]int32) error {
 		c := &p.Changes[i]
 		name := c.Name()
 		wc := wireChange{Channel: c.Channel, SKU: c.SKU, Field: name, From: valueJSON(name, c.From), To: valueJSON(name, c.To), Reason: c.Reason, Ref: string(c.Ref)}
+		if sl := c.Sale; sl != nil {
+			scale := scales[c.Channel]
+			wc.Sale = &wireSale{Promotion: sl.Promotion, Price: sl.Price.StringFixed(scale), Regular: sl.Regular.StringFixed(scale), Starts: sl.Starts.UTC(), Ends: sl.Ends.UTC()}
+		}
 		if c.Listing != nil {
 			var err error
 			if wc.To, err = listingJSON(c.Listing, scales[c.Channel]); err != nil {
@@ -291,6 +304,14 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 	}
 	for i, wc := range wp.Changes {
 		c := Change{Channel: wc.Channel, SKU: wc.SKU, Kind: adapters.KindOf(wc.Field), Reason: wc.Reason, Ref: adapters.Ref(wc.Ref)}
+		if ws := wc.Sale; ws != nil {
+			price, err1 := decimal.NewFromString(ws.Price)
+			regular, err2 := decimal.NewFromString(ws.Regular)
+			if err := errors.Join(err1, err2); err != nil || ws.Promotion == "" || !ws.Starts.Before(ws.Ends) {
+				return nil, fmt.Errorf("read plan: change %d: sale: a promotion, its price and regular price and a window that ends after it starts are required", i+1)
+			}
+			c.Sale = &adapters.Sale{Promotion: ws.Promotion, Price: price, Regular: regular, Starts: ws.Starts, Ends: ws.Ends}
+		}
 		if c.Kind == adapters.KindField {
 			c.Field = wc.Field
 		}

@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/accordhq/accord/adapters"
 )
@@ -41,6 +44,36 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 }
 
+// A change's sale is written with its window and money at the channel's
+// places, and read back the same.
+func TestJSONSaleRoundTrip(t *testing.T) {
+	starts := time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
+	sale := &adapters.Sale{Promotion: "bf", Price: decimal.RequireFromString("8"), Regular: decimal.RequireFromString("10.5"), Starts: starts, Ends: starts.Add(72 * time.Hour)}
+	p := &Plan{Revision: "sha256:1", At: starts, Changes: []Change{
+		{Channel: "shop", SKU: "A-1", Kind: adapters.KindPrice, From: adapters.Value{Text: "10.50", Set: true}, To: adapters.Value{Text: "8.00", Set: true}, Reason: ReasonSpec, Sale: sale},
+		{Channel: "shop", SKU: "A-2", Kind: adapters.KindPrice, From: adapters.Value{Text: "10.50", Set: true}, To: adapters.Value{Text: "9.00", Set: true}, Reason: ReasonSpec},
+	}}
+	var buf bytes.Buffer
+	if err := p.WriteJSON(&buf, map[string]int32{"shop": 2}); err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	want := `"sale":{"promotion":"bf","price":"8.00","regular":"10.50","starts":"2026-11-27T05:00:00Z","ends":"2026-11-30T05:00:00Z"}`
+	if !strings.Contains(compact.String(), want) || strings.Count(compact.String(), `"sale"`) != 1 {
+		t.Errorf("written:\n%s\nwant one sale:\n%s", compact.String(), want)
+	}
+	back, err := ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !SameSale(back.Changes[0].Sale, sale) || back.Changes[1].Sale != nil || back.Edited() {
+		t.Errorf("read back: %+v and %+v (edited %v)", back.Changes[0].Sale, back.Changes[1].Sale, back.Edited())
+	}
+}
+
 func slicesIndex(cs []Change, field string) int {
 	for i := range cs {
 		if cs[i].Name() == field {
@@ -61,6 +94,12 @@ func TestReadJSONRefuses(t *testing.T) {
 			"change 1: channel, sku, field and reason (spec or drift) are required"},
 		{`{"format_version": 3, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": {}, "to": "2.00", "reason": "spec"}]}`,
 			"change 1: from:"},
+		{`{"format_version": 3, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": "1.00", "to": "2.00", "reason": "spec",
+			"sale": {"promotion": "p", "price": "2.00", "regular": "3.00", "starts": "2026-12-02T00:00:00Z", "ends": "2026-12-01T00:00:00Z"}}]}`,
+			"change 1: sale: a promotion, its price and regular price and a window that ends after it starts are required"},
+		{`{"format_version": 3, "revision": "r", "changes": [{"channel": "shop", "sku": "A", "field": "price", "from": "1.00", "to": "2.00", "reason": "spec",
+			"sale": {"promotion": "p", "price": "two", "regular": "3.00", "starts": "2026-11-30T00:00:00Z", "ends": "2026-12-01T00:00:00Z"}}]}`,
+			"change 1: sale:"},
 	}
 	for _, c := range cases {
 		_, err := ReadJSON(strings.NewReader(c.in))

@@ -65,6 +65,9 @@ type Change struct {
 	// Ref is the adapter's reference to the listing as observed, handed
 	// back to the adapter with the change (see adapters.Ref).
 	Ref adapters.Ref
+	// Sale is the promotion that sets the price, on a price or compare-at
+	// change made while one runs (see adapters.Change.Sale).
+	Sale *adapters.Sale
 }
 
 // Name is the change's name in plans, the journal and the audit log:

@@ -38,6 +38,8 @@ type Item struct {
 	FBA       bool
 	Price     decimal.NullDecimal // purchasable_offer our_price
 	ListPrice decimal.NullDecimal // list_price
+	// Sale is the offer's discounted_price, nil for none.
+	Sale *Sale
 	// Attributes are the simple attributes: name -> value.
 	Attributes map[string]string
 	Issues     []Issue
@@ -54,7 +56,17 @@ func (it Item) clone() Item {
 		q := *it.Quantity
 		it.Quantity = &q
 	}
+	if it.Sale != nil {
+		sl := *it.Sale
+		it.Sale = &sl
+	}
 	return it
+}
+
+// Sale is a discounted_price schedule: Price from Starts until Ends.
+type Sale struct {
+	Price        decimal.Decimal
+	Starts, Ends time.Time
 }
 
 // Issue is the models' Issue.
@@ -834,11 +846,16 @@ func (f *Server) patch(sku string, req patchRequest) submission {
 			_ = json.Unmarshal(v["quantity"], &q)
 			next.Quantity = &q
 		case "purchasable_offer":
-			var offer []struct {
+			// A replace sets the whole offer: a discounted_price not sent
+			// is gone.
+			type schedule []struct {
 				Schedule []struct {
-					Value decimal.Decimal `json:"value_with_tax"`
+					Value   decimal.Decimal `json:"value_with_tax"`
+					StartAt *time.Time      `json:"start_at"`
+					EndAt   *time.Time      `json:"end_at"`
 				} `json:"schedule"`
 			}
+			var offer, discount schedule
 			_ = json.Unmarshal(v["our_price"], &offer)
 			if len(offer) != 1 || len(offer[0].Schedule) != 1 {
 				res.Status = "INVALID"
@@ -846,6 +863,17 @@ func (f *Server) patch(sku string, req patchRequest) submission {
 				continue
 			}
 			next.Price = decimal.NullDecimal{Decimal: offer[0].Schedule[0].Value, Valid: true}
+			next.Sale = nil
+			if raw, ok := v["discounted_price"]; ok {
+				err := json.Unmarshal(raw, &discount)
+				if err != nil || len(discount) != 1 || len(discount[0].Schedule) != 1 || discount[0].Schedule[0].StartAt == nil || discount[0].Schedule[0].EndAt == nil {
+					res.Status = "INVALID"
+					res.Issues = append(res.Issues, Issue{Code: "99022", Message: "discounted_price needs one schedule with start_at and end_at", Severity: "ERROR", AttributeNames: []string{"purchasable_offer.discounted_price"}, Categories: []string{"INVALID_ATTRIBUTE"}})
+					continue
+				}
+				sc := discount[0].Schedule[0]
+				next.Sale = &Sale{Price: sc.Value, Starts: *sc.StartAt, Ends: *sc.EndAt}
+			}
 		case "list_price":
 			var d decimal.Decimal
 			_ = json.Unmarshal(v["value"], &d)
@@ -931,8 +959,16 @@ func (f *Server) render(sku string, it *Item, included string) map[string]any {
 			attrs[k] = []any{val}
 		}
 		if it.ListPrice.Valid {
-			n, _ := it.ListPrice.Decimal.Float64()
-			attrs["list_price"] = []any{map[string]any{"currency": "USD", "value": n, "marketplace_id": f.marketplace}}
+			attrs["list_price"] = []any{map[string]any{"currency": "USD", "value": json.Number(it.ListPrice.Decimal.String()), "marketplace_id": f.marketplace}}
+		}
+		if it.Price.Valid {
+			offer := map[string]any{"marketplace_id": f.marketplace, "currency": "USD", "audience": "ALL",
+				"our_price": []any{map[string]any{"schedule": []any{map[string]any{"value_with_tax": json.Number(it.Price.Decimal.String())}}}}}
+			if sl := it.Sale; sl != nil {
+				offer["discounted_price"] = []any{map[string]any{"schedule": []any{map[string]any{"value_with_tax": json.Number(sl.Price.String()),
+					"start_at": sl.Starts.UTC().Format(time.RFC3339), "end_at": sl.Ends.UTC().Format(time.RFC3339)}}}}
+			}
+			attrs["purchasable_offer"] = []any{offer}
 		}
 		out["attributes"] = attrs
 	}

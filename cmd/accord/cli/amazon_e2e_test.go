@@ -266,3 +266,72 @@ func TestAmazonOfferOnlyCreate(t *testing.T) {
 		t.Errorf("the plan after apply: exit %d:\n%s", code, out)
 	}
 }
+
+// A promotion running now reaches Amazon as a sale Amazon schedules
+// itself: discounted_price over the promotion's window next to the
+// regular our_price. Read back, it is the plan's price over its
+// compare-at, and the next plan is empty.
+func TestAmazonPromotionScheduled(t *testing.T) {
+	f := amazontest.New(t)
+	const n = 3
+	dir := amazonSpec(t, f, n, "10.00", 7, "")
+	now := time.Now().UTC().Truncate(time.Second)
+	starts, ends := now.Add(-time.Hour), now.Add(48*time.Hour)
+	promo := fmt.Sprintf(`
+promotion "winter" {
+  starts   = %q
+  ends     = %q
+  discount = "20%%"
+}
+`, starts.Format(time.RFC3339), ends.Format(time.RFC3339))
+	hcl, err := os.ReadFile(filepath.Join(dir, "accord.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accord.hcl"), append(hcl, promo...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plan, code := accordAmazon(t, dir, "plan", "--format", "json")
+	if code != 0 || !strings.Contains(plan, `"promotion": "winter"`) || !strings.Contains(plan, `"ends": "`+ends.Format(time.RFC3339)+`"`) {
+		t.Fatalf("plan: exit %d, want each price change to carry the sale:\n%s", code, plan)
+	}
+	// Through a saved plan: its sales are checked against the spec again.
+	saved := filepath.Join(t.TempDir(), "p.json")
+	if out, code := accordAmazon(t, dir, "plan", "--out", saved); code != 0 {
+		t.Fatalf("plan --out: exit %d:\n%s", code, out)
+	}
+	// A sale made to run longer by hand is refused, naming the promotion.
+	raw, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	longer := filepath.Join(t.TempDir(), "longer.json")
+	later := ends.Add(72 * time.Hour).Format(time.RFC3339)
+	if err := os.WriteFile(longer, bytes.Replace(raw, []byte(`"ends": "`+ends.Format(time.RFC3339)+`"`), []byte(`"ends": "`+later+`"`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := accordAmazon(t, dir, "apply", "--auto-approve", longer); code == 0 || !strings.Contains(out, "the plan's promotion is winter") || !strings.Contains(out, later) {
+		t.Fatalf("apply of a sale edited to run longer: exit %d:\n%s", code, out)
+	}
+	if got := f.Calls("patchListingsItem"); got != 0 {
+		t.Fatalf("%d patches sent for a refused plan", got)
+	}
+	if out, code := accordAmazon(t, dir, "apply", "--auto-approve", saved); code != 0 {
+		t.Fatalf("apply: exit %d:\n%s", code, out)
+	}
+	for i := range n {
+		sku := fmt.Sprintf("AZ-%05d", i)
+		it, _ := f.Listing(sku)
+		if !it.Price.Valid || it.Price.Decimal.StringFixed(2) != "10.00" || it.Sale == nil ||
+			it.Sale.Price.StringFixed(2) != "8.00" || !it.Sale.Starts.Equal(starts) || !it.Sale.Ends.Equal(ends) {
+			t.Fatalf("%s on the fake: our_price %v, sale %+v; want 10.00 and 8.00 from %s to %s", sku, it.Price, it.Sale, starts, ends)
+		}
+	}
+	// The price and the compare-at of a listing went as one patch.
+	if got := f.Calls("patchListingsItem"); got != n {
+		t.Errorf("%d patches for %d listings on sale, want one each", got, n)
+	}
+	if out, code := accordAmazon(t, dir, "plan", "--detailed-exitcode"); code != 0 || !strings.Contains(out, "No changes.") {
+		t.Errorf("the plan after apply: exit %d:\n%s", code, out)
+	}
+}
