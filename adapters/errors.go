@@ -44,9 +44,12 @@ func (e *ThrottledError) Error() string {
 // timeout, one item of a batch that failed for a transient reason.
 type TemporaryError struct {
 	Message string
-	// Timeout reports that the request timed out or its answer was lost:
-	// the channel may have taken the change, so its outcome is unknown
-	// until the listing is observed.
+	// Timeout reports that the request timed out or its answer was lost,
+	// or that the answer does not say whether this change was taken (an
+	// item of a batch another item of which was refused, where the
+	// channel does not document the batch as all or nothing): the channel
+	// may have taken the change, so its outcome is unknown until the
+	// listing is observed.
 	Timeout bool
 }
 

@@ -60,6 +60,10 @@ type mutation struct {
 	stale string
 	// atomic: an error on one input means none of the mutation landed.
 	atomic bool
+	// unsure: an error on one input leaves the outcome of the others
+	// unknown (Shopify does not say whether the mutation is all or
+	// nothing): they are settled by reading them back.
+	unsure bool
 }
 
 // batch builds one apply request: a mutation document with every
@@ -101,7 +105,7 @@ func (c *Channel) newCAS() bool { return c.cfg.APIVersion >= "2026-04" }
 
 // Apply sends one batch in one request: prices, compare-at prices and
 // barcodes with productVariantsBulkUpdate (one per product), quantities
-// with inventorySetQuantities (one per change, compare-and-set), titles
+// with inventorySetQuantities (one for the batch, compare-and-set), titles
 // and descriptions with productUpdate (one per product) and new listings
 // with productSet.
 func (c *Channel) Apply(ctx context.Context, changes []adapters.Change) []adapters.Result {
@@ -243,6 +247,8 @@ func (c *Channel) build(b *batch, loc string, changes []adapters.Change, targets
 	reject := func(i int, format string, args ...any) {
 		results[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf(format, args...)}
 	}
+	var qs []quantityIn
+	defer func() { c.quantities(b, loc, qs) }()
 	for i := range changes {
 		if results[i].Err != nil {
 			continue
@@ -269,7 +275,7 @@ func (c *Channel) build(b *batch, loc string, changes []adapters.Change, targets
 				reject(i, "no quantity of %s was observed at location %s: stock the variant there in Shopify, or name its location in the config", ch.SKU, strings.TrimPrefix(loc, gidLocation))
 				continue
 			}
-			c.quantity(b, loc, t, to, from, i)
+			qs = append(qs, quantityIn{t: t, to: to, from: from, i: i})
 		case adapters.KindPrice, adapters.KindCompareAt:
 			var v any
 			if ch.To.Set {
@@ -348,19 +354,58 @@ func (c *Channel) build(b *batch, loc string, changes []adapters.Change, targets
 	}
 }
 
-// quantity adds one compare-and-set write of the available quantity.
-func (c *Channel) quantity(b *batch, loc string, t ref, to, from int64, i int) {
-	q := map[string]any{"inventoryItemId": t.Item, "locationId": loc, "quantity": to}
+// quantityIn is one compare-and-set write of an available quantity: change
+// i sets t's quantity from from to to.
+type quantityIn struct {
+	t        ref
+	to, from int64
+	i        int
+}
+
+// quantities adds the compare-and-set writes of the available quantities
+// as one inventorySetQuantities (a mutation costs the same whatever it
+// carries), or more where one inventory item would appear twice, which
+// Shopify refuses (NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR). A stale
+// quantity is that change's conflict; whether Shopify then set the others
+// is not documented, so they are read back before anything is sent again.
+func (c *Channel) quantities(b *batch, loc string, qs []quantityIn) {
+	for len(qs) > 0 {
+		seen := map[string]bool{}
+		var now, later []quantityIn
+		for _, q := range qs {
+			if seen[q.t.Item] {
+				later = append(later, q)
+				continue
+			}
+			seen[q.t.Item] = true
+			now = append(now, q)
+		}
+		c.quantityMutation(b, loc, now)
+		qs = later
+	}
+}
+
+// quantityMutation adds one inventorySetQuantities of qs.
+func (c *Channel) quantityMutation(b *batch, loc string, qs []quantityIn) {
 	stale, directive := "COMPARE_QUANTITY_STALE", ""
 	if c.newCAS() {
-		q["changeFromQuantity"] = from
 		stale = "CHANGE_FROM_QUANTITY_STALE"
 		directive = fmt.Sprintf(" @idempotent(key: %q)", newKey())
-	} else {
-		q["compareQuantity"] = from
 	}
-	input := map[string]any{"name": "available", "reason": "correction", "quantities": []any{q}}
-	m := &mutation{list: "quantities", stale: stale, atomic: true, changes: []int{i}, item: []int{0}}
+	m := &mutation{list: "quantities", stale: stale, unsure: len(qs) > 1}
+	list := make([]any, len(qs))
+	for k, in := range qs {
+		q := map[string]any{"inventoryItemId": in.t.Item, "locationId": loc, "quantity": in.to}
+		if c.newCAS() {
+			q["changeFromQuantity"] = in.from
+		} else {
+			q["compareQuantity"] = in.from
+		}
+		list[k] = q
+		m.changes = append(m.changes, in.i)
+		m.item = append(m.item, k)
+	}
+	input := map[string]any{"name": "available", "reason": "correction", "quantities": list}
 	m.field = fmt.Sprintf("inventorySetQuantities(input: %s)%s { userErrors { field message code } }",
 		b.variable("InventorySetQuantitiesInput!", input), directive)
 	b.add(m)
@@ -448,8 +493,11 @@ func (c *Channel) settle(m *mutation, raw json.RawMessage, changes []adapters.Ch
 			errs = p.UserErrors
 		}
 		if len(errs) == 0 {
-			if m.atomic {
+			switch {
+			case m.atomic:
 				results[i].Err = &adapters.TemporaryError{Message: fmt.Sprintf("not applied: Shopify refused another item of the same all-or-nothing %s: %s", strings.SplitN(m.field, "(", 2)[0], p.UserErrors[0])}
+			case m.unsure:
+				results[i].Err = &adapters.TemporaryError{Timeout: true, Message: fmt.Sprintf("outcome unknown: Shopify refused another item of the same %s (%s) and does not say whether it set the rest", strings.SplitN(m.field, "(", 2)[0], p.UserErrors[0])}
 			}
 			continue
 		}

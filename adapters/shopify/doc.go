@@ -38,9 +38,13 @@
 //   - price, compare-at price and gtin (barcode): productVariantsBulkUpdate,
 //     one per product, all or nothing (allowPartialUpdates false);
 //   - quantity: inventorySetQuantities, name "available", reason
-//     "correction", one per change, with compareQuantity set to the
-//     observed quantity; COMPARE_QUANTITY_STALE is an
-//     adapters.ConflictError, never an overwrite of a sale. From api_version
+//     "correction", every quantity of the batch in one (an inventory item
+//     twice in a second one: NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR),
+//     with compareQuantity set to the observed quantity;
+//     COMPARE_QUANTITY_STALE is an adapters.ConflictError, never an
+//     overwrite of a sale, and the other quantities of that mutation an
+//     unknown outcome (TemporaryError with Timeout), since the reference
+//     does not say whether it is all or nothing. From api_version
 //     2026-04 on, the compared quantity is changeFromQuantity (stale:
 //     CHANGE_FROM_QUANTITY_STALE) and the mutation carries an
 //     @idempotent(key:) directive with a fresh UUID;

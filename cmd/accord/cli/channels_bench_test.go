@@ -86,9 +86,10 @@ func (m *costMeter) spent() float64 {
 }
 
 // newShopify10k is a store of 1,000 products of 10 variants each at 10.00
-// and a catalog that prices every one of them at 12.50: a plan of exactly
-// 10,000 price changes. The endpoint is a costMeter in front of the store.
-func newShopify10k(b *testing.B) (*shopifyStore, *costMeter) {
+// with 5 available, a catalog that prices every one of them at price and a
+// stock file of onHand each: at 12.50 and 5, a plan of exactly 10,000
+// price changes. The endpoint is a costMeter in front of the store.
+func newShopify10k(b *testing.B, price string, onHand int) (*shopifyStore, *costMeter) {
 	b.Helper()
 	s := &shopifyStore{t: b, dir: b.TempDir(), store: shopifytest.New(b)}
 	m := &costMeter{}
@@ -101,8 +102,8 @@ func newShopify10k(b *testing.B) (*shopifyStore, *costMeter) {
 		for v := range vs {
 			sku := fmt.Sprintf("SH-%04d-%02d", p, v)
 			vs[v] = shopifytest.SeedVariant{SKU: sku, Price: "10.00", Available: 5}
-			fmt.Fprintf(&products, "%s,12.50,%s\n", sku, title)
-			fmt.Fprintf(&stock, "%s,5\n", sku)
+			fmt.Fprintf(&products, "%s,%s,%s\n", sku, price, title)
+			fmt.Fprintf(&stock, "%s,%d\n", sku, onHand)
 		}
 		s.store.AddProduct(title, vs...)
 	}
@@ -131,7 +132,7 @@ func BenchmarkShopifyApply10k(b *testing.B) {
 	var throttled int
 	for range b.N {
 		b.StopTimer()
-		s, m := newShopify10k(b)
+		s, m := newShopify10k(b, "12.50", 5)
 		out, code := s.accord("plan", "--detailed-exitcode")
 		if code != cli.ExitChanges || !strings.Contains(out, "Plan: 10000 changes on 1 channel") {
 			b.Fatalf("the first plan exited %d, want exactly 10,000 changes:\n%s", code, lastLines(out))
@@ -156,6 +157,52 @@ func BenchmarkShopifyApply10k(b *testing.B) {
 	b.ReportMetric(float64(10000*b.N)/secs, "changes/s")
 	b.ReportMetric(points/secs, "points/s")
 	b.ReportMetric(100*points/secs/shopifyRestore, "%restore")
+	b.ReportMetric(float64(throttled)/float64(b.N), "throttled/op")
+	if throttled != 0 {
+		b.Errorf("%d THROTTLED answers in steady state, want none", throttled)
+	}
+}
+
+// BenchmarkShopifyQuantities10k applies 10,000 quantity changes at the
+// Standard plan's restore rate of 100 points a second, from an empty
+// bucket. The quantities of a batch go as one inventorySetQuantities (10
+// points, whatever it carries), so the apply is bound by its requests, not
+// its points; one mutation per quantity would take 1,000 s here.
+func BenchmarkShopifyQuantities10k(b *testing.B) {
+	if testing.Short() {
+		b.Skip("10,000 changes through the fake store")
+	}
+	const restore = 100.0
+	var elapsed time.Duration
+	var points float64
+	var throttled int
+	for range b.N {
+		b.StopTimer()
+		s, m := newShopify10k(b, "10.00", 9)
+		out, code := s.accord("plan", "--detailed-exitcode")
+		if code != cli.ExitChanges || !strings.Contains(out, "Plan: 10000 changes on 1 channel") {
+			b.Fatalf("the first plan exited %d, want exactly 10,000 changes:\n%s", code, lastLines(out))
+		}
+		s.store.SetThrottle(shopifyBucket, restore, 0)
+		before, throttledBefore := m.spent(), s.store.Throttled()
+		b.StartTimer()
+		start := time.Now()
+		out, code = s.accord("apply", "--auto-approve")
+		elapsed += time.Since(start)
+		b.StopTimer()
+		if code != cli.ExitOK || !strings.Contains(out, "Applied 10000 of 10000.") {
+			b.Fatalf("apply exited %d:\n%s", code, lastLines(out))
+		}
+		points += m.spent() - before
+		throttled += s.store.Throttled() - throttledBefore
+		if v, _ := s.store.Variant("SH-0999-09"); v.Available != 9 {
+			b.Fatalf("SH-0999-09 has %d available after apply, want 9", v.Available)
+		}
+	}
+	secs := elapsed.Seconds()
+	b.ReportMetric(secs/float64(b.N), "s/apply")
+	b.ReportMetric(float64(10000*b.N)/secs, "changes/s")
+	b.ReportMetric(points/float64(b.N), "points/apply")
 	b.ReportMetric(float64(throttled)/float64(b.N), "throttled/op")
 	if throttled != 0 {
 		b.Errorf("%d THROTTLED answers in steady state, want none", throttled)
