@@ -100,8 +100,11 @@ func (b *batch) document() string {
 
 // newCAS reports whether the API version names the compared quantity
 // changeFromQuantity and wants an @idempotent key on inventory mutations
-// (2026-04 and later, per the 2026-04 changelog).
-func (c *Channel) newCAS() bool { return c.cfg.APIVersion >= "2026-04" }
+// (2026-04 and later, per the 2026-04 changelog). The version is the one
+// Shopify serves: a retired api_version falls forward to a later one.
+func (c *Channel) newCAS() bool {
+	return max(c.cfg.APIVersion, c.c.servedVersion()) >= "2026-04"
+}
 
 // Apply sends one batch in one request: prices, compare-at prices and
 // barcodes with productVariantsBulkUpdate (one per product), quantities

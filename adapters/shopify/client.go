@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -76,6 +77,40 @@ type client struct {
 	known               bool
 	// costs is the last requested cost of each operation.
 	costs map[string]float64
+	// version is the API version requested; served the one Shopify
+	// answered with (X-Shopify-Api-Version), once an answer said.
+	version, served string
+	// log warns once when Shopify serves another version.
+	log *slog.Logger
+}
+
+// noteVersion keeps the API version Shopify says it served. A retired
+// version is answered as the oldest supported one ("fall forward"): the
+// requests and answers are then that version's, so the adapter follows it
+// and says so once.
+func (c *client) noteVersion(v string) {
+	if v == "" {
+		return
+	}
+	c.mu.Lock()
+	first := c.served != v && v != c.version
+	c.served = v
+	c.mu.Unlock()
+	if first && c.log != nil {
+		c.log.Warn("Shopify served another Admin API version than the one configured: the configured one is no longer supported, and Shopify answers retired versions with its oldest supported one; set api_version to a supported version",
+			slog.String("api_version", c.version), slog.String("served", v))
+	}
+}
+
+// servedVersion is the version the last answer was served as, or the one
+// requested before any answer.
+func (c *client) servedVersion() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.served != "" {
+		return c.served
+	}
+	return c.version
 }
 
 // Estimated costs of operations not yet sent once: Shopify's published
@@ -133,6 +168,7 @@ func (c *client) do(ctx context.Context, write bool, op string, est float64, que
 		return &adapters.TemporaryError{Message: fmt.Sprintf("%s: %s", op, scrub(err.Error(), c.token)), Timeout: write || timeout}
 	}
 	defer func() { _ = resp.Body.Close() }()
+	c.noteVersion(resp.Header.Get("X-Shopify-Api-Version"))
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		if ctx.Err() != nil {

@@ -99,6 +99,8 @@ func OpenChannel(setup adapters.Setup) (*Channel, error) {
 			http:      hc,
 			userAgent: setup.UserAgent,
 			budget:    b,
+			version:   cfg.APIVersion,
+			log:       setup.Logger(),
 		},
 	}, nil
 }

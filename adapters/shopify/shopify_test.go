@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -621,5 +622,40 @@ func TestBulkFailures(t *testing.T) {
 	err = ch.ObserveAll(context.Background(), func([]adapters.Listing) error { pages++; return nil })
 	if !errors.As(err, &tmp) || !strings.Contains(err.Error(), "FAILED") || pages != 0 {
 		t.Errorf("a failed bulk query: %v after %d pages, want a *TemporaryError and no pages", err, pages)
+	}
+}
+
+// A retired api_version is answered as a later one (Shopify "falls
+// forward"): the adapter says so once, and writes quantities the way the
+// served version wants them (changeFromQuantity and @idempotent from
+// 2026-04), which the fake holds it to.
+func TestFallForward(t *testing.T) {
+	f := newFakeShop(t)
+	f.SetAPIVersion("2026-04", adminSchema202604(t))
+	f.FallForward("2025-04")
+	f.Seed(listings(1))
+	setup := setupOf(t, fmt.Sprintf("shop = \"northwind-audio\"\naccess_token = env(\"SHOPIFY_ACCESS_TOKEN\")\nendpoint = %q\n", f.URL()),
+		map[string]string{"SHOPIFY_ACCESS_TOKEN": f.token})
+	setup.HTTPClient = f.Client()
+	var logged bytes.Buffer
+	setup.Log = slog.New(slog.NewTextHandler(&logged, nil))
+	ch, err := OpenChannel(setup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := observeAll(t, ch)["AT-00000"]
+	observeAll(t, ch)
+	if n := strings.Count(logged.String(), "served=2026-04"); n != 1 || !strings.Contains(logged.String(), "api_version=2025-04") {
+		t.Errorf("want one warning naming both versions, got:\n%s", logged.String())
+	}
+	rs := ch.Apply(context.Background(), []adapters.Change{
+		{Key: a.Key, Kind: adapters.KindQuantity, From: adapters.QuantityValue(a.Quantity), To: adapters.Units(12), Ref: a.Ref},
+	})
+	if rs[0].Err != nil || f.Available("AT-00000") != 12 {
+		t.Fatalf("a quantity write under the served version: %v, quantity %d", rs[0].Err, f.Available("AT-00000"))
+	}
+	last := f.Requests()[len(f.Requests())-1]
+	if !strings.Contains(last.Query, "@idempotent(key: ") {
+		t.Errorf("the write does not carry @idempotent:\n%s", last.Query)
 	}
 }

@@ -41,6 +41,7 @@ type Store struct {
 	mu        sync.Mutex
 	schema    *ast.Schema
 	version   string // the API version in the path
+	retired   string // a version whose requests are answered as version
 	token     string
 	products  map[string]*fakeProduct
 	variants  []*fakeVariant
@@ -123,6 +124,15 @@ func (f *Store) SetAPIVersion(version string, s *ast.Schema) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.version, f.schema = version, s
+}
+
+// FallForward makes the store take requests for requested, an API version
+// Shopify no longer serves, and answer them as its own version, saying so
+// in X-Shopify-Api-Version: what Shopify does with a retired version.
+func (f *Store) FallForward(requested string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.retired = requested
 }
 
 // AddLocation adds an active location; a variant is not stocked there.
@@ -346,8 +356,12 @@ func (f *Store) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	version, schema, token := f.version, f.schema, f.token
+	version, schema, token, retired := f.version, f.schema, f.token, f.retired
 	f.mu.Unlock()
+	if retired != "" && r.URL.Path == "/admin/api/"+retired+"/graphql.json" {
+		r.URL.Path = "/admin/api/" + version + "/graphql.json"
+	}
+	w.Header().Set("X-Shopify-Api-Version", version)
 	if want := "/admin/api/" + version + "/graphql.json"; r.Method != http.MethodPost || r.URL.Path != want {
 		f.t.Errorf("fake: %s %s, want POST %s", r.Method, r.URL.Path, want)
 		http.NotFound(w, r)
