@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -130,6 +131,36 @@ type Confirmer interface {
 // reconcile that finds nothing to do.
 type Watcher interface {
 	Watch(ctx context.Context, fn func(Event)) error
+}
+
+// HookReceiver is a Watcher whose events arrive as the channel's webhooks,
+// through accord's HTTP server (POST /api/hooks/channel/NAME, with NAME the
+// channel's name in the spec). Receive verifies one delivery as the channel
+// signs it, from the request's headers, URL and the raw body exactly as
+// received, and pushes the events it carries to the channel's Watch feed.
+// A delivery whose signature is missing or wrong is refused with an error
+// that wraps ErrBadSignature, and changes nothing. reply, when not nil, is
+// the JSON body to answer with (a verification challenge); otherwise the
+// answer is an empty 200. A channel that signs nothing is not a
+// HookReceiver: accord takes no unsigned events.
+type HookReceiver interface {
+	Watcher
+	Receive(ctx context.Context, r *http.Request, body []byte) (reply []byte, err error)
+}
+
+// ErrBadSignature is a webhook delivery whose signature is missing or does
+// not verify (HTTP 401).
+var ErrBadSignature = errors.New("webhook signature missing or wrong")
+
+// RevisionLimited is a channel that allows a listing only so many
+// revisions a day (eBay: 250 a calendar day, every call that changes the
+// listing counting one). The controller counts the revisions it sends per
+// listing per day in the store and never sends one past the limit, and
+// holds a price or field that moves back and forth within the day.
+type RevisionLimited interface {
+	// RevisionLimit is the most revisions of a listing a day, and the
+	// time zone whose midnight starts the channel's day.
+	RevisionLimit() (perDay int, day *time.Location)
 }
 
 // Event is something that happened on a channel outside accord: an order

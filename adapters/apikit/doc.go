@@ -1,0 +1,12 @@
+// Package apikit holds what every HTTP channel adapter shares and no
+// adapter should write again: the decoding of a config block whose secrets
+// may only come through env() (and one diagnostic naming every unset
+// variable), the classification of an HTTP answer into the failures of
+// adapters/errors.go, a short printable snippet of an answer that is not
+// what was expected (an HTML page from a proxy, truncated JSON), the
+// Retry-After header, and the queue that turns verified webhooks into a
+// Watch feed.
+//
+// It owns no wire format: each adapter package keeps its channel's paths,
+// bodies, signing and pacing.
+package apikit
