@@ -1,0 +1,89 @@
+package ebay
+
+import (
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/ebay/ebaytest"
+)
+
+// envFunc is env() reading from m.
+func envFunc(m map[string]string) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "name", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			v, ok := m[args[0].AsString()]
+			if !ok {
+				return cty.NilVal, errors.New("environment variable " + args[0].AsString() + " is not set")
+			}
+			return cty.StringVal(v), nil
+		},
+	})
+}
+
+var testEnv = ebaytest.Env()
+
+// setupFor is the setup of a channel ebay_us with the given config block.
+func setupFor(t testing.TB, config string) adapters.Setup {
+	t.Helper()
+	f, diags := hclsyntax.ParseConfig([]byte(config), "config.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return adapters.Setup{
+		Name: "ebay_us", Currency: "USD", Scale: 2, Config: f.Body,
+		Eval: &hcl.EvalContext{Functions: map[string]function.Function{"env": envFunc(testEnv)}},
+	}
+}
+
+// fake is the fake eBay of ebaytest and the adapters opened on it.
+type fake struct {
+	*ebaytest.Server
+	mu     sync.Mutex
+	opened []*Channel
+}
+
+func newFake(t testing.TB) *fake {
+	return &fake{Server: ebaytest.New(t)}
+}
+
+func (f *fake) open(t testing.TB, extra string) *Channel {
+	t.Helper()
+	s := setupFor(t, f.Config(extra))
+	s.HTTPClient = f.Client()
+	c, err := Open(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.opened = append(f.opened, c)
+	f.mu.Unlock()
+	return c
+}
+
+// order places an order on the fake and delivers its notification to every
+// adapter opened on it, as accord's daemon would.
+func (f *fake) order(t testing.TB, sku string, units int64) {
+	t.Helper()
+	h, body := f.OrderHook(sku, units)
+	f.mu.Lock()
+	opened := append([]*Channel(nil), f.opened...)
+	f.mu.Unlock()
+	for _, c := range opened {
+		r := httptest.NewRequestWithContext(t.Context(), "POST", "/api/hooks/channel/ebay_us", strings.NewReader(string(body)))
+		r.Header = h.Clone()
+		if _, err := c.Receive(t.Context(), r, body); err != nil {
+			t.Errorf("Receive: %v", err)
+		}
+	}
+}
