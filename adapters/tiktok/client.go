@@ -69,10 +69,14 @@ const defaultPause = time.Second
 func (c *Channel) call(ctx context.Context, o op, method, path string, query url.Values, in, out any) error {
 	var body []byte
 	if in != nil {
-		var err error
-		if body, err = json.Marshal(in); err != nil {
+		// Descriptions are HTML: sent as written, not as \u003c escapes.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(in); err != nil {
 			return fmt.Errorf("%s: %w", o.name, err)
 		}
+		body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
 	bucket := c.budget.Write
 	if o.read {

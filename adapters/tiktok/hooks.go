@@ -144,14 +144,20 @@ func (c *Channel) orders(ctx context.Context, ids []string) ([]order, error) {
 	return res.Orders, nil
 }
 
-// orderEvents reads an order and returns its events: one per seller SKU,
-// an EventOrder of its units (one line item a unit) for a new order, an
-// EventListing for a cancelled one. At is the order's creation time.
+// orderEvents reads an order and returns its events (see eventsOf).
 func (c *Channel) orderEvents(ctx context.Context, id string, cancelled bool, at time.Time) ([]adapters.Event, error) {
 	os, err := c.orders(ctx, []string{id})
 	if err != nil {
 		return nil, err
 	}
+	return c.eventsOf(os, id, cancelled, at), nil
+}
+
+// eventsOf returns the events of order id among os: one per seller SKU,
+// an EventOrder of its units (one line item a unit) for a new order, an
+// EventListing for a cancelled one. At is the order's creation time for a
+// new order, at otherwise.
+func (c *Channel) eventsOf(os []order, id string, cancelled bool, at time.Time) []adapters.Event {
 	var evs []adapters.Event
 	for _, o := range os {
 		if o.ID != id {
@@ -182,5 +188,5 @@ func (c *Channel) orderEvents(ctx context.Context, id string, cancelled bool, at
 			evs = append(evs, ev)
 		}
 	}
-	return evs, nil
+	return evs
 }
