@@ -1,0 +1,222 @@
+package shopee
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apikit"
+)
+
+// tokenSource holds the shop's access and refresh tokens and rotates them:
+// Shopee's refresh token is single-use, so every refresh hands out a new
+// pair that must replace the old one, in the token file when there is one.
+// No token is ever logged nor put in an error.
+type tokenSource struct {
+	c    *Channel
+	file string
+	log  logger
+
+	mu         sync.Mutex
+	access     string
+	refreshTok string
+	// expires is when the access token expires; zero when unknown (the
+	// tokens came from the environment).
+	expires time.Time
+	warned  bool
+}
+
+// tokenMargin is how long before its expiry an access token is refreshed.
+const tokenMargin = time.Minute
+
+// tokenFile is the token file's content.
+type tokenFile struct {
+	PartnerID    int64     `json:"partner_id"`
+	ShopID       int64     `json:"shop_id"`
+	AccessToken  string    `json:"access_token"`
+	RefreshToken string    `json:"refresh_token"`
+	ExpiresAt    time.Time `json:"expires_at"`
+}
+
+// newTokenSource starts from the token file when it holds the tokens of
+// this shop, else from the config's (the environment's).
+func newTokenSource(c *Channel, cfg Config, log logger) (*tokenSource, error) {
+	s := &tokenSource{c: c, file: cfg.TokenFile, log: log, access: cfg.AccessToken, refreshTok: cfg.RefreshToken}
+	if s.file == "" {
+		return s, nil
+	}
+	raw, err := os.ReadFile(s.file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("channel %s: reading the token file: %w", c.name, err)
+	}
+	var tf tokenFile
+	if err := json.Unmarshal(raw, &tf); err != nil || tf.AccessToken == "" || tf.RefreshToken == "" {
+		return nil, fmt.Errorf("channel %s: the token file %s is not one accord wrote: delete it to start again from the environment's tokens", c.name, s.file)
+	}
+	if tf.ShopID != cfg.ShopID || tf.PartnerID != cfg.PartnerID {
+		log.Warn("the token file holds another shop's tokens: using the environment's", "file", s.file, "shop_id", tf.ShopID)
+		return s, nil
+	}
+	s.access, s.refreshTok, s.expires = tf.AccessToken, tf.RefreshToken, tf.ExpiresAt
+	return s, nil
+}
+
+// current is the tokens in use, for scrubbing.
+func (s *tokenSource) current() []string {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return []string{s.access, s.refreshTok}
+}
+
+// get returns the access token, refreshing it first when it is known to
+// have expired.
+func (s *tokenSource) get(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.expires.IsZero() && !s.c.wall().Add(tokenMargin).Before(s.expires) {
+		if err := s.exchange(ctx); err != nil {
+			return "", err
+		}
+	}
+	return s.access, nil
+}
+
+// refresh replaces the access token used, unless another call did already.
+func (s *tokenSource) refresh(ctx context.Context, used string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.access != used {
+		return nil
+	}
+	return s.exchange(ctx)
+}
+
+// tokenAnswer is v2.public.refresh_access_token's answer (REF).
+type tokenAnswer struct {
+	AccessToken  string      `json:"access_token"`
+	RefreshToken string      `json:"refresh_token"`
+	ExpireIn     json.Number `json:"expire_in"`
+	RequestID    string      `json:"request_id"`
+	Error        string      `json:"error"`
+	Message      string      `json:"message"`
+}
+
+// defaultExpireIn is the access token's life when the answer does not say
+// (DOC: 4 hours).
+const defaultExpireIn = 4 * time.Hour
+
+// exchange spends the refresh token for a new pair. s.mu is held.
+func (s *tokenSource) exchange(ctx context.Context) error {
+	c := s.c
+	raw, err := json.Marshal(struct { //nolint:gosec // G117: sending the refresh token is this call's purpose
+		RefreshToken string `json:"refresh_token"`
+		PartnerID    int64  `json:"partner_id"`
+		ShopID       int64  `json:"shop_id"`
+	}{s.refreshTok, c.cfg.PartnerID, c.cfg.ShopID})
+	if err != nil {
+		return fmt.Errorf("refreshing the access token: %w", err)
+	}
+	req, err := c.request(ctx, apiRefreshToken, nil, raw, "")
+	if err != nil {
+		return err
+	}
+	ans, err := apikit.Do(ctx, c.http, "refreshing the access token", req)
+	if err != nil {
+		return err
+	}
+	var ta tokenAnswer
+	jerr := json.Unmarshal(ans.Body, &ta)
+	switch {
+	case jerr != nil && ans.OK():
+		// The body is not quoted: a truncated answer may hold part of a
+		// token.
+		return &adapters.BadResponseError{Message: fmt.Sprintf("refreshing the access token: HTTP %d with %d bytes that are not JSON (%s)", ans.Status, len(ans.Body), jerr)}
+	case jerr != nil:
+		return ans.Failure("refreshing the access token", true, fmt.Sprintf("%d bytes of %s", len(ans.Body), ans.Header.Get("Content-Type")))
+	case ta.Error != "" || !ans.OK() || ta.AccessToken == "" || ta.RefreshToken == "":
+		env := envelope{Error: ta.Error, Message: ta.Message, RequestID: ta.RequestID}
+		switch {
+		case ans.Status >= 500 || env.code() == "error_server" || env.code() == "error_inner" || env.code() == "error_network":
+			return &adapters.TemporaryError{Message: fmt.Sprintf("refreshing the access token: HTTP %d: %s", ans.Status, env.describe())}
+		case ans.Status == 429 || env.throttled():
+			return &adapters.ThrottledError{RetryAfter: apikit.RetryAfter(ans.Header), Message: "refreshing the access token: " + env.describe()}
+		case ta.Error == "" && ans.OK():
+			return &adapters.BadResponseError{Message: "refreshing the access token: the answer has no access_token or refresh_token"}
+		}
+		return &adapters.AuthError{Message: fmt.Sprintf("Shopee refused the refresh token of shop %d (HTTP %d: %s): authorise the app again and set new tokens",
+			c.cfg.ShopID, ans.Status, env.describe())}
+	}
+	life := defaultExpireIn
+	if n, err := ta.ExpireIn.Int64(); err == nil && n > 0 {
+		life = time.Duration(n) * time.Second
+	}
+	s.access, s.refreshTok, s.expires = ta.AccessToken, ta.RefreshToken, c.wall().Add(life)
+	s.save()
+	return nil
+}
+
+// save keeps the new pair in the token file, or warns once that only this
+// process holds it. s.mu is held.
+func (s *tokenSource) save() {
+	if s.file == "" {
+		if !s.warned {
+			s.warned = true
+			s.log.Warn("Shopee rotated the shop's tokens; without token_file the new ones live in memory only, " +
+				"and a restart will need fresh tokens from Shopee's authorisation flow")
+		}
+		return
+	}
+	raw, err := json.MarshalIndent(tokenFile{ //nolint:gosec // G117: the token file keeps the tokens, mode 0600
+
+		PartnerID: s.c.cfg.PartnerID, ShopID: s.c.cfg.ShopID,
+		AccessToken: s.access, RefreshToken: s.refreshTok, ExpiresAt: s.expires.UTC(),
+	}, "", "  ")
+	if err == nil {
+		err = writeFileAtomic(s.file, append(raw, '\n'))
+	}
+	if err != nil {
+		s.log.Warn("could not keep the rotated tokens in the token file: a restart will need fresh tokens",
+			"file", s.file, "error", err.Error())
+	}
+}
+
+// writeFileAtomic writes data to path with mode 0600 through a temporary
+// file in the same directory, so that a crash leaves the old file or the
+// new one, never half of one.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	defer func() { _ = os.Remove(name) }()
+	if err := tmp.Chmod(0o600); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(name, path)
+}
