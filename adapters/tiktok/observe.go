@@ -154,11 +154,11 @@ func (c *Channel) searchPages(ctx context.Context, body searchBody, fn func([]pr
 	for {
 		var res searchData
 		if err := c.call(ctx, opSearchProducts, "POST", searchPath, q, body, &res); err != nil {
-			return fmt.Errorf("observe %s: %w", c.name, err)
+			return fmt.Errorf("channel %s: %w", c.name, err)
 		}
 		for i := range res.Products {
 			if res.Products[i].ID == "" {
-				return fmt.Errorf("observe %s: %w", c.name, &adapters.BadResponseError{Message: "search products answered a product without an id"})
+				return fmt.Errorf("channel %s: %w", c.name, &adapters.BadResponseError{Message: "search products answered a product without an id"})
 			}
 		}
 		if err := fn(res.Products); err != nil {

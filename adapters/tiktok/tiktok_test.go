@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
+	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/adaptertest"
@@ -320,24 +321,33 @@ func deliver(t *testing.T, c *Channel, h http.Header, body []byte) error {
 	return err
 }
 
-// watch runs Watch and returns its events' channel and a stop.
+// watch runs Watch and returns its events' channel and a stop, once Watch
+// runs (a probe event pushed before is dropped; one pushed after comes
+// back).
 func watch(t *testing.T, c *Channel) (<-chan adapters.Event, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	evs := make(chan adapters.Event, 16)
+	probes := make(chan struct{}, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = c.Watch(ctx, func(e adapters.Event) { evs <- e })
+		_ = c.Watch(ctx, func(e adapters.Event) {
+			if e.Channel == "probe" {
+				select {
+				case probes <- struct{}{}:
+				default:
+				}
+				return
+			}
+			evs <- e
+		})
 	}()
-	// Watch counts as running once it has registered: push until it is.
-	for c.hooks.Dropped() == 0 {
+	for running := false; !running; {
 		c.hooks.Push(adapters.Event{Channel: "probe"})
 		select {
-		case e := <-evs:
-			if e.Channel == "probe" {
-				return evs, func() { cancel(); <-done }
-			}
+		case <-probes:
+			running = true
 		case <-time.After(time.Millisecond):
 		}
 	}
@@ -513,5 +523,20 @@ func TestRequestsGolden(t *testing.T) {
 	}
 	if f.Invalid() != 0 {
 		t.Errorf("%d requests the fake refused", f.Invalid())
+	}
+}
+
+// The fake's rate limit answers 429 with code 36009002: a throttled read.
+func TestFakeThrottles(t *testing.T) {
+	f, c, _ := seeded(t, 3)
+	f.SetLimit(rate.NewLimiter(rate.Every(time.Hour), 2))
+	err := c.Observe(t.Context(), nil, func([]adapters.Listing) error { return nil })
+	var thr *adapters.ThrottledError
+	if !errors.As(err, &thr) || f.Throttled() != 1 {
+		t.Errorf("Observe = %v after %d throttled requests, want a *ThrottledError after 1", err, f.Throttled())
+	}
+	f.SetLimit(nil)
+	if got := observeAll(t, c, nil); len(got) != 3 {
+		t.Errorf("observed %d after the limit was lifted", len(got))
 	}
 }
