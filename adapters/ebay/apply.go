@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -302,15 +303,18 @@ func (c *Channel) putItem(ctx context.Context, g *group, changes []adapters.Chan
 			} else {
 				delete(prod, "brand")
 			}
-			// A Brand aspect would be picked up as the brand again.
+			// A Brand aspect would be picked up as the brand again: one
+			// that is there follows the brand.
 			if aspects, ok := prod["aspects"].(map[string]any); ok {
 				for k := range aspects {
-					if k == "Brand" || k == "brand" {
+					if !strings.EqualFold(k, "Brand") {
+						continue
+					}
+					if ch.To.Set {
+						aspects[k] = []string{ch.To.Text}
+					} else {
 						delete(aspects, k)
 					}
-				}
-				if ch.To.Set {
-					aspects["Brand"] = []string{ch.To.Text}
 				}
 			}
 		}

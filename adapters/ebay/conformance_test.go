@@ -14,7 +14,7 @@ func harness(strict bool) adaptertest.Harness {
 		f.SetStrict(strict)
 		return adaptertest.Fixture{
 			Channel: "ebay_us", Currency: "USD", Scale: 2,
-			Open:  func(t *testing.T) adapters.Channel { return f.open(t, "") },
+			Open:  func(t *testing.T) adapters.Channel { return f.open(t) },
 			Seed:  func(_ *testing.T, ls []adapters.Listing) { f.Seed(ls) },
 			Order: func(t *testing.T, sku string, units int64) { f.order(t, sku, units) },
 		}

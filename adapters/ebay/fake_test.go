@@ -57,9 +57,9 @@ func newFake(t testing.TB) *fake {
 	return &fake{Server: ebaytest.New(t)}
 }
 
-func (f *fake) open(t testing.TB, extra string) *Channel {
+func (f *fake) open(t testing.TB) *Channel {
 	t.Helper()
-	s := setupFor(t, f.Config(extra))
+	s := setupFor(t, f.Config(""))
 	s.HTTPClient = f.Client()
 	c, err := Open(t.Context(), s)
 	if err != nil {
