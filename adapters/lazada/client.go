@@ -201,6 +201,10 @@ func (c *Channel) call(ctx context.Context, o op, params url.Values) (*envelope,
 		case errors.Is(err, errExpiredToken):
 			return env, &adapters.AuthError{Message: scrub(err.Error(), c.cfg)}
 		case errors.As(err, &te):
+			if te.RetryAfter <= 0 {
+				// Lazada's advice: "retry in the next second".
+				te.RetryAfter = time.Second
+			}
 			bucket.Pause(te.RetryAfter)
 		}
 		return env, err
