@@ -67,21 +67,31 @@
 //     the reference pages: 901/E901 (QPS limit, retry next second).
 //
 // Unconfirmed, and chosen as said: the error codes IllegalAccessToken (an
-// expired or revoked access token: refreshed once) and IncompleteSignature
-// (a wrong app secret) are the names third-party clients of the same
+// expired or revoked access token: refreshed once), IncompleteSignature
+// (a wrong app secret) and IllegalRefreshToken are the names third-party clients of the same
 // gateway match, not found in Lazada's pages; how to remove a special price
-// (the adapter ends its window now); the time zone of SaleStartDate and
-// SaleEndDate (the venture's: UTC+8 for sg, my, ph, UTC+7 for th, vn, id);
-// the end of an open-ended compare-at (five years ahead); the rates of
-// GetProducts and UpdateProduct (none set: a throttle pauses them).
+// (the adapter ends its window now, by a window that starts and ends this
+// minute); the time zone of SaleStartDate and SaleEndDate (the venture's:
+// UTC+8 for sg, my, ph, UTC+7 for th, vn, id); the end of an open-ended
+// compare-at (five years ahead); the rates of GetProducts and UpdateProduct
+// (none set: a throttle pauses them); whether the detail[] of a refused
+// batch sits at the top level of the answer (the common response
+// parameters say so, and the adapter reads it there).
+//
+// Not a Watcher: Lazada's push ("Lazada Push Mechanism" guide) signs a
+// delivery with Authorization = hex(HMAC-SHA256(app_key + body, app
+// secret)), but its order messages carry trade_order_id and
+// trade_order_line_id, not the SKU and units an event needs; turning them
+// into events would take an order-items call per message, not built yet.
 //
 // How accord's prices map to Lazada's: Lazada shows price unless a
 // special_price below it is inside its window. A listing observed inside
 // the window has the special price as accord's price and Lazada's price as
 // its compare-at; outside it, Lazada's price and no compare-at. Writing a
 // compare-at above the price sets price to the compare-at and SalePrice to
-// the price from now on; writing no compare-at sets price and ends any
-// special price. A promotion's sale (Change.Sale) goes as SalePrice over
+// the price from now on; writing no compare-at sets price and ends a
+// special price below it (one at or above it cannot show, and is ended by
+// the write that raises the price past it). A promotion's sale (Change.Sale) goes as SalePrice over
 // the sale's window (rounded inwards to whole minutes), with the regular
 // price as Price, so that Lazada switches it on and off on time.
 //

@@ -9,7 +9,10 @@
 // 7200 s, the signature (recomputed), and each payload against the JSON
 // Schemas in schemas/, derived by hand from Lazada's documents. A request
 // outside them fails the test that sent it and is answered HTTP 400 with
-// Lazada's envelope {code, type, message, request_id}. A token that
+// Lazada's envelope {code, type, message, request_id}, with the error code
+// Lazada documents for it (E005, E019, E036, E070...) or, where it
+// documents none, a name of the fake's in the gateway's style
+// (InvalidParameter, MissingParameter, InvalidTimestamp). A token that
 // expired or was never issued is not the client's mistake: it is answered
 // as Lazada does, code IllegalAccessToken.
 //
