@@ -666,3 +666,43 @@ func linesOf(lines []string) []string {
 	}
 	return out
 }
+
+// A write whose token expired is sent again once, with a new token.
+func TestExpiredTokenOnWrite(t *testing.T) {
+	f, c, ls := seeded(t, 1)
+	observeAll(t, c, nil)
+	f.ExpireTokens()
+	rs := c.Apply(context.Background(), []adapters.Change{{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(12)}})
+	if rs[0].Err != nil || f.TokenCalls() != 2 {
+		t.Errorf("apply after the token expired: %v after %d exchanges", rs[0].Err, f.TokenCalls())
+	}
+	if got, _ := f.Listing(ls[0].SKU); *got.ShipTo != 12 {
+		t.Errorf("quantity %d", *got.ShipTo)
+	}
+}
+
+// A multi-SKU call refused whole, whose SKUs are then refused one by one
+// too, was not eBay refusing the shape: the adapter keeps batching.
+func TestRefusedBatchNotTakenForTheShape(t *testing.T) {
+	f, c, ls := seeded(t, 3)
+	refused := `{"errors":[{"errorId":25709,"domain":"API_INVENTORY","category":"REQUEST","message":"Invalid value for price."}]}`
+	for range 4 {
+		f.Fail(http.StatusBadRequest, "bulkUpdatePriceQuantity", "application/json", refused)
+	}
+	var changes []adapters.Change
+	for _, l := range ls {
+		changes = append(changes, adapters.Change{Key: l.Key, Kind: adapters.KindPrice, To: moneyValue("5.00")})
+	}
+	for i, r := range c.Apply(context.Background(), changes) {
+		if !isA[*adapters.RejectedError](r.Err) || !strings.Contains(r.Err.Error(), "25709") {
+			t.Errorf("change %d: %v, want eBay's refusal", i, r.Err)
+		}
+	}
+	if c.singleSKU.Load() {
+		t.Error("the adapter went to one SKU a call though single calls were refused too")
+	}
+	c.Apply(context.Background(), changes)
+	if n := f.Calls("bulkUpdatePriceQuantity"); n != 5 {
+		t.Errorf("%d bulk updates, want 4 refused and 1 of three SKUs", n)
+	}
+}
