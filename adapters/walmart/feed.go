@@ -337,6 +337,9 @@ type feedStatus struct {
 	FeedID          string `json:"feedId"`
 	FeedStatus      string `json:"feedStatus"`
 	ItemsReceived   int    `json:"itemsReceived"`
+	ItemsSucceeded  *int   `json:"itemsSucceeded"`
+	ItemsFailed     *int   `json:"itemsFailed"`
+	ItemsProcessing *int   `json:"itemsProcessing"`
 	IngestionErrors *struct {
 		IngestionError []ingestionError `json:"ingestionError"`
 	} `json:"ingestionErrors"`
@@ -408,6 +411,9 @@ type feedResult struct {
 	status string
 	whole  string                // the feed's own errors, for ERROR
 	bySKU  map[string]itemStatus // the last status read of each SKU
+	// allOK is a processed feed whose every item succeeded: its items
+	// need not be read.
+	allOK bool
 }
 
 func (r *feedResult) result(submission, id, sku string) adapters.Result {
@@ -418,6 +424,9 @@ func (r *feedResult) result(submission, id, sku string) adapters.Result {
 		return adapters.Result{Err: &adapters.TemporaryError{Message: "feed " + id + " failed as a whole: " + r.whole}}
 	}
 	st, ok := r.bySKU[sku]
+	if !ok && r.allOK {
+		return adapters.Result{}
+	}
 	if !ok {
 		return adapters.Result{Err: &adapters.TemporaryError{Timeout: true, Message: "feed " + id + " reports nothing of " + sku}}
 	}
@@ -455,7 +464,7 @@ func (c *Channel) readFeed(ctx context.Context, id string) (*feedResult, error) 
 		if err := res.add(&st, offset); err != nil {
 			return nil, err
 		}
-		if res.status != "PROCESSED" || len(st.ItemDetails.ItemIngestionStatus) == 0 || offset+maxDetails >= st.ItemsReceived {
+		if res.status != "PROCESSED" || res.allOK || len(st.ItemDetails.ItemIngestionStatus) == 0 || offset+maxDetails >= st.ItemsReceived {
 			return res, nil
 		}
 	}
@@ -470,6 +479,10 @@ func (r *feedResult) add(st *feedStatus, offset int) error {
 	}
 	if offset == 0 {
 		r.status = st.FeedStatus
+		// Every item succeeded: the counts say so, the items need not be
+		// read 50 a call.
+		r.allOK = st.FeedStatus == "PROCESSED" && st.ItemsSucceeded != nil && st.ItemsFailed != nil && st.ItemsProcessing != nil &&
+			*st.ItemsFailed == 0 && *st.ItemsProcessing == 0 && *st.ItemsSucceeded == st.ItemsReceived
 		if st.IngestionErrors != nil {
 			r.whole = describeIngestion(st.IngestionErrors.IngestionError)
 		}

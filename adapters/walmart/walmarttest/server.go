@@ -538,17 +538,15 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if op == "tokenAPI" {
-		f.serveToken(w, r, body)
-		return
-	}
-	if why := f.checkHeaders(r); why != "" {
-		if why == "expired" {
-			f.writeJSON(w, http.StatusUnauthorized, errBody("UNAUTHORIZED.GMP_GATEWAY_API", "UNAUTHORIZED", "Unauthorized token or token is expired", "DATA"))
+	if op != "tokenAPI" {
+		if why := f.checkHeaders(r); why != "" {
+			if why == "expired" {
+				f.writeJSON(w, http.StatusUnauthorized, errBody("UNAUTHORIZED.GMP_GATEWAY_API", "UNAUTHORIZED", "Unauthorized token or token is expired", "DATA"))
+				return
+			}
+			f.bad(w, op, why)
 			return
 		}
-		f.bad(w, op, why)
-		return
 	}
 	if len(f.fail) > 0 && (f.fail[0].op == "" || f.fail[0].op == op) {
 		fl := f.fail[0]
@@ -556,6 +554,10 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", fl.ct)
 		w.WriteHeader(fl.status)
 		_, _ = io.WriteString(w, fl.body)
+		return
+	}
+	if op == "tokenAPI" {
+		f.serveToken(w, r, body)
 		return
 	}
 	if l := f.limits[op]; l != nil && !l.Allow() {
@@ -651,7 +653,7 @@ func subtleEq(a, b string) bool { return hmac.Equal([]byte(a), []byte(b)) }
 
 // record keeps a request for Requests. f.mu is held.
 func (f *Server) record(r *http.Request, body string) {
-	line := r.Method + " " + r.URL.Path
+	line := r.Method + " " + r.URL.EscapedPath()
 	if q := r.URL.Query(); len(q) > 0 {
 		line += "?" + q.Encode()
 	}
