@@ -26,8 +26,9 @@
 //     inventoryItem, errors}]}; a SKU eBay lacks is error 25702.
 //   - getOffers: GET /offer?sku&marketplace_id (sku required by the
 //     description of Offers.offers; there is no bulk read of offers), answered
-//     Offers {offers[EbayOfferDetailsWithAll]}; 404 (25713) for a SKU without
-//     an offer.
+//     Offers {offers[EbayOfferDetailsWithAll]}. A SKU without an offer is
+//     taken to be answered 404 (25713) or 400 (25702): unconfirmed, the
+//     adapter takes either as "no offer".
 //   - getOffer and updateOffer: GET and PUT /offer/{offerId}; the PUT is a
 //     whole EbayOfferDetailsWithId ("does a complete replacement") with the
 //     Content-Language header.
@@ -75,7 +76,8 @@
 // endpoint))}. The ORDER_CONFIRMATION topic (Notification API release
 // 1.6.6; developer.ebay.com .../asyncapi/order_confirmation.yaml: "generated
 // for each line item in the order. The seller looks up the orderId") gives
-// an order ID: its lines' SKUs and quantities are read with the Fulfillment
+// an order ID (data.orderId, and data.lineItemId when it names the line:
+// field names unconfirmed): its lines' SKUs and quantities are read with the Fulfillment
 // API's getOrder (GET /sell/fulfillment/v1/order/{orderId},
 // sell_fulfillment_v1_oas3.json: Order {orderId, creationDate, lineItems[{
 // lineItemId, sku, quantity}]}). Other topics carry no SKU and are left
