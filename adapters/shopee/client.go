@@ -157,7 +157,7 @@ func (c *Channel) send(ctx context.Context, a api, query url.Values, body, out a
 		if jerr := json.Unmarshal(ans.Body, &env); jerr != nil {
 			if !ans.OK() {
 				if ans.Status == http.StatusTooManyRequests && side != nil {
-					side.Pause(pauseFor(ans))
+					side.Pause(c.pauseFor(ans))
 				}
 				return nil, ans.Failure(a.name, write, "")
 			}
@@ -238,7 +238,7 @@ func (c *Channel) failure(a api, ans *apikit.Answer, env *envelope, write bool, 
 	case ans.Status == http.StatusTooManyRequests || env.throttled():
 		wait := apikit.RetryAfter(ans.Header)
 		if side != nil {
-			side.Pause(pauseFor(ans))
+			side.Pause(c.pauseFor(ans))
 		}
 		return &adapters.ThrottledError{RetryAfter: wait, Message: msg}
 	case strings.Contains(strings.ToLower(env.Message), "timestamp") && (code == "error_param" || code == "error_timestamp"):
@@ -255,11 +255,11 @@ func (c *Channel) failure(a api, ans *apikit.Answer, env *envelope, write bool, 
 }
 
 // pauseFor is how long a throttled answer pauses the bucket.
-func pauseFor(ans *apikit.Answer) time.Duration {
+func (c *Channel) pauseFor(ans *apikit.Answer) time.Duration {
 	if d := apikit.RetryAfter(ans.Header); d > 0 {
 		return d
 	}
-	return defaultPause
+	return c.pause
 }
 
 // scrub takes every credential out of err's text: a transport error quotes

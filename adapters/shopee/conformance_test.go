@@ -13,7 +13,7 @@ func TestConformance(t *testing.T) {
 		f := newFake(t)
 		return adaptertest.Fixture{
 			Channel: "shopee_sg", Currency: shopeetest.Currency, Scale: 2,
-			Open: func(t *testing.T) adapters.Channel { return f.open(t, "") },
+			Open: func(t *testing.T) adapters.Channel { return f.open(t) },
 			Seed: func(_ *testing.T, ls []adapters.Listing) { f.Seed(ls) },
 		}
 	}})

@@ -3,6 +3,7 @@ package shopee
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -52,9 +53,9 @@ func newFake(t testing.TB) *fake {
 	return &fake{shopeetest.New(t)}
 }
 
-func (f *fake) open(t testing.TB, extra string) *Channel {
+func (f *fake) open(t testing.TB) *Channel {
 	t.Helper()
-	return f.openWith(t, setupFor(t, f.Config(extra)))
+	return f.openWith(t, setupFor(t, f.Config("")))
 }
 
 func (f *fake) openWith(t testing.TB, s adapters.Setup) *Channel {
@@ -64,5 +65,9 @@ func (f *fake) openWith(t testing.TB, s adapters.Setup) *Channel {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Tests pace by the fake's limits, not by the default rate, and a
+	// throttle pauses for a moment only.
+	c.budget = adapters.NewBudgets(nil).For("test", adapters.Unlimited, adapters.Unlimited)
+	c.pause = time.Millisecond
 	return c
 }

@@ -244,6 +244,9 @@ type Channel struct {
 	// wall is the clock of signatures and token expiry: Shopee's seconds,
 	// whatever instant the controller plans for.
 	wall func() time.Time
+	// pause is how long a throttled answer without Retry-After pauses
+	// the account's bucket.
+	pause time.Duration
 }
 
 // logger is what the adapter logs with.
@@ -273,7 +276,7 @@ func Open(_ context.Context, setup adapters.Setup) (*Channel, error) {
 	log := setup.Logger()
 	c := &Channel{
 		cfg: cfg, name: setup.Name, currency: setup.Currency, scale: setup.Scale,
-		http: hc, log: log, ua: ua, wall: time.Now,
+		http: hc, log: log, ua: ua, wall: time.Now, pause: defaultPause,
 		budget: setup.Budget("shopee:"+strconv.FormatInt(cfg.ShopID, 10), defaultRead, defaultWrite),
 	}
 	c.tokens, err = newTokenSource(c, cfg, log)
