@@ -81,9 +81,14 @@
 // whose reference names an item or model with another SKU is refused.
 // quantity is the seller stock (Shopee's own warehouse stock is Shopee's:
 // a listing fulfilled by Shopee, or whose seller stock is split across
-// warehouses, has an unmanaged quantity). title is item_name, shared by
-// every model of an item. Prices are in the shop's currency, at the
-// channel's minor-unit places (setup.Scale: none for IDR or VND).
+// warehouses, has an unmanaged quantity; stock kept at one warehouse
+// location is written back to that location). title is item_name, shared
+// by every model of an item (update_item). gtin is gtin_code ("00", "item
+// without GTIN", is none); it is written for items without models only
+// (update_item), a model's being update_model's, which the adapter does
+// not call. No other listing field is written. Prices are in the shop's
+// currency, at the channel's minor-unit places (setup.Scale: none for IDR
+// or VND), sent as JSON numbers written from decimals.
 //
 // price is what buyers pay (current_price) and compare_at the crossed-out
 // price (original_price) while a promotion lowers it; without one, price
