@@ -2,7 +2,10 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -53,4 +56,32 @@ func (c *Controller) watchOne(ctx context.Context, name string, w adapters.Watch
 		case <-t.C:
 		}
 	}
+}
+
+// ErrNoHooks is a channel that takes no webhooks: not in the spec, not
+// opened, or its adapter is not an adapters.HookReceiver.
+var ErrNoHooks = errors.New("channel takes no webhooks")
+
+// Hook hands one webhook delivery for the channel name to its adapter
+// (adapters.HookReceiver), on the connection its Watch runs on (the one
+// the last reconcile or Watch opened; Hook opens none), so that the events
+// it carries reach the Watch feed. It returns the adapter's reply; an
+// error wrapping adapters.ErrBadSignature for a delivery that does not
+// verify, ErrNoHooks for a channel that takes none.
+func (c *Controller) Hook(ctx context.Context, name string, r *http.Request, body []byte) ([]byte, error) {
+	c.mu.Lock()
+	cn, ok := c.conns[name]
+	c.mu.Unlock()
+	if !ok || cn.err != nil {
+		return nil, fmt.Errorf("channel %s: %w", name, ErrNoHooks)
+	}
+	hr, ok := cn.ch.(adapters.HookReceiver)
+	if !ok {
+		return nil, fmt.Errorf("channel %s: %w", name, ErrNoHooks)
+	}
+	reply, err := hr.Receive(ctx, r, body)
+	if err != nil {
+		return nil, fmt.Errorf("channel %s webhook: %w", name, err)
+	}
+	return reply, nil
 }

@@ -84,7 +84,7 @@ func (b *Block) String(name string) string {
 // Required is a string attribute that must not be empty.
 func (b *Block) Required(name string) string {
 	s := b.String(name)
-	if s == "" && !b.diags.HasErrors() {
+	if s == "" && !b.val.IsNull() {
 		b.Bad(name, name+" is empty.")
 	}
 	return s

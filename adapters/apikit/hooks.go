@@ -54,6 +54,13 @@ func (h *Hooks) Dropped() int {
 	return h.dropped
 }
 
+// Watchers is how many Watch calls run now.
+func (h *Hooks) Watchers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.watchers
+}
+
 // Watch calls fn with every event pushed from now until ctx ends, in the
 // order pushed, one at a time, and returns ctx.Err(). Several Watch calls
 // share one queue: each event goes to one of them.

@@ -405,6 +405,8 @@ func (c *Channel) quantityMutation(b *batch, loc string, qs []quantityIn) {
 			q["compareQuantity"] = in.from
 		}
 		list[k] = q
+		// Before it is sent: the echo may come before the answer.
+		c.wrote(in.t.Item, in.to)
 		m.changes = append(m.changes, in.i)
 		m.item = append(m.item, k)
 	}

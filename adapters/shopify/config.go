@@ -20,11 +20,12 @@ const DefaultAPIVersion = "2025-04"
 
 // ConfigSpec is the schema of a shopify channel's config block.
 var ConfigSpec = hcldec.ObjectSpec{
-	"shop":         &hcldec.AttrSpec{Name: "shop", Type: cty.String, Required: true},
-	"api_version":  &hcldec.AttrSpec{Name: "api_version", Type: cty.String},
-	"access_token": &hcldec.AttrSpec{Name: "access_token", Type: cty.String, Required: true},
-	"location":     &hcldec.AttrSpec{Name: "location", Type: cty.String},
-	"endpoint":     &hcldec.AttrSpec{Name: "endpoint", Type: cty.String},
+	"shop":           &hcldec.AttrSpec{Name: "shop", Type: cty.String, Required: true},
+	"api_version":    &hcldec.AttrSpec{Name: "api_version", Type: cty.String},
+	"access_token":   &hcldec.AttrSpec{Name: "access_token", Type: cty.String, Required: true},
+	"location":       &hcldec.AttrSpec{Name: "location", Type: cty.String},
+	"endpoint":       &hcldec.AttrSpec{Name: "endpoint", Type: cty.String},
+	"webhook_secret": &hcldec.AttrSpec{Name: "webhook_secret", Type: cty.String},
 }
 
 // Config is a shopify channel's decoded config block.
@@ -42,6 +43,9 @@ type Config struct {
 	// token is the access token; it never leaves this package, and
 	// String never shows it.
 	token string
+	// webhookSecret is the app's client secret, which Shopify signs
+	// webhooks with; "" takes no webhooks. Never shown either.
+	webhookSecret string
 }
 
 // String shows the config without its access token.
@@ -75,13 +79,25 @@ func DecodeConfig(setup adapters.Setup) (Config, error) {
 			Subject: &rng,
 		})
 	}
+	if a, ok := attrs["webhook_secret"]; ok && !fromEnv(a.Expr) {
+		rng := a.Expr.Range()
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError, Summary: "Webhook secret written into the spec",
+			Detail:  "webhook_secret must come from the environment, as webhook_secret = env(\"SHOPIFY_WEBHOOK_SECRET\"), so that no secret is kept in git.",
+			Subject: &rng,
+		})
+	}
 	v, vd := hcldec.Decode(setup.Config, ConfigSpec, setup.Eval)
 	for _, d := range vd {
 		// env() of an unset variable: say which, and what it should hold.
 		if i := strings.Index(d.Detail, "environment variable "); i >= 0 && strings.HasSuffix(d.Detail, " is not set.") {
 			name := strings.TrimSuffix(d.Detail[i+len("environment variable "):], " is not set.")
 			d.Summary = "Missing environment variable " + name
-			d.Detail = fmt.Sprintf("The environment variable %s is not set: set it to the Admin API access token of the store's custom app.", name)
+			what := "the Admin API access token of the store's custom app"
+			if a, ok := attrs["webhook_secret"]; ok && d.Subject != nil && a.Expr.Range().Overlaps(*d.Subject) {
+				what = "the client secret of the store's custom app, which Shopify signs webhooks with"
+			}
+			d.Detail = fmt.Sprintf("The environment variable %s is not set: set it to %s.", name, what)
 		}
 	}
 	diags = append(diags, vd...)
@@ -114,6 +130,10 @@ func DecodeConfig(setup adapters.Setup) (Config, error) {
 	cfg.token = str("access_token")
 	if cfg.token == "" {
 		bad("access_token", "The access token is empty: set the environment variable env() names.")
+	}
+	cfg.webhookSecret = str("webhook_secret")
+	if _, set := attrs["webhook_secret"]; set && cfg.webhookSecret == "" {
+		bad("webhook_secret", "The webhook secret is empty: set the environment variable env() names to the app's client secret.")
 	}
 	cfg.Location = str("location")
 	if cfg.Location != "" && !strings.HasPrefix(cfg.Location, gidLocation) {

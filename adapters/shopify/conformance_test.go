@@ -14,7 +14,7 @@ func TestConformance(t *testing.T) {
 			Channel: "shopify", Currency: "USD", Scale: 2,
 			Open:  func(t *testing.T) adapters.Channel { return f.open(t, "") },
 			Seed:  func(_ *testing.T, ls []adapters.Listing) { f.Seed(ls) },
-			Order: func(_ *testing.T, sku string, units int64) { f.Sell(sku, units) },
+			Order: f.order,
 		}
 	}})
 }

@@ -170,6 +170,7 @@ func (c *Channel) listing(n *variantNode) (adapters.Listing, bool, error) {
 		Status:   strings.ToLower(n.Product.Status),
 		Ref:      adapters.Ref(makeRef(n.Product.ID, n.ID, n.InventoryItem.ID, *n.SKU).String()),
 	}
+	c.learnItem(n.InventoryItem.ID, *n.SKU)
 	p, err := decimal.NewFromString(n.Price)
 	if err != nil {
 		return l, false, &adapters.BadResponseError{Message: fmt.Sprintf("variant %s: price %q is not an amount", n.ID, n.Price)}

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apikit"
 )
 
 // Limits of one call.
@@ -59,12 +60,23 @@ type Channel struct {
 
 	mu       sync.Mutex
 	location string // the location's global ID, once known
+
+	// hooks is the Watch feed of verified webhooks; items maps the
+	// inventory items observed to their SKUs, lastSet the quantities
+	// accord set (to leave out their echoes), seen the delivery IDs
+	// taken. Guarded by mu, but for hooks.
+	hooks     apikit.Hooks
+	items     map[string]string
+	lastSet   map[string]int64
+	seen      map[string]bool
+	seenOrder []string
 }
 
 var (
-	_ adapters.Channel     = (*Channel)(nil)
-	_ adapters.QuantityCAS = (*Channel)(nil)
-	_ adapters.Creator     = (*Channel)(nil)
+	_ adapters.Channel      = (*Channel)(nil)
+	_ adapters.QuantityCAS  = (*Channel)(nil)
+	_ adapters.Creator      = (*Channel)(nil)
+	_ adapters.HookReceiver = (*Channel)(nil)
 )
 
 // Open opens a shopify channel.

@@ -2,9 +2,13 @@ package loop
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller"
 )
 
 // watch listens to the events of the channels of a revision that report
@@ -40,4 +44,26 @@ func (l *Loop) stopWatching() {
 	if cancel != nil {
 		cancel()
 	}
+}
+
+// ErrNotWatching is a channel webhook that came while the daemon watches
+// no revision (before the first one loaded): the channel should send it
+// again later.
+var ErrNotWatching = errors.New("the daemon is not watching the channels yet")
+
+// ChannelHook hands a webhook delivery for channel name to its adapter, on
+// the connection the running watch uses, so that a verified order reaches
+// the Watch feed and asks for a reconcile at once.
+func (l *Loop) ChannelHook(ctx context.Context, name string, r *http.Request, body []byte) ([]byte, error) {
+	l.mu.Lock()
+	watching := l.watching != nil
+	l.mu.Unlock()
+	if !watching {
+		return nil, ErrNotWatching
+	}
+	reply, err := l.cfg.Controller.Hook(ctx, name, r, body)
+	if err != nil && !errors.Is(err, adapters.ErrBadSignature) && !errors.Is(err, controller.ErrNoHooks) {
+		return nil, fmt.Errorf("hook of %s: %w", name, err)
+	}
+	return reply, err
 }

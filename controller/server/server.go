@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller"
 	"github.com/accordhq/accord/controller/loop"
 	"github.com/accordhq/accord/controller/plan"
 	"github.com/accordhq/accord/controller/store"
@@ -47,9 +49,21 @@ type Config struct {
 	// HookSecret is the shared secret of the git push webhook; "" turns
 	// it off.
 	HookSecret string
+	// Channels takes the channels' own webhooks (orders, inventory) at
+	// /api/hooks/channel/NAME; nil answers 404.
+	Channels ChannelHooks
 	// Scales gives each channel's money places, for the plan's JSON.
 	Scales func() map[string]int32
 	Log    *slog.Logger
+}
+
+// ChannelHooks is what the server needs to take a channel's webhook: hand
+// the delivery to the channel's adapter, which verifies it as the channel
+// signs it (an error wrapping adapters.ErrBadSignature when it does not)
+// and feeds its events to the running watch. reply, when not nil, is a JSON
+// answer (a verification challenge).
+type ChannelHooks interface {
+	ChannelHook(ctx context.Context, channel string, r *http.Request, body []byte) (reply []byte, err error)
 }
 
 // maxBody bounds what a request may send.
@@ -76,6 +90,9 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc("POST /api/plan/approve", s.authorized(s.approve))
 	mux.HandleFunc("POST /api/sync", s.authorized(s.sync))
 	mux.HandleFunc("POST /api/hooks/git", s.hook)
+	mux.HandleFunc("POST /api/hooks/channel/{name}", s.channelHook)
+	// eBay validates an endpoint with a GET carrying a challenge.
+	mux.HandleFunc("GET /api/hooks/channel/{name}", s.channelHook)
 	return s.logged(s.recovered(mux))
 }
 
@@ -247,6 +264,46 @@ func (s *server) hook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.Daemon.Sync("webhook")
 	writeJSON(w, http.StatusAccepted, map[string]string{"sync": "requested"})
+}
+
+// channelHook takes one webhook of a channel: 401 and nothing else for a
+// delivery that does not verify, 404 for a channel that takes none, 503
+// before the daemon watches, 200 once its events are on the watch feed.
+func (s *server) channelHook(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if s.cfg.Channels == nil {
+		s.fail(w, r, http.StatusNotFound, errors.New("channel webhooks are off"))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		s.fail(w, r, http.StatusRequestEntityTooLarge, err)
+		return
+	}
+	reply, err := s.cfg.Channels.ChannelHook(r.Context(), name, r, body)
+	switch {
+	case errors.Is(err, adapters.ErrBadSignature):
+		s.cfg.Log.Warn("channel webhook refused", slog.String("channel", name), slog.Any("err", err))
+		s.fail(w, r, http.StatusUnauthorized, err)
+		return
+	case errors.Is(err, controller.ErrNoHooks):
+		s.fail(w, r, http.StatusNotFound, err)
+		return
+	case errors.Is(err, loop.ErrNotWatching):
+		w.Header().Set("Retry-After", "5")
+		s.fail(w, r, http.StatusServiceUnavailable, err)
+		return
+	case err != nil:
+		s.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	if reply != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(reply)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
 }
 
 // ValidSignature reports whether header ("sha256=<hex>") is the

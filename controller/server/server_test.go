@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller"
 	"github.com/accordhq/accord/controller/loop"
 	"github.com/accordhq/accord/controller/metrics"
 	"github.com/accordhq/accord/controller/plan"
@@ -264,5 +266,66 @@ func TestWebhookSignature(t *testing.T) {
 	off, _, _ := newServer(t, d, "", "")
 	if code, _ := do(t, "POST", off.URL+"/api/hooks/git", body, map[string]string{"X-Hub-Signature-256": sign("", body)}); code != http.StatusNotFound {
 		t.Errorf("hook without a secret configured: %d, want 404", code)
+	}
+}
+
+// fakeChannels verifies a channel webhook the way an adapter would: the
+// body must carry the header "X-Test-Sig: ok".
+type fakeChannels struct {
+	got []string
+}
+
+func (c *fakeChannels) ChannelHook(_ context.Context, name string, r *http.Request, body []byte) ([]byte, error) {
+	switch {
+	case name == "watching":
+		return nil, loop.ErrNotWatching
+	case name != "shopify":
+		return nil, fmt.Errorf("channel %s: %w", name, controller.ErrNoHooks)
+	case r.Method == http.MethodGet:
+		return []byte(`{"challengeResponse":"` + r.URL.Query().Get("challenge_code") + `"}`), nil
+	case r.Header.Get("X-Test-Sig") != "ok":
+		return nil, fmt.Errorf("channel %s webhook: %w", name, adapters.ErrBadSignature)
+	}
+	c.got = append(c.got, string(body))
+	return nil, nil
+}
+
+func TestChannelHooks(t *testing.T) {
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	ch := &fakeChannels{}
+	srv := httptest.NewServer(server.Handler(server.Config{Daemon: &fakeDaemon{}, Store: st, Channels: ch}))
+	t.Cleanup(srv.Close)
+
+	cases := []struct {
+		method, path, sig string
+		code              int
+		body              string
+	}{
+		{"POST", "/api/hooks/channel/shopify", "ok", 200, ""},
+		{"POST", "/api/hooks/channel/shopify", "forged", 401, "webhook signature missing or wrong"},
+		{"POST", "/api/hooks/channel/shopify", "", 401, "webhook signature missing or wrong"},
+		{"POST", "/api/hooks/channel/sandbox", "ok", 404, "channel takes no webhooks"},
+		{"POST", "/api/hooks/channel/watching", "ok", 503, "not watching"},
+		{"GET", "/api/hooks/channel/shopify?challenge_code=abc", "", 200, `{"challengeResponse":"abc"}`},
+		{"PUT", "/api/hooks/channel/shopify", "ok", 405, ""},
+	}
+	for _, c := range cases {
+		code, body := do(t, c.method, srv.URL+c.path, `{"order":1}`, map[string]string{"X-Test-Sig": c.sig})
+		if code != c.code || !strings.Contains(body, c.body) {
+			t.Errorf("%s %s sig=%q: %d %s, want %d %q", c.method, c.path, c.sig, code, body, c.code, c.body)
+		}
+	}
+	if len(ch.got) != 1 || ch.got[0] != `{"order":1}` {
+		t.Errorf("deliveries taken: %q", ch.got)
+	}
+	// Off without a receiver.
+	off := httptest.NewServer(server.Handler(server.Config{Daemon: &fakeDaemon{}, Store: st}))
+	t.Cleanup(off.Close)
+	if code, _ := do(t, "POST", off.URL+"/api/hooks/channel/shopify", "{}", nil); code != 404 {
+		t.Errorf("without receiver: %d", code)
 	}
 }

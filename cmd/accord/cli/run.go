@@ -172,7 +172,7 @@ func (a *app) run(ctx context.Context, f runFlags) (err error) {
 			return fmt.Errorf("--listen %s: %w", f.listen, err)
 		}
 		srv = &http.Server{
-			Handler: server.Handler(server.Config{Daemon: l, Store: st, Metrics: m.Handler(), Token: f.apiToken, HookSecret: f.hookSecret,
+			Handler: server.Handler(server.Config{Daemon: l, Store: st, Metrics: m.Handler(), Token: f.apiToken, HookSecret: f.hookSecret, Channels: l,
 				Scales: func() map[string]int32 { return scalesOf(l.Spec()) }, Log: a.log}),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
