@@ -80,6 +80,7 @@ func (c *Controller) apply(ctx context.Context, s *spec.Spec, conns map[string]*
 		Siblings:    siblings(s),
 		MaxAttempts: o.MaxAttempts, InitialBackoff: o.InitialBackoff, MaxBackoff: o.MaxBackoff,
 		Progress: o.Progress, Waiting: o.Waiting, Log: c.log(),
+		Revisions: st, Now: c.cfg.Now,
 	})
 	if rep != nil {
 		rep.Total += len(skipped)
@@ -109,12 +110,27 @@ func (c *Controller) apply(ctx context.Context, s *spec.Spec, conns map[string]*
 		k := fieldKey(&p.Changes[i])
 		changed[k] = !unsettled[k]
 	}
-	if err := c.recordExceptions(bg, p, scope, changed); err != nil {
+	// A change held for the channel's daily revision limit is an
+	// exception while it is held, and over once it is not (it landed, or
+	// the spec no longer asks for it).
+	var held []store.Exception
+	if rep != nil {
+		for _, f := range rep.Failed {
+			if f.Kind == apply.KindHeld {
+				held = append(held, store.Exception{Code: plan.CodeRevisionHeld, Channel: f.Change.Channel, SKU: f.Change.SKU, Field: f.Change.Name(),
+					Observed: f.Change.From, Expected: f.Change.To, Action: "hold", Message: f.Reason})
+			}
+		}
+	}
+	if err := c.recordExceptions(bg, p, scope, changed, held); err != nil {
 		errs = append(errs, err)
 	}
-	if rep != nil && len(rep.Failed) > 0 {
+	if rep != nil && len(rep.Failed) > len(held) {
 		failed := make([]store.Exception, 0, len(rep.Failed))
 		for _, f := range rep.Failed {
+			if f.Kind == apply.KindHeld {
+				continue
+			}
 			failed = append(failed, store.Exception{Code: plan.CodeApplyFailed, Channel: f.Change.Channel, SKU: f.Change.SKU, Field: f.Change.Name(),
 				Observed: f.Change.From, Expected: f.Change.To, Action: "report", Message: fmt.Sprintf("%s: %s", f.Kind, f.Reason)})
 		}
@@ -154,9 +170,12 @@ func (c *Controller) scope(p *plan.Plan, o Options) store.Scope {
 // opened, those in scope no longer seen are resolved; apply_failed
 // exceptions are left for a person (or a later success). An exception about
 // a field in settled (changed by this apply) is over: a drift is recorded
-// as opened and resolved, the others not at all.
-func (c *Controller) recordExceptions(ctx context.Context, p *plan.Plan, scope store.Scope, settled map[store.FieldKey]bool) error {
-	seen := make([]store.Exception, 0, len(p.Exceptions))
+// as opened and resolved, the others not at all. also are exceptions the
+// apply found, seen with the plan's. settled is nil when nothing was
+// applied.
+func (c *Controller) recordExceptions(ctx context.Context, p *plan.Plan, scope store.Scope, settled map[store.FieldKey]bool, also []store.Exception) error {
+	seen := make([]store.Exception, 0, len(p.Exceptions)+len(also))
+	seen = append(seen, also...)
 	var corrected []store.Exception
 	for _, e := range p.Exceptions {
 		ex := store.Exception{Code: e.Code, Channel: e.Channel, SKU: e.SKU, Field: e.Field, Observed: e.Observed, Expected: e.Expected, Action: e.Action, Message: e.Message}
@@ -172,7 +191,12 @@ func (c *Controller) recordExceptions(ctx context.Context, p *plan.Plan, scope s
 	if err := c.cfg.Store.RecordSettled(ctx, p.Revision, corrected); err != nil {
 		return err
 	}
-	_, _, err := c.cfg.Store.SyncExceptions(ctx, p.Revision, scope, seen, []string{plan.CodeApplyFailed})
+	keep := []string{plan.CodeApplyFailed}
+	if settled == nil {
+		// No apply: whether a held change is still held is not known.
+		keep = append(keep, plan.CodeRevisionHeld)
+	}
+	_, _, err := c.cfg.Store.SyncExceptions(ctx, p.Revision, scope, seen, keep)
 	return err
 }
 

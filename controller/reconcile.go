@@ -195,7 +195,7 @@ func (c *Controller) Reconcile(ctx context.Context, s *spec.Spec, o Options) (*R
 	if o.Mode == Plan {
 		var err error
 		if o.RecordExceptions && c.cfg.Store != nil {
-			err = c.recordExceptions(ctx, p, c.scope(p, o), nil)
+			err = c.recordExceptions(ctx, p, c.scope(p, o), nil, nil)
 		}
 		return res, errors.Join(err, channelsErr(p))
 	}
@@ -218,7 +218,7 @@ func (c *Controller) Reconcile(ctx context.Context, s *spec.Spec, o Options) (*R
 	}
 	scope := c.scope(p, o)
 	if p.Empty() {
-		return res, errors.Join(c.recordExceptions(ctx, p, scope, nil), channelsErr(p))
+		return res, errors.Join(c.recordExceptions(ctx, p, scope, nil, nil), channelsErr(p))
 	}
 	rep, err := c.apply(ctx, s, conns, p, scope, lease, o)
 	res.Report = rep

@@ -7,22 +7,22 @@ package builtin
 import (
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/amazon"
+	"github.com/accordhq/accord/adapters/ebay"
 	"github.com/accordhq/accord/adapters/file"
+	"github.com/accordhq/accord/adapters/lazada"
 	"github.com/accordhq/accord/adapters/sandbox"
+	"github.com/accordhq/accord/adapters/shopee"
 	"github.com/accordhq/accord/adapters/shopify"
+	"github.com/accordhq/accord/adapters/tiktok"
+	"github.com/accordhq/accord/adapters/walmart"
 )
 
 // Registry returns a fresh registry of every kind accord knows.
-//
-// A channel kind is listed here as soon as the spec language accepts it, so
-// that a team can write and validate its spec before the adapter that talks
-// to the channel is in the build; such a kind has no Open and no Config
-// schema yet, and validate accepts any config block for it.
 func Registry() *adapters.Registry {
 	return adapters.NewRegistry(
 		sandbox.Kind,
 		file.Kind,
-		shopify.Kind, amazon.Kind, ebay, walmart, tiktok, shopee, lazada,
+		shopify.Kind, amazon.Kind, ebay.Kind, walmart.Kind, tiktok.Kind, shopee.Kind, lazada.Kind,
 	).WithStock(
 		file.StockKind,
 		sandbox.StockKind,

@@ -79,6 +79,20 @@ type Options struct {
 	// again, and why ("throttled", "failed"); it may be nil.
 	Waiting func(channel string, wait time.Duration, why string)
 	Log     *slog.Logger
+	// Revisions counts the revisions sent to the listings of channels
+	// that allow only so many a day (adapters.RevisionLimited); nil sends
+	// without counting.
+	Revisions Revisions
+	// Now is the clock that says which day it is on such a channel;
+	// nil: time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) now() time.Time {
+	if o.Now == nil {
+		return time.Now()
+	}
+	return o.Now()
 }
 
 // The kinds of Failure.
@@ -141,7 +155,11 @@ func (r *Report) Summary() string {
 	if len(notes) > 0 {
 		line += " (" + strings.Join(notes, "; ") + ")"
 	}
-	if len(r.Failed) == 0 {
+	held := r.Held()
+	if held > 0 {
+		line += fmt.Sprintf("; %d held for the channel's daily revision limit", held)
+	}
+	if len(r.Failed) == held {
 		return line
 	}
 	kinds := map[string]int{}
@@ -178,7 +196,19 @@ func (r *Report) Summary() string {
 			parts = append(parts, fmt.Sprintf("%d rejected: %s", n, strings.Join(rs, "; ")))
 		}
 	}
-	return fmt.Sprintf("%s; %d failed: %s", line, len(r.Failed), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s; %d failed: %s", line, len(r.Failed)-held, strings.Join(parts, ", "))
+}
+
+// Held is how many changes were held for a channel's daily revision limit
+// (KindHeld): they are exceptions, not failures of the apply.
+func (r *Report) Held() int {
+	n := 0
+	for _, f := range r.Failed {
+		if f.Kind == KindHeld {
+			n++
+		}
+	}
+	return n
 }
 
 // Apply pushes the plan's changes to the targets and reports what
@@ -205,6 +235,14 @@ func Apply(ctx context.Context, p *plan.Plan, o Options) (*Report, error) {
 		w := &worker{o: &o, name: name, t: t, lim: t.Channel.Limits(), scale: 2, moves: mv}
 		if ch, _, ok := o.Spec.Channel(name); ok {
 			w.scale = ch.Scale
+		}
+		if rl, ok := t.Channel.(adapters.RevisionLimited); ok {
+			if perDay, zone := rl.RevisionLimit(); perDay > 0 {
+				if zone == nil {
+					zone = time.UTC
+				}
+				w.revs = &revisionGate{perDay: perDay, zone: zone}
+			}
 		}
 		workers[name] = w
 	}
@@ -297,6 +335,8 @@ type worker struct {
 	applied, unneeded      int
 	rederived, corrections int
 	failed                 []Failure
+	// revs is the channel's daily revision limit, nil when it has none.
+	revs *revisionGate
 	// sentQty is, for each catalog SKU whose quantity landed in this apply
 	// after it was derived again (see moves), the value sent and the stock
 	// generation it was derived at.
@@ -468,6 +508,10 @@ func failKind(err error) string {
 // longest Retry-After asked for. On an error every item has been settled
 // (applied, failed or not sent) in the report.
 func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duration, error) {
+	items, err := w.gate(ctx, items)
+	if err != nil || len(items) == 0 {
+		return nil, 0, err
+	}
 	changes := make([]adapters.Change, len(items))
 	journal := make([]store.JournalChange, 0, len(items))
 	owner := make([]int, 0, len(items)) // journal entry -> item

@@ -840,7 +840,7 @@ func (l *Loop) afterReconcile(ctx context.Context, log *slog.Logger, cur *loaded
 	if res != nil && res.Report != nil {
 		perChannel := map[string]int{}
 		for _, f := range res.Report.Failed {
-			if f.Kind != apply.KindRejected {
+			if f.Kind != apply.KindRejected && f.Kind != apply.KindHeld {
 				perChannel[f.Change.Channel]++
 				if _, ok := failed[f.Change.Channel]; !ok {
 					failed[f.Change.Channel] = fmt.Sprintf("%s: %s", f.Kind, f.Reason)
@@ -854,7 +854,7 @@ func (l *Loop) afterReconcile(ctx context.Context, log *slog.Logger, cur *loaded
 				l.cfg.Metrics.ApplyErrors.WithLabelValues(f.Change.Channel, kind).Inc()
 			}
 		}
-		if len(res.Report.Failed) > 0 {
+		if len(res.Report.Failed) > res.Report.Held() {
 			l.notify(Notice{Kind: "apply_failed", Severity: "error", Commit: cur.rev.Commit,
 				Title: "Apply " + res.Report.Summary(), Text: failureText(res.Report)})
 		}

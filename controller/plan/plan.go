@@ -43,6 +43,10 @@ const (
 	CodeUnmanagedListing = "unmanaged_listing"
 	CodeMissingListing   = "missing_listing"
 	CodeApplyFailed      = "apply_failed"
+	// CodeRevisionHeld is a change held back because its listing's
+	// revisions for the day would run out (eBay allows 250), or because
+	// its value moved back and forth too often today.
+	CodeRevisionHeld = "revision_held"
 	// CodeSubmissionPending is a listing a channel is still processing an
 	// earlier submission (a feed) for: nothing more is sent for it until
 	// the channel says what became of that one.

@@ -169,4 +169,23 @@ CREATE TABLE approvals (
 	approved_at INTEGER NOT NULL
 );
 `,
+	// 5: the revisions accord sent to the listings of a channel that
+	// allows a listing only so many a day (eBay: 250), per the channel's
+	// calendar day: each sent change is a row, recorded before it is sent,
+	// so that the day's count and the moves of each field are known after
+	// a restart.
+	`
+CREATE TABLE revisions (
+	channel    TEXT    NOT NULL,
+	sku        TEXT    NOT NULL,
+	day        TEXT    NOT NULL,
+	seq        INTEGER NOT NULL,
+	field      TEXT    NOT NULL,
+	from_value TEXT,
+	to_value   TEXT,
+	at         INTEGER NOT NULL,
+	PRIMARY KEY (channel, sku, day, seq)
+) WITHOUT ROWID;
+CREATE INDEX revisions_day ON revisions (day);
+`,
 }

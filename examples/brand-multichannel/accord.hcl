@@ -44,10 +44,11 @@ channel "tiktok" {
   type           = "tiktok"
   orders_per_day = 120
   config {
-    app_key      = env("TIKTOK_APP_KEY")
-    app_secret   = env("TIKTOK_APP_SECRET")
-    access_token = env("TIKTOK_ACCESS_TOKEN")
-    warehouse_id = "7310000000000000001"
+    app_key       = env("TIKTOK_APP_KEY")
+    app_secret    = env("TIKTOK_APP_SECRET")
+    refresh_token = env("TIKTOK_REFRESH_TOKEN")
+    shop_cipher   = "GCP_XF90igAAAABh00qsWgtvOiGFNqyubMt3"
+    warehouse_id  = "7310000000000000001"
   }
 }
 

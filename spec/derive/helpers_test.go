@@ -59,6 +59,12 @@ channel "amz" {
 	chEbay = `
 channel "ebay" {
   type = "ebay"
+  config {
+    marketplace_id = "EBAY_US"
+    client_id      = env("EBAY_CLIENT_ID")
+    client_secret  = env("EBAY_CLIENT_SECRET")
+    refresh_token  = env("EBAY_REFRESH_TOKEN")
+  }
 }
 `
 	// chEU sells in EUR: 0.9 EUR per USD.

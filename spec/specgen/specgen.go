@@ -192,6 +192,14 @@ func accordHCL(chans []channel) string {
 			fmt.Fprintf(&b, "  config {\n    region         = \"na\"\n    marketplace_id = %q\n    seller_id      = env(\"AMAZON_SELLER_ID\")\n"+
 				"    client_id      = env(\"AMAZON_LWA_CLIENT_ID\")\n    client_secret  = env(\"AMAZON_LWA_CLIENT_SECRET\")\n"+
 				"    refresh_token  = env(\"AMAZON_REFRESH_TOKEN\")\n  }\n", mp)
+		case "tiktok":
+			b.WriteString("  config {\n    app_key       = env(\"TIKTOK_APP_KEY\")\n    app_secret    = env(\"TIKTOK_APP_SECRET\")\n" +
+				"    refresh_token = env(\"TIKTOK_REFRESH_TOKEN\")\n    shop_cipher   = \"GCP_acme\"\n    warehouse_id  = \"7310000000000000001\"\n  }\n")
+		case "walmart":
+			b.WriteString("  config {\n    client_id     = env(\"WALMART_CLIENT_ID\")\n    client_secret = env(\"WALMART_CLIENT_SECRET\")\n  }\n")
+		case "ebay":
+			b.WriteString("  config {\n    marketplace_id = \"EBAY_US\"\n    client_id      = env(\"EBAY_CLIENT_ID\")\n" +
+				"    client_secret  = env(\"EBAY_CLIENT_SECRET\")\n    refresh_token  = env(\"EBAY_REFRESH_TOKEN\")\n  }\n")
 		}
 		b.WriteString("}\n\n")
 	}

@@ -129,7 +129,7 @@ anything twice. The spec's guard block stops large or drastic plans unless
 			if err != nil {
 				return a.reconcileFailed(s, res, err)
 			}
-			if res.Report != nil && len(res.Report.Failed) > 0 {
+			if res.Report != nil && len(res.Report.Failed) > res.Report.Held() {
 				return exitError{ExitError}
 			}
 			return nil
