@@ -63,6 +63,12 @@ type StockKind struct {
 	// source block or the file; files read are added to setup.Sources for
 	// their snippets.
 	Read func(ctx context.Context, setup StockSetup) (map[string]int64, hcl.Diagnostics)
+	// AsOf says when the levels Read gives were true: a file's
+	// modification time, when the system that writes it exported them.
+	// Orders the channels report after it are not in those levels yet, and
+	// the daemon takes them off until a newer read shows them. Nil: the
+	// levels are true when read (the source is the live system).
+	AsOf func(setup StockSetup) (time.Time, bool)
 }
 
 // StockSetup is one stock_source block, for its kind's Read.

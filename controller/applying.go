@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/accordhq/accord/controller/stock"
-
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/controller/apply"
 	"github.com/accordhq/accord/controller/plan"
@@ -208,7 +206,7 @@ func (c *Controller) refresher(s *spec.Spec, conns map[string]*conn, at time.Tim
 		if err != nil {
 			return nil, err
 		}
-		levels, _, diags := stock.Read(ctx, c.cfg.Registry, s, s.Dir, c.cfg.Now)
+		levels, _, diags := c.readStock(ctx, s)
 		if diags.HasErrors() {
 			return nil, &DiagnosticsError{Diags: diags}
 		}

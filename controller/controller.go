@@ -70,6 +70,9 @@ type Controller struct {
 	// rlog is the logger of the reconcile running (Options.Log), so that
 	// what the controller logs meanwhile carries its attributes.
 	rlog atomic.Pointer[slog.Logger]
+	// sales are the orders channels reported that the stock sources may
+	// not show yet.
+	sales sales
 }
 
 // New returns a controller.

@@ -12,7 +12,7 @@ import (
 // daemon compares it between reconciles to reconcile only the SKUs whose
 // stock moved. It does not wait for a reconcile in progress.
 func (c *Controller) Stock(ctx context.Context, s *spec.Spec) (stock.Levels, error) {
-	levels, sources, diags := stock.Read(ctx, c.cfg.Registry, s, s.Dir, c.cfg.Now)
+	levels, sources, diags := c.readStock(ctx, s)
 	if diags.HasErrors() {
 		return nil, &DiagnosticsError{Diags: diags, Sources: sources}
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/controller/apply"
 	"github.com/accordhq/accord/controller/plan"
-	"github.com/accordhq/accord/controller/stock"
 	"github.com/accordhq/accord/controller/store"
 	"github.com/accordhq/accord/spec"
 	"github.com/accordhq/accord/spec/derive"
@@ -59,7 +58,7 @@ func (c *Controller) makePlan(ctx context.Context, s *spec.Spec, rev string, con
 				cancel() // no plan without desired state: stop observing
 			}
 		}()
-		levels, sources, diags := stock.Read(ctx, c.cfg.Registry, s, s.Dir, c.cfg.Now)
+		levels, sources, diags := c.readStock(ctx, s)
 		if err := ctx.Err(); err != nil {
 			deriveErr = err
 			return
@@ -307,7 +306,7 @@ func (c *Controller) checkSavedChanges(ctx context.Context, s *spec.Spec, p *pla
 		}
 		seen[k] = true
 	}
-	levels, sources, diags := stock.Read(ctx, c.cfg.Registry, s, s.Dir, c.cfg.Now)
+	levels, sources, diags := c.readStock(ctx, s)
 	if diags.HasErrors() {
 		return &DiagnosticsError{Diags: diags, Sources: sources}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -20,6 +21,17 @@ var StockKind = adapters.StockKind{
 	Name:    "file",
 	Summary: "CSV of on-hand units (sku, on_hand, optional location)",
 	Read:    readStock,
+	AsOf:    stockAsOf,
+}
+
+// stockAsOf is the stock file's modification time: the levels are what
+// the system that wrote it knew then.
+func stockAsOf(src adapters.StockSetup) (time.Time, bool) {
+	fi, err := os.Stat(resolve(src.SpecDir, src.File))
+	if err != nil {
+		return time.Time{}, false
+	}
+	return fi.ModTime(), true
 }
 
 func readStock(ctx context.Context, src adapters.StockSetup) (map[string]int64, hcl.Diagnostics) {

@@ -27,7 +27,12 @@ func (l *Loop) watch(ctx context.Context, ld *loaded) {
 				sku = cs
 			}
 		}
-		l.cfg.Log.Debug("channel event", slog.String("channel", ev.Channel), slog.String("sku", sku), slog.Int("kind", int(ev.Kind)), slog.Int64("units", ev.Units))
+		l.cfg.Log.Debug("channel event", slog.String("channel", ev.Channel), slog.String("sku", sku), slog.String("kind", ev.Kind.String()), slog.Int64("units", ev.Units))
+		if ev.Kind == adapters.EventOrder {
+			// The stock source may not show the order yet: its units come
+			// off the pool until it does.
+			l.cfg.Controller.Sold(ev.Channel, sku, ev.Units, ev.At)
+		}
 		l.request("event", false, false, sku)
 	})
 	if err != nil {

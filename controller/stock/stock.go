@@ -71,3 +71,20 @@ func Read(ctx context.Context, kinds Kinds, s *spec.Spec, dir string, now func()
 	}
 	return levels, sources, diags
 }
+
+// AsOf returns, for each stock source of s whose kind can tell
+// (adapters.StockKind.AsOf), when the levels it reads were true; a source
+// left out is true when read.
+func AsOf(kinds Kinds, s *spec.Spec, dir string) map[string]time.Time {
+	out := map[string]time.Time{}
+	for _, src := range s.StockSources {
+		kind, ok := kinds.LookupStock(src.Type)
+		if !ok || kind.AsOf == nil {
+			continue
+		}
+		if at, ok := kind.AsOf(adapters.StockSetup{Name: src.Name, SpecDir: dir, File: src.File, Dir: src.Dir, Range: src.Range, FileRange: src.FileRange}); ok {
+			out[src.Name] = at
+		}
+	}
+	return out
+}
