@@ -109,7 +109,11 @@ type request struct {
 // token once when Walmart says it expired), and decodes a 2xx JSON answer
 // into out. A 404 is errNotFound; every other failure is one of errors.go's.
 func (c *Channel) call(ctx context.Context, rq request, out any) error {
-	bucket := c.budget.Op(rq.op.name, rq.op.rate)
+	r := rq.op.rate
+	if r == guessed && c.cfg.CallRate > 0 {
+		r = adapters.Rate{Limit: rate.Limit(c.cfg.CallRate), Burst: max(guessed.Burst, c.cfg.CallRate)}
+	}
+	bucket := c.budget.Op(rq.op.name, r)
 	write := apikit.IsWrite(rq.method)
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {

@@ -126,6 +126,7 @@ var ConfigSpec = hcldec.ObjectSpec{
 	"read_promotions": &hcldec.AttrSpec{Name: "read_promotions", Type: cty.Bool},
 	"webhook_secret":  &hcldec.AttrSpec{Name: "webhook_secret", Type: cty.String},
 	"webhook_header":  &hcldec.AttrSpec{Name: "webhook_header", Type: cty.String},
+	"call_rate":       &hcldec.AttrSpec{Name: "call_rate", Type: cty.Number},
 }
 
 // Kind is the walmart channel kind.
@@ -176,6 +177,10 @@ type Config struct {
 	// ReadPromotions reads each listing's promotional prices for its
 	// compare-at price.
 	ReadPromotions bool
+	// CallRate is how many calls a second go to each operation whose
+	// rate Walmart's documents do not give (0: the guess, 20); a seller
+	// Walmart granted higher limits raises it.
+	CallRate int
 	// WebhookSecret is the HMAC key of the notification subscription ("":
 	// notifications are refused); WebhookHeader the header it signs in.
 	WebhookSecret, WebhookHeader string
@@ -195,6 +200,7 @@ func DecodeConfig(setup adapters.Setup) (Config, error) {
 		ReadPromotions: b.Bool("read_promotions", true),
 		WebhookSecret:  b.String("webhook_secret"),
 		WebhookHeader:  b.String("webhook_header"),
+		CallRate:       b.Int("call_rate", 0, 1, 10_000, "calls a second to each operation whose rate Walmart does not document"),
 	}
 	if cfg.ServiceName == "" {
 		cfg.ServiceName = DefaultServiceName
