@@ -1,7 +1,6 @@
 package lazadatest
 
 import (
-	"bytes"
 	"embed"
 	"encoding/json"
 	"encoding/xml"
@@ -9,9 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/accordhq/accord/adapters/apitest"
 )
 
 // The schemas in schemas/ are derived by hand from Lazada's documents (each
@@ -24,49 +22,13 @@ import (
 //go:embed schemas/*.json
 var schemaFS embed.FS
 
-var schemas = struct {
-	once sync.Once
-	err  error
-	byID map[string]*jsonschema.Schema
-}{}
+var schemas = apitest.NewSchemas(schemaFS, "schemas")
 
 // The payload schemas by API.
 const (
 	schemaPriceQuantity = "price_quantity_update.json"
 	schemaProductUpdate = "product_update.json"
 )
-
-func loadSchemas() error {
-	schemas.once.Do(func() {
-		c := jsonschema.NewCompiler()
-		schemas.byID = map[string]*jsonschema.Schema{}
-		for _, name := range []string{schemaPriceQuantity, schemaProductUpdate} {
-			raw, err := schemaFS.ReadFile("schemas/" + name)
-			if err != nil {
-				schemas.err = err
-				return
-			}
-			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-			if err != nil {
-				schemas.err = fmt.Errorf("%s: %w", name, err)
-				return
-			}
-			if err := c.AddResource("file:///"+name, doc); err != nil {
-				schemas.err = err
-				return
-			}
-		}
-		for _, name := range []string{schemaPriceQuantity, schemaProductUpdate} {
-			s, err := c.Compile("file:///" + name)
-			if err != nil {
-				schemas.err = fmt.Errorf("%s: %w", name, err)
-				return
-			}
-			schemas.byID[name] = s
-		}
-	})
-	return schemas.err
-}
 
 // arrays are the elements Lazada's JSON form always writes as arrays.
 var arrays = map[string]bool{"Sku": true, "MultiWarehouseInventory": true, "Image": true}
@@ -155,9 +117,6 @@ func PayloadJSON(payload string) (map[string]any, error) {
 // checkPayload validates an XML payload against the schema of an API and
 // decodes it into out (through its JSON form).
 func checkPayload(schema, payload string, out any) error {
-	if err := loadSchemas(); err != nil {
-		return err
-	}
 	doc, err := PayloadJSON(payload)
 	if err != nil {
 		return err
@@ -166,11 +125,7 @@ func checkPayload(schema, payload string, out any) error {
 	if err != nil {
 		return err
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return err
-	}
-	if err := schemas.byID[schema].Validate(inst); err != nil {
+	if err := schemas.Validate(schema, raw); err != nil {
 		return fmt.Errorf("payload against %s: %w", schema, err)
 	}
 	return json.Unmarshal(raw, out)

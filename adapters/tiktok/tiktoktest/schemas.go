@@ -1,12 +1,10 @@
 package tiktoktest
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
-	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/accordhq/accord/adapters/apitest"
 )
 
 // The request bodies' schemas, derived by hand from TikTok's partner
@@ -16,11 +14,7 @@ import (
 //go:embed schemas/*.json
 var schemaFS embed.FS
 
-var schemas = struct {
-	once sync.Once
-	err  error
-	m    map[string]*jsonschema.Schema
-}{}
+var schemas = apitest.NewSchemas(schemaFS, "schemas")
 
 // The schema of each operation with a body.
 var bodySchemas = map[string]string{
@@ -30,53 +24,14 @@ var bodySchemas = map[string]string{
 	OpPartialEdit:     "partial_edit.json",
 }
 
-func loadSchemas() error {
-	schemas.once.Do(func() {
-		c := jsonschema.NewCompiler()
-		schemas.m = map[string]*jsonschema.Schema{}
-		for _, name := range bodySchemas {
-			raw, err := schemaFS.ReadFile("schemas/" + name)
-			if err != nil {
-				schemas.err = err
-				return
-			}
-			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-			if err != nil {
-				schemas.err = fmt.Errorf("%s: %w", name, err)
-				return
-			}
-			if err := c.AddResource("file:///"+name, doc); err != nil {
-				schemas.err = err
-				return
-			}
-		}
-		for op, name := range bodySchemas {
-			s, err := c.Compile("file:///" + name)
-			if err != nil {
-				schemas.err = fmt.Errorf("%s: %w", name, err)
-				return
-			}
-			schemas.m[op] = s
-		}
-	})
-	return schemas.err
-}
-
 // validateBody checks the body of operation op against its schema.
 func validateBody(op string, body []byte) error {
-	if err := loadSchemas(); err != nil {
-		return err
-	}
-	s, ok := schemas.m[op]
+	name, ok := bodySchemas[op]
 	if !ok {
 		if len(body) > 0 {
 			return fmt.Errorf("%s takes no body", op)
 		}
 		return nil
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("the body is not JSON: %w", err)
-	}
-	return s.Validate(doc)
+	return schemas.Validate(name, body)
 }
