@@ -326,7 +326,7 @@ func Open(_ context.Context, setup adapters.Setup) (*Channel, error) {
 		http: hc, log: setup.Logger(), ua: ua, now: now,
 		budget: setup.Budget("amazon:"+cfg.Region+":"+cfg.SellerID, adapters.Unlimited, adapters.Unlimited),
 	}
-	c.token = &tokenSource{cfg: cfg, http: hc, ua: ua, now: time.Now}
+	c.token = newTokenSource(cfg, hc, ua)
 	return c, nil
 }
 

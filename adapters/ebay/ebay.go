@@ -311,8 +311,8 @@ func Open(_ context.Context, setup adapters.Setup) (*Channel, error) {
 	if cfg.VerificationToken != "" {
 		scopes = append(scopes, scopeFulfillment)
 	}
-	c.user = &tokenSource{cfg: cfg, http: hc, ua: ua, now: time.Now, grant: grantRefresh, scopes: scopes}
-	c.app = &tokenSource{cfg: cfg, http: hc, ua: ua, now: time.Now, grant: grantClient, scopes: []string{scopeApp}}
+	c.user = newTokenSource(cfg, hc, ua, grantRefresh, scopes)
+	c.app = newTokenSource(cfg, hc, ua, grantClient, []string{scopeApp})
 	return c, nil
 }
 

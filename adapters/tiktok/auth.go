@@ -7,64 +7,58 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/apikit"
 )
 
-// tokenSource refreshes the shop's access token with the refresh token and
-// keeps it until a minute before it expires. A token given in the config
-// is used until TikTok says it expired. Tokens and secrets are never
-// logged nor put in an error.
+// tokenSource refreshes the shop's access token with the refresh token;
+// its cache keeps the token until a minute before it expires. A token
+// given in the config is used until TikTok says it expired. Tokens and
+// secrets are never logged nor put in an error.
 type tokenSource struct {
 	cfg  Config
 	http *http.Client
 	ua   string
 	now  func() time.Time
-
-	mu      sync.Mutex
-	token   string
-	expires time.Time // zero: unknown (a token from the config)
 	// refresh is the refresh token to use: the config's, then the one
-	// each refresh answers with.
+	// each refresh answers with. The cache's lock guards it.
 	refresh string
+
+	cache *apikit.Tokens
 }
 
-// tokenMargin is how long before its expiry a token is no longer used.
-const tokenMargin = time.Minute
+func newTokenSource(cfg Config, hc *http.Client, ua string, now func() time.Time) *tokenSource {
+	s := &tokenSource{cfg: cfg, http: hc, ua: ua, now: now}
+	s.cache = apikit.NewTokens(s.renew, now, apikit.TokenMargin)
+	s.cache.Seed(cfg.accessToken)
+	return s
+}
 
 // get returns a valid access token, refreshing it when there is none or it
 // is about to expire.
-func (s *tokenSource) get(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" && (s.expires.IsZero() || s.now().Add(tokenMargin).Before(s.expires)) {
-		return s.token, nil
-	}
+func (s *tokenSource) get(ctx context.Context) (string, error) { return s.cache.Get(ctx) }
+
+// invalidate drops the cached token if it is still tok, so that the next
+// get refreshes it.
+func (s *tokenSource) invalidate(tok string) { s.cache.Invalidate(tok) }
+
+// renew is the cache's exchange: a refresh, keeping the refresh token it
+// answers with.
+func (s *tokenSource) renew(ctx context.Context) (string, time.Duration, error) {
 	if s.refresh == "" {
 		s.refresh = s.cfg.refreshToken
 	}
 	ans, err := s.exchange(ctx)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
-	s.token, s.expires = ans.AccessToken, expiry(ans.AccessTokenExpireIn, s.now())
 	if ans.RefreshToken != "" {
 		s.refresh = ans.RefreshToken
 	}
-	return s.token, nil
-}
-
-// invalidate drops the cached token if it is still tok, so that the next
-// get refreshes it.
-func (s *tokenSource) invalidate(tok string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token == tok {
-		s.token = ""
-	}
+	now := s.now()
+	return ans.AccessToken, expiry(ans.AccessTokenExpireIn, now).Sub(now), nil
 }
 
 // expiry reads access_token_expire_in: a Unix time in every answer on
@@ -110,12 +104,8 @@ func (s *tokenSource) exchange(ctx context.Context) (tokenData, error) {
 	req.Header.Set("Accept", "application/json")
 	ans, err := apikit.Do(ctx, s.http, op, req)
 	if err != nil {
-		var tmp *adapters.TemporaryError
-		if asTemporary(err, &tmp) {
-			// A transport error quotes the URL, secrets and all.
-			return tokenData{}, &adapters.TemporaryError{Message: s.scrub(tmp.Message)}
-		}
-		return tokenData{}, err
+		// A transport error quotes the URL, secrets and all.
+		return tokenData{}, apikit.ScrubErr(err, s.scrub)
 	}
 	var env envelope
 	jsonErr := json.Unmarshal(ans.Body, &env)

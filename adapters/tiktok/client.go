@@ -193,8 +193,3 @@ func (c *Channel) pause(b *adapters.Bucket, thr *adapters.ThrottledError) {
 func (c *Channel) scrub(msg, tok string) string {
 	return scrub(msg, c.cfg.appSecret, c.cfg.refreshToken, c.cfg.accessToken, tok)
 }
-
-// asTemporary is errors.As for a *adapters.TemporaryError.
-func asTemporary(err error, into **adapters.TemporaryError) bool {
-	return errors.As(err, into)
-}

@@ -224,7 +224,7 @@ func Open(_ context.Context, setup adapters.Setup) (*Channel, error) {
 		http: hc, log: setup.Logger(), ua: ua, wall: time.Now,
 		budget: setup.Budget("tiktok:"+cfg.ShopCipher, defaultRate, defaultRate),
 	}
-	c.token = &tokenSource{cfg: cfg, http: hc, ua: ua, now: func() time.Time { return c.wall() }, token: cfg.accessToken}
+	c.token = newTokenSource(cfg, hc, ua, func() time.Time { return c.wall() })
 	return c, nil
 }
 

@@ -7,62 +7,36 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/apikit"
 )
 
-// tokenSource asks for client-credentials access tokens (POST /v3/token)
-// and keeps the current one until a minute before it expires. Neither the
+// tokenSource asks for client-credentials access tokens (POST /v3/token),
+// which its cache keeps until a minute before they expire. Neither the
 // token nor the credentials are logged or put in an error.
 type tokenSource struct {
-	c *Channel
-
-	mu      sync.Mutex
-	token   string
-	expires time.Time
+	c     *Channel
+	cache *apikit.Tokens
 }
 
-// tokenMargin is how long before its expiry a token is no longer used.
-const tokenMargin = time.Minute
+func newTokenSource(c *Channel) *tokenSource {
+	s := &tokenSource{c: c}
+	s.cache = apikit.NewTokens(s.exchange, func() time.Time { return c.now() }, apikit.TokenMargin)
+	return s
+}
 
 // defaultExpiresIn is the lifetime assumed when the answer gives none: the
 // 15 minutes of the document's example.
-const defaultExpiresIn = 900
+const defaultExpiresIn = 900 * time.Second
 
 // get returns a valid access token, asking for one when the cached one is
 // missing or about to expire.
-func (s *tokenSource) get(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" && s.c.now().Add(tokenMargin).Before(s.expires) {
-		return s.token, nil
-	}
-	tok, life, err := s.exchange(ctx)
-	if err != nil {
-		return "", err
-	}
-	s.token, s.expires = tok, s.c.now().Add(life)
-	return tok, nil
-}
+func (s *tokenSource) get(ctx context.Context) (string, error) { return s.cache.Get(ctx) }
 
 // invalidate drops the cached token if it is still tok.
-func (s *tokenSource) invalidate(tok string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token == tok {
-		s.token = ""
-	}
-}
-
-type tokenAnswer struct {
-	AccessToken      string `json:"access_token"`
-	ExpiresIn        *int64 `json:"expires_in"`
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description"`
-}
+func (s *tokenSource) invalidate(tok string) { s.cache.Invalidate(tok) }
 
 func (s *tokenSource) exchange(ctx context.Context) (string, time.Duration, error) {
 	cfg := s.c.cfg
@@ -77,22 +51,12 @@ func (s *tokenSource) exchange(ctx context.Context) (string, time.Duration, erro
 	if err != nil {
 		return "", 0, scrubErr(err, cfg)
 	}
-	var ta tokenAnswer
-	jsonErr := json.Unmarshal(ans.Body, &ta)
+	ta, jsonErr := apikit.DecodeOAuth(ans.Body)
 	switch {
 	case ans.OK() && jsonErr == nil && ta.AccessToken != "":
-		life := time.Duration(defaultExpiresIn) * time.Second
-		if ta.ExpiresIn != nil && *ta.ExpiresIn > 0 {
-			life = time.Duration(*ta.ExpiresIn) * time.Second
-		}
-		return ta.AccessToken, life, nil
+		return ta.AccessToken, ta.Life(defaultExpiresIn), nil
 	case ans.OK():
-		// Not quoted: a truncated answer may hold part of a token.
-		why := "no access_token"
-		if jsonErr != nil {
-			why = "not JSON (" + jsonErr.Error() + ")"
-		}
-		return "", 0, &adapters.BadResponseError{Message: fmt.Sprintf("walmart token answered HTTP %d with %d bytes of %s: %s", ans.Status, len(ans.Body), ans.Header.Get("Content-Type"), why)}
+		return "", 0, &adapters.BadResponseError{Message: fmt.Sprintf("walmart token answered HTTP %d with %d bytes of %s: %s", ans.Status, len(ans.Body), ans.Header.Get("Content-Type"), apikit.NoToken(jsonErr))}
 	}
 	var el errorList
 	_ = json.Unmarshal(ans.Body, &el)
@@ -109,27 +73,15 @@ func (s *tokenSource) exchange(ctx context.Context) (string, time.Duration, erro
 
 // scrub takes the credentials out of s.
 func scrub(s string, cfg Config) string {
-	for _, secret := range []string{cfg.ClientSecret, cfg.ClientID, base64.StdEncoding.EncodeToString([]byte(cfg.ClientID + ":" + cfg.ClientSecret))} {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[secret]")
-		}
-	}
-	return s
+	return apikit.Scrub(s, cfg.ClientSecret, cfg.ClientID, base64.StdEncoding.EncodeToString([]byte(cfg.ClientID+":"+cfg.ClientSecret)))
 }
 
-// scrubErr rebuilds err's message without the credentials, keeping its type.
+// scrubErr rebuilds err's message without the credentials, keeping its
+// type but for a rejection, which refuses the credentials.
 func scrubErr(err error, cfg Config) error {
-	switch e := err.(type) { //nolint:errorlint // the failures of apikit are returned unwrapped
-	case *adapters.TemporaryError:
-		return &adapters.TemporaryError{Message: scrub(e.Message, cfg), Timeout: e.Timeout}
-	case *adapters.AuthError:
-		return &adapters.AuthError{Message: scrub(e.Message, cfg)}
-	case *adapters.ThrottledError:
-		return &adapters.ThrottledError{RetryAfter: e.RetryAfter, Message: scrub(e.Message, cfg)}
-	case *adapters.RejectedError:
-		return &adapters.AuthError{Message: scrub(e.Reason, cfg)}
-	case *adapters.BadResponseError:
-		return &adapters.BadResponseError{Message: scrub(e.Message, cfg)}
+	err = apikit.ScrubErr(err, func(s string) string { return scrub(s, cfg) })
+	if e, ok := err.(*adapters.RejectedError); ok { //nolint:errorlint // apikit.ScrubErr returns it unwrapped
+		return &adapters.AuthError{Message: e.Reason}
 	}
 	return err
 }

@@ -277,7 +277,7 @@ func Open(_ context.Context, setup adapters.Setup) (*Channel, error) {
 	if c.currency == "" {
 		c.currency = "USD"
 	}
-	c.token = &tokenSource{c: c}
+	c.token = newTokenSource(c)
 	c.feeds = map[string]*feedQueue{}
 	for _, k := range feedKinds {
 		c.feeds[k.feedType] = &feedQueue{kind: k}
