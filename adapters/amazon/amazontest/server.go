@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apitest"
 )
 
 // Item is one listing on the fake.
@@ -175,8 +176,6 @@ type Server struct {
 	tokens      map[string]time.Time // access token -> expiry
 	tokenCalls  int
 	nextToken   int
-	requests    []string // "METHOD path?query body", in order, for golden files
-	opCalls     map[string]int
 	docs        map[string][]byte // feed document ID -> uploaded body
 	feeds       map[string]*Feed
 	feedOrder   []string
@@ -187,21 +186,14 @@ type Server struct {
 	processPolls int
 	// hold keeps every feed IN_PROGRESS until released.
 	hold bool
-	// failNext answers the next SP-API requests (of the named operation,
-	// or any when "") with the given status, content type and body.
-	failNext []failure
 	// rejectAttr makes a patch of the attribute INVALID with an issue.
 	rejectAttr map[string]string
 	lwaRefused bool
-	// limits, when set, enforce usage plans by operation: a request over
-	// its bucket is answered 429, as Amazon does.
-	limits    map[string]*rate.Limiter
-	throttled int
-}
-
-type failure struct {
-	op, contentType, body string
-	status                int
+	// api keeps the failures to answer, the usage plans to enforce by
+	// operation (a request over its bucket is answered 429, as Amazon
+	// does), the counts and the request log ("METHOD path?query body", in
+	// order, for golden files).
+	api apitest.Ledger
 }
 
 // New starts a fake serving SellerID in MarketplaceID, closed when the
@@ -210,7 +202,7 @@ type failure struct {
 func New(t testing.TB) *Server {
 	f := &Server{
 		t: t, seller: SellerID, marketplace: MarketplaceID,
-		items: map[string]*Item{}, products: map[string]Product{}, creates: map[string]int{}, tokens: map[string]time.Time{}, opCalls: map[string]int{},
+		items: map[string]*Item{}, products: map[string]Product{}, creates: map[string]int{}, tokens: map[string]time.Time{},
 		docs: map[string][]byte{}, feeds: map[string]*Feed{}, reports: map[string][]byte{},
 		rejectAttr: map[string]string{}, processPolls: 1, rateHeader: "100",
 	}
@@ -331,9 +323,7 @@ func (f *Server) Put(sku string, it Item) {
 // Fail answers the next SP-API request of operation op (any operation
 // when "") with status, content type and body, before anything else.
 func (f *Server) Fail(status int, op string, contentType, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failNext = append(f.failNext, failure{op: op, status: status, contentType: contentType, body: body})
+	f.api.Fail(status, op, contentType, body)
 }
 
 // ExpireTokens makes every access token handed out so far expired.
@@ -371,14 +361,7 @@ func (f *Server) SetRateHeader(v string) {
 // SetLimit enforces a usage plan on operation op (its operationId): a
 // request the limiter has no token for is answered 429 QuotaExceeded. A
 // nil limiter lifts it.
-func (f *Server) SetLimit(op string, l *rate.Limiter) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.limits == nil {
-		f.limits = map[string]*rate.Limiter{}
-	}
-	f.limits[op] = l
-}
+func (f *Server) SetLimit(op string, l *rate.Limiter) { f.api.SetLimit(op, l) }
 
 // SetProcessPolls sets how many getFeed calls a feed stays IN_PROGRESS
 // (1 at first).
@@ -416,11 +399,7 @@ func (f *Server) Feeds() []Feed {
 
 // Calls is how many requests of operation op (its operationId) the fake
 // served, refused ones included.
-func (f *Server) Calls(op string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.opCalls[op]
-}
+func (f *Server) Calls(op string) int { return f.api.Calls(op) }
 
 // TokenCalls is how many token exchanges the fake served.
 func (f *Server) TokenCalls() int {
@@ -430,19 +409,11 @@ func (f *Server) TokenCalls() int {
 }
 
 // Throttled is how many requests a limit of SetLimit answered 429.
-func (f *Server) Throttled() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.throttled
-}
+func (f *Server) Throttled() int { return f.api.Throttled() }
 
 // Requests are the SP-API requests and uploads served, in order, each as
 // "METHOD path?query body": the text of a golden file.
-func (f *Server) Requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.requests)
-}
+func (f *Server) Requests() []string { return f.api.Requests() }
 
 func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
@@ -475,18 +446,14 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(gz.Bytes())
 		return
 	}
-	line := r.Method + " " + r.URL.RequestURI()
-	if len(body) > 0 {
-		line += " " + string(body)
-	}
-	f.requests = append(f.requests, line)
+	f.api.Record(apitest.Line(r, body))
 	opID, err := checkRequest(f.t, r, body)
 	if err != nil {
 		f.t.Errorf("fake: a request outside the models: %v", err)
 		f.answer(w, r, http.StatusBadRequest, errList("InvalidInput", err.Error()))
 		return
 	}
-	f.opCalls[opID]++
+	f.api.Call(opID)
 	exp, ok := f.tokens[r.Header.Get("x-amz-access-token")]
 	switch {
 	case !ok:
@@ -496,35 +463,22 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.answer(w, r, http.StatusForbidden, map[string]any{"errors": []any{map[string]any{"code": "Unauthorized", "message": "Access to requested resource is denied.", "details": "The access token you provided has expired."}}})
 		return
 	}
-	for i, fl := range f.failNext {
-		if fl.op == "" || fl.op == opID {
-			f.failNext = slices.Delete(f.failNext, i, i+1)
-			if fl.contentType != "" {
-				w.Header().Set("Content-Type", fl.contentType)
-			}
-			w.WriteHeader(fl.status)
-			_, _ = io.WriteString(w, fl.body)
-			return
-		}
+	if f.api.Failure(w, opID) {
+		return
 	}
 	// The bucket forgives 10ms of network delay: a request that would
 	// find a token 10ms later is taken, on credit repaid by the next. A
 	// client pacing to the published rate on its own clock sees each
 	// request arrive a little later or earlier than it was sent; a
 	// constant delay moves nothing, jitter does.
-	if lim := f.limits[opID]; lim != nil {
-		now := time.Now()
-		if lim.TokensAt(now.Add(10*time.Millisecond)) < 1 {
-			f.throttled++
-			f.answer(w, r, http.StatusTooManyRequests, errList("QuotaExceeded", "You exceeded your quota for the requested resource."))
-			return
-		}
-		lim.ReserveN(now, 1)
+	if f.api.Limited(opID, 10*time.Millisecond) {
+		f.answer(w, r, http.StatusTooManyRequests, errList("QuotaExceeded", "You exceeded your quota for the requested resource."))
+		return
 	}
 	if f.rateHeader != "" {
 		w.Header().Set("x-amzn-RateLimit-Limit", f.rateHeader)
 	}
-	w.Header().Set("x-amzn-RequestId", strconv.Itoa(len(f.requests)))
+	w.Header().Set("x-amzn-RequestId", strconv.Itoa(f.api.Recorded()))
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	switch opID {
 	case "searchListingsItems":
@@ -661,7 +615,7 @@ func (f *Server) serveUpload(w http.ResponseWriter, r *http.Request, body []byte
 		}
 	}
 	f.docs[id] = body
-	f.requests = append(f.requests, "PUT /upload/"+id+" "+string(body))
+	f.api.Record("PUT /upload/" + id + " " + string(body))
 }
 
 // advance moves a feed along on each getFeed; at DONE its messages are
@@ -726,7 +680,7 @@ func (f *Server) advance(fd *Feed) {
 // takes LISTING_OFFER_ONLY only, on a known ASIN). A put on a listing that
 // exists replaces its offer.
 func (f *Server) put(sku string, req putRequest) submission {
-	res := submission{SKU: sku, SubmissionID: fmt.Sprintf("sub-%d", len(f.requests)), Status: "ACCEPTED", Issues: []Issue{}}
+	res := submission{SKU: sku, SubmissionID: fmt.Sprintf("sub-%d", f.api.Recorded()), Status: "ACCEPTED", Issues: []Issue{}}
 	invalid := func(code, msg, attr string) submission {
 		res.Status = "INVALID"
 		is := Issue{Code: code, Message: msg, Severity: "ERROR", Categories: []string{"INVALID_ATTRIBUTE"}}
@@ -804,7 +758,7 @@ func (f *Server) put(sku string, req putRequest) submission {
 // answer it: an issue per refused attribute, nothing of an INVALID
 // submission applied.
 func (f *Server) patch(sku string, req patchRequest) submission {
-	res := submission{SKU: sku, SubmissionID: fmt.Sprintf("sub-%d", len(f.requests)), Status: "ACCEPTED", Issues: []Issue{}}
+	res := submission{SKU: sku, SubmissionID: fmt.Sprintf("sub-%d", f.api.Recorded()), Status: "ACCEPTED", Issues: []Issue{}}
 	it, ok := f.items[sku]
 	if !ok {
 		res.Status = "INVALID"

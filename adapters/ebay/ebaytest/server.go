@@ -28,6 +28,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apitest"
 )
 
 // The credentials and names the fake accepts. Made up.
@@ -78,11 +79,6 @@ type token struct {
 	app     bool
 }
 
-type failure struct {
-	op, contentType, body string
-	status                int
-}
-
 type orderRec struct {
 	id, lineItemID, sku string
 	units               int64
@@ -111,19 +107,14 @@ type Server struct {
 	tokens     map[string]token
 	nextID     int
 	tokenCalls int
-	requests   []string
-	calls      map[string]int
-	failNext   []failure
-	limits     map[string]*rate.Limiter
-	throttled  int
 	strict     bool
 	refused    bool
 	now        func() time.Time
 	revisions  map[string]map[string]int // SKU -> day -> count
-	invalid    []string
-	// allowInvalid makes a request outside the document a recorded
-	// refusal rather than a test failure (the fake's own tests).
-	allowInvalid bool
+	// api keeps the failures, limits, counts and request log; a request
+	// outside the document is a recorded refusal rather than a test
+	// failure after AllowInvalid (the fake's own tests).
+	api apitest.Ledger
 }
 
 // New starts a fake eBay, closed when the test ends.
@@ -139,7 +130,7 @@ func New(t testing.TB) *Server {
 	f := &Server{
 		t: t, key: key, day: day, now: time.Now,
 		items: map[string]map[string]any{}, offers: map[string]*offerRec{}, orders: map[string]*orderRec{},
-		tokens: map[string]token{}, calls: map[string]int{}, revisions: map[string]map[string]int{},
+		tokens: map[string]token{}, revisions: map[string]map[string]int{},
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -328,9 +319,7 @@ func (f *Server) offerOf(sku string) *offerRec {
 // Fail answers the next request of operation op (its operationId, any
 // when "") with status, content type and body, before anything else.
 func (f *Server) Fail(status int, op, contentType, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failNext = append(f.failNext, failure{op: op, status: status, contentType: contentType, body: body})
+	f.api.Fail(status, op, contentType, body)
 }
 
 // ExpireTokens makes every access token handed out so far expired.
@@ -361,14 +350,7 @@ func (f *Server) SetStrict(strict bool) {
 
 // SetLimit enforces a rate on operation op: a request the limiter has no
 // token for is answered 429. A nil limiter lifts it.
-func (f *Server) SetLimit(op string, l *rate.Limiter) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.limits == nil {
-		f.limits = map[string]*rate.Limiter{}
-	}
-	f.limits[op] = l
-}
+func (f *Server) SetLimit(op string, l *rate.Limiter) { f.api.SetLimit(op, l) }
 
 // SetNow sets the clock the revisions are counted by (time.Now at first).
 func (f *Server) SetNow(now func() time.Time) {
@@ -390,27 +372,15 @@ func (f *Server) today() string { return f.now().In(f.day).Format(time.DateOnly)
 
 // AllowInvalid makes requests outside the document refusals the fake
 // records (see Invalid) instead of test failures.
-func (f *Server) AllowInvalid() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.allowInvalid = true
-}
+func (f *Server) AllowInvalid() { f.api.AllowInvalid() }
 
 // Invalid is what the fake found wrong in each request outside the
 // document, in order.
-func (f *Server) Invalid() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.invalid)
-}
+func (f *Server) Invalid() []string { return f.api.Invalid() }
 
 // Calls is how many requests of operation op (its operationId) the fake
 // served, refused ones included.
-func (f *Server) Calls(op string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[op]
-}
+func (f *Server) Calls(op string) int { return f.api.Calls(op) }
 
 // TokenCalls is how many token exchanges the fake served.
 func (f *Server) TokenCalls() int {
@@ -420,19 +390,11 @@ func (f *Server) TokenCalls() int {
 }
 
 // Throttled is how many requests a limit of SetLimit answered 429.
-func (f *Server) Throttled() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.throttled
-}
+func (f *Server) Throttled() int { return f.api.Throttled() }
 
 // Requests are the API requests served (token exchanges aside), in order,
 // each as "METHOD path?query body": the text of a golden file.
-func (f *Server) Requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.requests)
-}
+func (f *Server) Requests() []string { return f.api.Requests() }
 
 // apiErr is one of eBay's Error objects.
 func apiErr(id int, domain, msg string) map[string]any {
@@ -450,16 +412,7 @@ func errs(es ...map[string]any) map[string]any {
 func inventoryErr(id int, msg string) map[string]any { return apiErr(id, "API_INVENTORY", msg) }
 
 func (f *Server) answer(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	if v == nil {
-		return
-	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		f.t.Errorf("fake: %v", err)
-	}
-	_, _ = w.Write(raw)
+	apitest.WriteJSON(f.t, w, code, "application/json", v)
 }
 
 // route is one operation the fake serves.
@@ -571,19 +524,15 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.serveToken(w, r, body)
 		return
 	}
-	line := r.Method + " " + r.URL.RequestURI()
-	if len(body) > 0 {
-		line += " " + string(body)
-	}
-	f.requests = append(f.requests, line)
+	line := apitest.Line(r, body)
+	f.api.Record(line)
 	rt, param, bad := check(r, body)
 	if rt != nil {
-		f.calls[rt.op]++
+		f.api.Call(rt.op)
 	}
 	if len(bad) > 0 {
 		msg := strings.Join(bad, "; ")
-		f.invalid = append(f.invalid, line+": "+msg)
-		if !f.allowInvalid {
+		if f.api.Reject(line + ": " + msg) {
 			f.t.Errorf("fake: a request outside the document: %s: %s", line, msg)
 		}
 		f.answer(w, http.StatusBadRequest, errs(inventoryErr(25002, "A user error has occurred. "+msg)))
@@ -599,25 +548,12 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.answer(w, http.StatusForbidden, errs(apiErr(1100, "ACCESS", "Access denied: insufficient permissions to fulfill the request.")))
 		return
 	}
-	for i, fl := range f.failNext {
-		if fl.op == "" || fl.op == rt.op {
-			f.failNext = slices.Delete(f.failNext, i, i+1)
-			if fl.contentType != "" {
-				w.Header().Set("Content-Type", fl.contentType)
-			}
-			w.WriteHeader(fl.status)
-			_, _ = io.WriteString(w, fl.body)
-			return
-		}
+	if f.api.Failure(w, rt.op) {
+		return
 	}
-	if lim := f.limits[rt.op]; lim != nil {
-		now := time.Now()
-		if lim.TokensAt(now.Add(10*time.Millisecond)) < 1 {
-			f.throttled++
-			f.answer(w, http.StatusTooManyRequests, errs(apiErr(2001, "ACCESS", "Too many requests. The request limit has been reached for the resource.")))
-			return
-		}
-		lim.ReserveN(now, 1)
+	if f.api.Limited(rt.op, 10*time.Millisecond) {
+		f.answer(w, http.StatusTooManyRequests, errs(apiErr(2001, "ACCESS", "Too many requests. The request limit has been reached for the resource.")))
+		return
 	}
 	switch rt.op {
 	case "getInventoryItems":
@@ -782,8 +718,7 @@ func (f *Server) serveItems(w http.ResponseWriter, r *http.Request) {
 // invalidValue is a well-formed request with a value eBay refuses: a
 // failure of the adapter's, so a test failure too.
 func (f *Server) invalidValue(w http.ResponseWriter, msg string) {
-	f.invalid = append(f.invalid, msg)
-	if !f.allowInvalid {
+	if f.api.Reject(msg) {
 		f.t.Errorf("fake: %s", msg)
 	}
 	f.answer(w, http.StatusBadRequest, errs(inventoryErr(25709, "Invalid value for "+msg)))

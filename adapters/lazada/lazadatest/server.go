@@ -25,6 +25,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apitest"
 )
 
 // The credentials the fake accepts, made up. The access and refresh tokens
@@ -81,11 +82,6 @@ func (it *Item) clone() Item {
 	return c
 }
 
-type failure struct {
-	api, contentType, body string
-	status                 int
-}
-
 // Server is a fake Lazada Open Platform (see the package comment). Its
 // methods are safe to call while a client runs.
 type Server struct {
@@ -102,13 +98,10 @@ type Server struct {
 	issued        int
 	refuseRefresh bool
 	tokenCalls    int
-	requests      []string
-	calls         map[string]int
-	failNext      []failure
 	reject        map[string]string // SellerSku -> why UpdatePriceQuantity refuses it
-	limits        map[string]*rate.Limiter
-	throttled     int
 	stringNumbers bool
+	// api keeps the failures, limits, counts and the request log.
+	api apitest.Ledger
 }
 
 // New starts a fake with no listings, closed when the test ends. It
@@ -118,7 +111,7 @@ func New(t testing.TB) *Server {
 		t: t, bySku: map[string]*Item{}, nextID: 1000,
 		access:  map[string]time.Time{AccessToken: time.Now().Add(AccessLifetime)},
 		refresh: RefreshToken, refreshExp: time.Now().Add(RefreshLifetime),
-		calls: map[string]int{}, reject: map[string]string{}, limits: map[string]*rate.Limiter{},
+		reject: map[string]string{},
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -253,9 +246,7 @@ func (f *Server) Order(sellerSku string, units int64) {
 // Fail answers the next request of api (its path, "/products/get"; any
 // when "") with status, content type and body, before anything else.
 func (f *Server) Fail(status int, api, contentType, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failNext = append(f.failNext, failure{api: api, status: status, contentType: contentType, body: body})
+	f.api.Fail(status, api, contentType, body)
 }
 
 // FailCode answers the next request of api with Lazada's envelope of an
@@ -309,18 +300,10 @@ func (f *Server) TokenCalls() int {
 
 // SetLimit enforces a rate on api (nil lifts it): a call the limiter has
 // no token for is answered ApiCallLimit, as Lazada does.
-func (f *Server) SetLimit(api string, l *rate.Limiter) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.limits[api] = l
-}
+func (f *Server) SetLimit(api string, l *rate.Limiter) { f.api.SetLimit(api, l) }
 
 // Throttled is how many calls a limit of SetLimit refused.
-func (f *Server) Throttled() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.throttled
-}
+func (f *Server) Throttled() int { return f.api.Throttled() }
 
 // StringNumbers makes GetProducts send prices, quantities and IDs as JSON
 // strings (Lazada sends both forms).
@@ -332,20 +315,12 @@ func (f *Server) StringNumbers(on bool) {
 
 // Calls is how many requests of api the fake served, refused ones
 // included.
-func (f *Server) Calls(api string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[api]
-}
+func (f *Server) Calls(api string) int { return f.api.Calls(api) }
 
 // Requests are the requests served, in order, each as "METHOD path" and
 // its parameters sorted, with the signature, timestamp and tokens
 // replaced by their names: the text of a golden file.
-func (f *Server) Requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.requests)
-}
+func (f *Server) Requests() []string { return f.api.Requests() }
 
 // envelope is Lazada's answer.
 type envelope struct {
@@ -364,17 +339,11 @@ type detail struct {
 }
 
 func (f *Server) answer(w http.ResponseWriter, status int, v any) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		f.t.Errorf("fake: %v", err)
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(raw)
+	apitest.WriteJSON(f.t, w, status, "application/json;charset=UTF-8", v)
 }
 
 func (f *Server) refuse(w http.ResponseWriter, status int, code, typ, msg string) {
-	f.answer(w, status, envelope{Code: code, Type: typ, Message: msg, RequestID: strconv.Itoa(len(f.requests))})
+	f.answer(w, status, envelope{Code: code, Type: typ, Message: msg, RequestID: strconv.Itoa(f.api.Recorded())})
 }
 
 // apis are the APIs served: method, whether the seller's access token is
@@ -529,8 +498,8 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	api, params, err := f.check(r, body)
-	f.requests = append(f.requests, redacted(r.Method, api, params))
-	f.calls[api]++
+	f.api.Record(redacted(r.Method, api, params))
+	f.api.Call(api)
 	if err != nil {
 		f.t.Errorf("fake: a request outside Lazada's definition: %s %s: %v", r.Method, r.URL.Path, err)
 		code, msg := "InvalidParameter", err.Error()
@@ -541,26 +510,13 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, http.StatusBadRequest, code, "ISV", msg)
 		return
 	}
-	for i, fl := range f.failNext {
-		if fl.api == "" || fl.api == api {
-			f.failNext = slices.Delete(f.failNext, i, i+1)
-			if fl.contentType != "" {
-				w.Header().Set("Content-Type", fl.contentType)
-			}
-			w.WriteHeader(fl.status)
-			_, _ = io.WriteString(w, fl.body)
-			return
-		}
+	if f.api.Failure(w, api) {
+		return
 	}
-	if lim := f.limits[api]; lim != nil {
-		// 10ms of network delay is forgiven (see amazontest).
-		now := time.Now()
-		if lim.TokensAt(now.Add(10*time.Millisecond)) < 1 {
-			f.throttled++
-			f.refuse(w, http.StatusOK, "ApiCallLimit", "ISV", "Api access frequency exceeds the limit. this ban will last 1 seconds.")
-			return
-		}
-		lim.ReserveN(now, 1)
+	// 10ms of network delay is forgiven (see amazontest).
+	if f.api.Limited(api, 10*time.Millisecond) {
+		f.refuse(w, http.StatusOK, "ApiCallLimit", "ISV", "Api access frequency exceeds the limit. this ban will last 1 seconds.")
+		return
 	}
 	if api == "/auth/token/refresh" {
 		f.serveRefresh(w, params)
@@ -594,7 +550,7 @@ func (f *Server) serveRefresh(w http.ResponseWriter, params url.Values) {
 	// The shape of "Seller authorization introduction", with the
 	// envelope's code beside it.
 	f.answer(w, http.StatusOK, map[string]any{
-		"code": "0", "request_id": strconv.Itoa(len(f.requests)),
+		"code": "0", "request_id": strconv.Itoa(f.api.Recorded()),
 		"access_token": access, "refresh_token": f.refresh,
 		"expires_in": int64(AccessLifetime / time.Second), "refresh_expires_in": left,
 		"country": Region, "account": "seller@example.com", "account_platform": "seller_center",
@@ -669,7 +625,7 @@ func (f *Server) serveProducts(w http.ResponseWriter, params url.Values) {
 	for _, it := range sel[min(offset, len(sel)):min(offset+limit, len(sel))] {
 		products = append(products, f.render(it))
 	}
-	f.answer(w, http.StatusOK, envelope{Code: "0", RequestID: strconv.Itoa(len(f.requests)), Data: map[string]any{
+	f.answer(w, http.StatusOK, envelope{Code: "0", RequestID: strconv.Itoa(f.api.Recorded()), Data: map[string]any{
 		"total_products": strconv.Itoa(len(sel)), "products": products,
 	}})
 }
@@ -827,10 +783,10 @@ func (f *Server) servePriceQuantity(w http.ResponseWriter, payload string) {
 		it.Skus[k] = next
 	}
 	if len(refused) > 0 {
-		f.answer(w, http.StatusOK, envelope{Code: "501", Type: "ISP", Message: "Update product failed", RequestID: strconv.Itoa(len(f.requests)), Detail: refused})
+		f.answer(w, http.StatusOK, envelope{Code: "501", Type: "ISP", Message: "Update product failed", RequestID: strconv.Itoa(f.api.Recorded()), Detail: refused})
 		return
 	}
-	f.answer(w, http.StatusOK, envelope{Code: "0", RequestID: strconv.Itoa(len(f.requests)), Data: map[string]any{}})
+	f.answer(w, http.StatusOK, envelope{Code: "0", RequestID: strconv.Itoa(f.api.Recorded()), Data: map[string]any{}})
 }
 
 // puPayload is UpdateProduct's payload in its JSON form.
@@ -873,5 +829,5 @@ func (f *Server) serveProductUpdate(w http.ResponseWriter, payload string) {
 		}
 	}
 	maps.Copy(it.Attributes, in.Attributes)
-	f.answer(w, http.StatusOK, envelope{Code: "0", RequestID: strconv.Itoa(len(f.requests))})
+	f.answer(w, http.StatusOK, envelope{Code: "0", RequestID: strconv.Itoa(f.api.Recorded())})
 }

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apitest"
 )
 
 // The shop the fake serves and the app's credentials. The partner and
@@ -140,22 +141,13 @@ type Server struct {
 	refresh     map[string]bool      // refresh token -> still valid
 	revoked     bool
 	tokenSeq    int
-	calls       map[string]int
-	requests    []string
-	invalid     []string
-	expectBad   bool
-	failNext    []failure
-	limits      map[string]*rate.Limiter
-	throttled   int
 	rejectModel map[string]string // api + " " + sku -> failed_reason
 	warning     string
 	decimals    int32
 	currency    string
-}
-
-type failure struct {
-	api, contentType, body string
-	status                 int
+	// api keeps the failures, limits, counts, request log and the
+	// requests outside the documentation.
+	api apitest.Ledger
 }
 
 // New starts a fake shop holding nothing, closed when the test ends.
@@ -163,16 +155,14 @@ func New(t testing.TB) *Server {
 	f := &Server{
 		t: t, now: time.Now, items: map[int64]*item{}, nextID: 100000,
 		access: map[string]time.Time{}, refresh: map[string]bool{RefreshToken: true},
-		calls: map[string]int{}, rejectModel: map[string]string{}, decimals: 2, currency: Currency,
+		rejectModel: map[string]string{}, decimals: 2, currency: Currency,
 	}
 	f.access[AccessToken] = time.Now().Add(tokenLife)
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() {
 		f.srv.Close()
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if len(f.invalid) > 0 && !f.expectBad {
-			t.Errorf("shopeetest: requests outside Shopee's documentation:\n%s", strings.Join(f.invalid, "\n"))
+		if bad := f.api.Unallowed(); len(bad) > 0 {
+			t.Errorf("shopeetest: requests outside Shopee's documentation:\n%s", strings.Join(bad, "\n"))
 		}
 	})
 	return f
@@ -374,9 +364,7 @@ func (f *Server) SetWarning(w string) {
 // Fail answers the next request of the named API (any when "") with
 // status, content type and body, after checking it.
 func (f *Server) Fail(status int, api, contentType, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failNext = append(f.failNext, failure{api: api, status: status, contentType: contentType, body: body})
+	f.api.Fail(status, api, contentType, body)
 }
 
 // ExpireTokens makes every access token handed out so far expired.
@@ -420,54 +408,27 @@ func token(kind string, n int) string {
 // token for is answered 429 (the throttling answer is unconfirmed; the
 // fake answers as REF's other modules do, "Too many requests, please try
 // again later"). A nil limiter lifts it.
-func (f *Server) SetLimit(api string, l *rate.Limiter) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.limits == nil {
-		f.limits = map[string]*rate.Limiter{}
-	}
-	f.limits[api] = l
-}
+func (f *Server) SetLimit(api string, l *rate.Limiter) { f.api.SetLimit(api, l) }
 
 // Throttled is how many requests a limit answered 429.
-func (f *Server) Throttled() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.throttled
-}
+func (f *Server) Throttled() int { return f.api.Throttled() }
 
 // Calls is how many requests of the named API the fake served, refused
 // ones included.
-func (f *Server) Calls(api string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[api]
-}
+func (f *Server) Calls(api string) int { return f.api.Calls(api) }
 
 // Requests are the requests served, in order, each as "METHOD
 // path?query body" with the query sorted and the timestamp, signature and
 // access token replaced by placeholders: the text of a golden file.
-func (f *Server) Requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.requests)
-}
+func (f *Server) Requests() []string { return f.api.Requests() }
 
 // Invalid are the requests the fake refused as outside Shopee's
 // documentation, with why.
-func (f *Server) Invalid() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.invalid)
-}
+func (f *Server) Invalid() []string { return f.api.Invalid() }
 
 // ExpectInvalid tells the fake that the test sends requests outside the
 // documentation on purpose (a wrong key, a clock off by hours).
-func (f *Server) ExpectInvalid() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.expectBad = true
-}
+func (f *Server) ExpectInvalid() { f.api.AllowInvalid() }
 
 // Sign is the signature of a request (see the adapter's package comment):
 // exported for tests that build requests by hand.
@@ -482,7 +443,7 @@ func Sign(partnerKey string, partnerID int64, path string, timestamp int64, acce
 }
 
 func (f *Server) requestID() string {
-	return fmt.Sprintf("%032x", len(f.requests))
+	return fmt.Sprintf("%032x", f.api.Recorded())
 }
 
 // answer writes an envelope.
@@ -506,7 +467,7 @@ func (f *Server) writeJSON(w http.ResponseWriter, status int, v map[string]any) 
 
 // refuse answers a request outside the documentation and records it.
 func (f *Server) refuse(w http.ResponseWriter, status int, code, msg string, r *http.Request) {
-	f.invalid = append(f.invalid, fmt.Sprintf("%s %s: %s: %s", r.Method, r.URL.Path, code, msg))
+	f.api.Reject(fmt.Sprintf("%s %s: %s: %s", r.Method, r.URL.Path, code, msg))
 	f.answer(w, status, code, msg, nil)
 }
 
@@ -523,7 +484,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, http.StatusNotFound, "error_not_found", "no such API path "+r.URL.Path, r)
 		return
 	}
-	f.calls[spec.name]++
+	f.api.Call(spec.name)
 	f.record(r, body)
 	if why := f.check(spec, r, body); why != "" {
 		status, code := http.StatusBadRequest, "error_param"
@@ -544,17 +505,10 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	for i, fl := range f.failNext {
-		if fl.api == "" || fl.api == spec.name {
-			f.failNext = slices.Delete(f.failNext, i, i+1)
-			w.Header().Set("Content-Type", fl.contentType)
-			w.WriteHeader(fl.status)
-			_, _ = io.WriteString(w, fl.body)
-			return
-		}
+	if f.api.Failure(w, spec.name) {
+		return
 	}
-	if l := f.limits[spec.name]; l != nil && !l.Allow() {
-		f.throttled++
+	if f.api.Limited(spec.name, 0) {
 		f.answer(w, http.StatusTooManyRequests, "error_server", "Too many requests, please try again later", nil)
 		return
 	}
@@ -600,7 +554,7 @@ func (f *Server) record(r *http.Request, body []byte) {
 		}
 		line += " " + b
 	}
-	f.requests = append(f.requests, line)
+	f.api.Record(line)
 }
 
 // refreshTokensText is the newest refresh token handed out ("" for none).
@@ -1073,7 +1027,7 @@ func (f *Server) serveRefresh(w http.ResponseWriter, r *http.Request, body []byt
 	if !valid {
 		if known && !f.revoked {
 			// A refresh token used twice: the adapter lost the new one.
-			f.invalid = append(f.invalid, "refresh_access_token: a refresh token used again")
+			f.api.Reject("refresh_access_token: a refresh token used again")
 		}
 		f.writeJSON(w, http.StatusForbidden, map[string]any{"request_id": f.requestID(), "error": "error_auth", "message": "Invalid refresh_token."})
 		return

@@ -37,6 +37,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apitest"
 )
 
 // The credentials the fake accepts and the shop it serves. Made up.
@@ -105,11 +106,6 @@ type order struct {
 	lines      []orderLine
 }
 
-type failure struct {
-	op, contentType, body string
-	status                int
-}
-
 // Server is the fake. Its methods are safe to call while a client runs.
 type Server struct {
 	t   testing.TB
@@ -123,21 +119,17 @@ type Server struct {
 	tokenCalls int
 	refused    bool
 	nextID     int
-	requests   []string
-	calls      map[string]int
-	failNext   []failure
-	limiter    *rate.Limiter
-	throttled  int
-	invalid    int
-	allowBad   bool
 	rejectInv  map[string]string // seller SKU -> message of a refused inventory update
+	// api keeps the failures, the shop's limit (under ""), the counts, the
+	// request log and the requests that failed the checks.
+	api apitest.Ledger
 }
 
 // New starts a fake, closed when the test ends.
 func New(t testing.TB) *Server {
 	f := &Server{
 		t: t, products: map[string]*Product{}, orders: map[string]*order{}, tokens: map[string]time.Time{},
-		calls: map[string]int{}, rejectInv: map[string]string{},
+		rejectInv: map[string]string{},
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -293,9 +285,7 @@ func (f *Server) Listing(sku string) (adapters.Listing, bool) {
 // Fail answers the next request of operation op (any when "") with
 // status, content type and body, after the request's checks.
 func (f *Server) Fail(status int, op, contentType, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failNext = append(f.failNext, failure{op: op, status: status, contentType: contentType, body: body})
+	f.api.Fail(status, op, contentType, body)
 }
 
 // FailCode answers the next request of op with TikTok's envelope carrying
@@ -334,51 +324,27 @@ func (f *Server) RefuseTokens(refuse bool) {
 
 // SetLimit throttles the shop's API calls: a request the limiter has no
 // token for is answered 429 with code 36009002. Nil lifts it.
-func (f *Server) SetLimit(l *rate.Limiter) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.limiter = l
-}
+func (f *Server) SetLimit(l *rate.Limiter) { f.api.SetLimit("", l) }
 
 // AllowInvalid lets requests fail the fake's checks without failing the
 // test (a test of the checks themselves); Invalid counts them.
-func (f *Server) AllowInvalid() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.allowBad = true
-}
+func (f *Server) AllowInvalid() { f.api.AllowInvalid() }
 
 // Invalid is how many requests failed the fake's checks.
-func (f *Server) Invalid() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.invalid
-}
+func (f *Server) Invalid() int { return len(f.api.Invalid()) }
 
 // Calls is how many requests of operation op the fake served, refused
 // ones included.
-func (f *Server) Calls(op string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[op]
-}
+func (f *Server) Calls(op string) int { return f.api.Calls(op) }
 
 // Throttled is how many requests SetLimit's limiter refused.
-func (f *Server) Throttled() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.throttled
-}
+func (f *Server) Throttled() int { return f.api.Throttled() }
 
 // Requests are the API requests served, in order, each as "METHOD
 // path?query body" with the timestamp and sign replaced by {timestamp}
 // and {sign}: the text of a golden file. Token refreshes are left out (they
 // carry the secrets).
-func (f *Server) Requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.requests)
-}
+func (f *Server) Requests() []string { return f.api.Requests() }
 
 // OrderHook places an order of units of seller SKU sku, as a buyer would:
 // the SKU's quantity in WarehouseID falls by units (not below 0) and an
@@ -473,13 +439,7 @@ func envelope(code int64, message string, data any) map[string]any {
 }
 
 func (f *Server) answer(w http.ResponseWriter, status int, code int64, message string, data any) {
-	raw, err := json.Marshal(envelope(code, message, data))
-	if err != nil {
-		f.t.Errorf("fake: %v", err)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(raw)
+	apitest.WriteJSON(f.t, w, status, "application/json", envelope(code, message, data))
 }
 
 var (
@@ -610,18 +570,16 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if op == "" {
-		f.invalid++
-		if !f.allowBad {
+		if f.api.Reject("no such operation: " + r.Method + " " + r.URL.Path) {
 			f.t.Errorf("fake: no such operation: %s %s", r.Method, r.URL.Path)
 		}
 		f.answer(w, http.StatusNotFound, 36009009, "Invalid path.", nil)
 		return
 	}
-	f.calls[op]++
+	f.api.Call(op)
 	f.record(r, body)
 	if bad := f.check(r, op, body); bad != nil {
-		f.invalid++
-		if !f.allowBad {
+		if f.api.Reject(r.Method + " " + r.URL.Path + ": " + bad.msg) {
 			f.t.Errorf("fake: a request TikTok would refuse: %s %s: %s", r.Method, r.URL.Path, bad.msg)
 		}
 		f.answer(w, bad.status, bad.code, bad.msg, nil)
@@ -636,19 +594,10 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.answer(w, http.StatusUnauthorized, 105002, "Expired credentials. The 'access_token' or 'x-tts-access-token' header has expired.", nil)
 		return
 	}
-	for i, fl := range f.failNext {
-		if fl.op == "" || fl.op == op {
-			f.failNext = slices.Delete(f.failNext, i, i+1)
-			if fl.contentType != "" {
-				w.Header().Set("Content-Type", fl.contentType)
-			}
-			w.WriteHeader(fl.status)
-			_, _ = io.WriteString(w, fl.body)
-			return
-		}
+	if f.api.Failure(w, op) {
+		return
 	}
-	if f.limiter != nil && !f.limiter.Allow() {
-		f.throttled++
+	if f.api.Limited("", 0) {
 		f.answer(w, http.StatusTooManyRequests, 36009002, "Too many requests. The rate limit of this API has been exceeded.", nil)
 		return
 	}
@@ -685,12 +634,12 @@ func (f *Server) record(r *http.Request, body []byte) {
 	if len(body) > 0 {
 		line += " " + string(body)
 	}
-	f.requests = append(f.requests, line)
+	f.api.Record(line)
 }
 
 func (f *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	f.tokenCalls++
-	f.calls[OpTokenRefresh]++
+	f.api.Call(OpTokenRefresh)
 	q := r.URL.Query()
 	if q.Get("app_key") != AppKey || q.Get("app_secret") != AppSecret || q.Get("grant_type") != "refresh_token" {
 		f.answer(w, http.StatusOK, 36004004, "Invalid app_key, app_secret or grant_type.", nil)
@@ -700,14 +649,8 @@ func (f *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		f.answer(w, http.StatusOK, 36004004, "The refresh_token is invalid or expired.", nil)
 		return
 	}
-	for i, fl := range f.failNext {
-		if fl.op == OpTokenRefresh {
-			f.failNext = slices.Delete(f.failNext, i, i+1)
-			w.Header().Set("Content-Type", fl.contentType)
-			w.WriteHeader(fl.status)
-			_, _ = io.WriteString(w, fl.body)
-			return
-		}
+	if f.api.NamedFailure(w, OpTokenRefresh) {
+		return
 	}
 	tok := f.id("ROW_access-")
 	exp := time.Now().Add(7 * 24 * time.Hour)

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apitest"
 )
 
 // The credentials the fake accepts, the ship node it keeps inventory at and
@@ -111,11 +112,6 @@ type itemResult struct {
 	Error  string
 }
 
-type failure struct {
-	op, ct, body string
-	status       int
-}
-
 // Server is a fake Walmart Marketplace API on one httptest server. Its
 // methods are safe to call while a client runs.
 type Server struct {
@@ -128,20 +124,16 @@ type Server struct {
 	tokens       map[string]time.Time
 	nextToken    int
 	correlations map[string]bool
-	requests     []string
-	calls        map[string]int
 	feeds        map[string]*Feed
 	feedOrder    []string
 	feedTimes    map[string][]time.Time // feed type -> submissions, by the fake's clock
 	processPolls int
 	hold         bool
-	fail         []failure
 	reject       map[string]string // sku -> why its writes are refused
-	limits       map[string]*rate.Limiter
-	throttled    int
-	violations   []string
-	allowBad     bool
 	nextID       int
+	// api keeps the failures, limits, counts, request log and the
+	// malformed requests refused.
+	api apitest.Ledger
 }
 
 // New starts a fake with no items, closed when the test ends. Its clock is
@@ -154,20 +146,16 @@ func New(t testing.TB) *Server {
 		items:        map[string]*Item{},
 		tokens:       map[string]time.Time{},
 		correlations: map[string]bool{},
-		calls:        map[string]int{},
 		feeds:        map[string]*Feed{},
 		feedTimes:    map[string][]time.Time{},
 		reject:       map[string]string{},
-		limits:       map[string]*rate.Limiter{},
 		processPolls: 1,
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() {
 		f.srv.Close()
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if !f.allowBad && len(f.violations) > 0 {
-			t.Errorf("the fake Walmart API refused %d malformed requests:\n%s", len(f.violations), strings.Join(f.violations, "\n"))
+		if bad := f.api.Unallowed(); len(bad) > 0 {
+			t.Errorf("the fake Walmart API refused %d malformed requests:\n%s", len(bad), strings.Join(bad, "\n"))
 		}
 	})
 	return f
@@ -258,9 +246,7 @@ func (f *Server) Listing(sku string) (Item, bool) {
 // Fail answers the next request of operation op (its operationId, or any
 // when "") with status, content type and body, before anything else.
 func (f *Server) Fail(status int, op, contentType, body string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fail = append(f.fail, failure{op: op, status: status, ct: contentType, body: body})
+	f.api.Fail(status, op, contentType, body)
 }
 
 // ExpireTokens makes every access token handed out so far expired.
@@ -282,15 +268,7 @@ func (f *Server) Reject(sku, why string) {
 
 // SetLimit throttles operation op (its operationId): a request the limiter
 // has no token for is answered 429. A nil limiter lifts it.
-func (f *Server) SetLimit(op string, l *rate.Limiter) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if l == nil {
-		delete(f.limits, op)
-		return
-	}
-	f.limits[op] = l
-}
+func (f *Server) SetLimit(op string, l *rate.Limiter) { f.api.SetLimit(op, l) }
 
 // SetProcessPolls sets how many status reads a feed answers INPROGRESS
 // before it is processed (1 at first).
@@ -343,45 +321,25 @@ func (f *Server) FeedList() []Feed {
 
 // Calls is how many requests of operation op the fake served, refused
 // ones included.
-func (f *Server) Calls(op string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls[op]
-}
+func (f *Server) Calls(op string) int { return f.api.Calls(op) }
 
 // TokenCalls is how many token requests the fake served.
 func (f *Server) TokenCalls() int { return f.Calls("tokenAPI") }
 
 // Throttled is how many requests the fake answered 429.
-func (f *Server) Throttled() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.throttled
-}
+func (f *Server) Throttled() int { return f.api.Throttled() }
 
 // Requests are the requests served (the token's left out), in order, each
 // as "METHOD path?query body": the text of a golden file. A feed's body is
 // its file.
-func (f *Server) Requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.requests)
-}
+func (f *Server) Requests() []string { return f.api.Requests() }
 
 // Violations are the requests the fake refused as malformed.
-func (f *Server) Violations() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.violations)
-}
+func (f *Server) Violations() []string { return f.api.Invalid() }
 
 // AllowInvalid keeps malformed requests (still refused) from failing the
 // test: for tests of the fake itself.
-func (f *Server) AllowInvalid() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.allowBad = true
-}
+func (f *Server) AllowInvalid() { f.api.AllowInvalid() }
 
 // OrderHook places a customer's order of units of sku, lowering its
 // quantity as Walmart does, and returns the PO_CREATED webhook delivery
@@ -444,18 +402,12 @@ func errBody(code, field, description, category string) map[string]any {
 }
 
 func (f *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		f.t.Errorf("walmarttest: encoding an answer: %v", err)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(raw)
+	apitest.WriteJSON(f.t, w, status, "application/json", v)
 }
 
 // bad refuses a malformed request with 400 and records it. f.mu is held.
 func (f *Server) bad(w http.ResponseWriter, op, why string) {
-	f.violations = append(f.violations, op+": "+why)
+	f.api.Reject(op + ": " + why)
 	f.writeJSON(w, http.StatusBadRequest, errBody("INVALID_REQUEST_CONTENT.GMP_GATEWAY_API", "REQUEST", why, "REQUEST"))
 }
 
@@ -518,7 +470,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if op == "updatePrice" && r.URL.Query().Get("promo") == "true" {
 		op = "updatePromotionalPrices"
 	}
-	f.calls[op]++
+	f.api.Call(op)
 	// The query: only the operation's parameters, once each, required
 	// ones present.
 	q := r.URL.Query()
@@ -548,20 +500,14 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if len(f.fail) > 0 && (f.fail[0].op == "" || f.fail[0].op == op) {
-		fl := f.fail[0]
-		f.fail = f.fail[1:]
-		w.Header().Set("Content-Type", fl.ct)
-		w.WriteHeader(fl.status)
-		_, _ = io.WriteString(w, fl.body)
+	if f.api.Failure(w, op) {
 		return
 	}
 	if op == "tokenAPI" {
 		f.serveToken(w, r, body)
 		return
 	}
-	if l := f.limits[op]; l != nil && !l.Allow() {
-		f.throttled++
+	if f.api.Limited(op, 0) {
 		w.Header().Set("Retry-After", "1")
 		f.writeJSON(w, http.StatusTooManyRequests, errBody("REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API", "REQUEST", "Too many requests", "REQUEST"))
 		return
@@ -660,7 +606,7 @@ func (f *Server) record(r *http.Request, body string) {
 	if body != "" {
 		line += " " + body
 	}
-	f.requests = append(f.requests, line)
+	f.api.Record(line)
 }
 
 func (f *Server) sortedSKUs() []string {
@@ -1034,7 +980,7 @@ func (f *Server) serveFeed(w http.ResponseWriter, r *http.Request, body []byte) 
 	recent := slices.DeleteFunc(f.feedTimes[feedType], func(t time.Time) bool { return now.Sub(t) >= time.Hour })
 	f.feedTimes[feedType] = recent
 	if len(recent) >= FeedsPerHour {
-		f.throttled++
+		f.api.Throttle()
 		f.writeJSON(w, http.StatusTooManyRequests, errBody("REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API", "REQUEST", fmt.Sprintf("at most %d %s feeds an hour", FeedsPerHour, feedType), "REQUEST"))
 		return
 	}
