@@ -22,6 +22,10 @@
 //     a restart, with the same answer every time, and never written twice;
 //     a Watcher reports an order placed on the channel from outside (the
 //     fixture's Order) and returns the context's error when it ends.
+//
+// Beside the suite are what the adapters' own config tests share: Setup, a
+// channel's setup from a config block with env() reading a map, and
+// ConfigError and MissingVariables, what a decoder must answer a bad block.
 package adaptertest
 
 import (

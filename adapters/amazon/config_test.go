@@ -1,46 +1,19 @@
 package amazon
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
-
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/adaptertest"
 	"github.com/accordhq/accord/adapters/amazon/amazontest"
 )
-
-// envFunc is env() reading from m.
-func envFunc(m map[string]string) function.Function {
-	return function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "name", Type: cty.String}},
-		Type:   function.StaticReturnType(cty.String),
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			v, ok := m[args[0].AsString()]
-			if !ok {
-				return cty.NilVal, errors.New("environment variable " + args[0].AsString() + " is not set")
-			}
-			return cty.StringVal(v), nil
-		},
-	})
-}
 
 var testEnv = amazontest.Env()
 
 func setupFor(t testing.TB, config string) adapters.Setup {
 	t.Helper()
-	f, diags := hclsyntax.ParseConfig([]byte(config), "config.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	return adapters.Setup{
-		Name: "amazon_us", Currency: "USD", Scale: 2, Config: f.Body,
-		Eval: &hcl.EvalContext{Functions: map[string]function.Function{"env": envFunc(testEnv)}},
-	}
+	return adaptertest.Setup(t, "amazon_us", "USD", 2, config, testEnv)
 }
 
 const goodConfig = `
@@ -76,21 +49,7 @@ func TestDecodeConfigErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := DecodeConfig(setupFor(t, tc.config))
-			var ce *adapters.ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want a *ConfigError", err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v, want it to say %q", err, tc.want)
-			}
-			for _, d := range ce.Diags {
-				if d.Subject == nil {
-					t.Errorf("diagnostic %q points nowhere", d.Summary)
-				}
-			}
-			if strings.Contains(err.Error(), "Atzr|inline") {
-				t.Error("the error quotes the secret")
-			}
+			adaptertest.ConfigError(t, err, tc.want, "Atzr|inline")
 		})
 	}
 }
@@ -112,14 +71,7 @@ feed_threshold = 0
 // Without credentials, one diagnostic names every variable to set.
 func TestConfigNamesEveryMissingVariable(t *testing.T) {
 	s := setupFor(t, strings.Replace(goodConfig, `"A1SELLER"`, `env("AMAZON_SELLER_ID")`, 1))
-	s.Eval.Functions["env"] = envFunc(nil)
+	s.Eval.Functions["env"] = adaptertest.EnvFunc(nil)
 	_, err := DecodeConfig(s)
-	var ce *adapters.ConfigError
-	if !errors.As(err, &ce) {
-		t.Fatalf("err = %v, want a *ConfigError", err)
-	}
-	want := "set AMAZON_CLIENT_ID, AMAZON_CLIENT_SECRET, AMAZON_REFRESH_TOKEN, AMAZON_SELLER_ID."
-	if len(ce.Diags) != 1 || !strings.Contains(ce.Diags[0].Detail, want) || ce.Diags[0].Subject == nil {
-		t.Errorf("diagnostics %v, want one saying %q", ce.Diags, want)
-	}
+	adaptertest.MissingVariables(t, err, "set AMAZON_CLIENT_ID, AMAZON_CLIENT_SECRET, AMAZON_REFRESH_TOKEN, AMAZON_SELLER_ID.")
 }

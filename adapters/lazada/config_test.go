@@ -1,46 +1,21 @@
 package lazada
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/function"
-
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/adaptertest"
 	"github.com/accordhq/accord/adapters/lazada/lazadatest"
 )
-
-// envFunc is env() reading from m.
-func envFunc(m map[string]string) function.Function {
-	return function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "name", Type: cty.String}},
-		Type:   function.StaticReturnType(cty.String),
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			v, ok := m[args[0].AsString()]
-			if !ok {
-				return cty.NilVal, errors.New("environment variable " + args[0].AsString() + " is not set")
-			}
-			return cty.StringVal(v), nil
-		},
-	})
-}
 
 var testEnv = lazadatest.Env()
 
 func setupFor(t testing.TB, config string) adapters.Setup {
 	t.Helper()
-	f, diags := hclsyntax.ParseConfig([]byte(config), "config.hcl", hcl.InitialPos)
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	return adapters.Setup{
-		Name: "lazada_sg", Currency: "SGD", Scale: 2, Config: f.Body, SpecDir: "/spec",
-		Eval: &hcl.EvalContext{Functions: map[string]function.Function{"env": envFunc(testEnv)}},
-	}
+	s := adaptertest.Setup(t, "lazada_sg", "SGD", 2, config, testEnv)
+	s.SpecDir = "/spec"
+	return s
 }
 
 const goodConfig = `
@@ -100,21 +75,7 @@ func TestDecodeConfigErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := DecodeConfig(setupFor(t, tc.config))
-			var ce *adapters.ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want a *ConfigError", err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v, want it to say %q", err, tc.want)
-			}
-			for _, d := range ce.Diags {
-				if d.Subject == nil {
-					t.Errorf("diagnostic %q points nowhere", d.Summary)
-				}
-			}
-			if strings.Contains(err.Error(), "inline-secret-value") {
-				t.Error("the error quotes the secret")
-			}
+			adaptertest.ConfigError(t, err, tc.want, "inline-secret-value")
 		})
 	}
 }
@@ -122,16 +83,9 @@ func TestDecodeConfigErrors(t *testing.T) {
 // Without credentials, one diagnostic names every variable to set.
 func TestConfigNamesEveryMissingVariable(t *testing.T) {
 	s := setupFor(t, goodConfig+"access_token = env(\"LAZADA_ACCESS_TOKEN\")\n")
-	s.Eval.Functions["env"] = envFunc(nil)
+	s.Eval.Functions["env"] = adaptertest.EnvFunc(nil)
 	_, err := DecodeConfig(s)
-	var ce *adapters.ConfigError
-	if !errors.As(err, &ce) {
-		t.Fatalf("err = %v, want a *ConfigError", err)
-	}
-	want := "set LAZADA_ACCESS_TOKEN, LAZADA_APP_SECRET, LAZADA_REFRESH_TOKEN."
-	if len(ce.Diags) != 1 || !strings.Contains(ce.Diags[0].Detail, want) || ce.Diags[0].Subject == nil {
-		t.Errorf("diagnostics %v, want one saying %q", ce.Diags, want)
-	}
+	adaptertest.MissingVariables(t, err, "set LAZADA_ACCESS_TOKEN, LAZADA_APP_SECRET, LAZADA_REFRESH_TOKEN.")
 }
 
 // Kind.Open hands back no adapter, not a nil one, on a bad config.

@@ -1,13 +1,12 @@
 package shopee
 
 import (
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/adaptertest"
 	"github.com/accordhq/accord/adapters/shopee/shopeetest"
 )
 
@@ -60,21 +59,7 @@ func TestDecodeConfigErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := DecodeConfig(setupFor(t, tc.config))
-			var ce *adapters.ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want a *ConfigError", err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v, want it to say %q", err, tc.want)
-			}
-			for _, d := range ce.Diags {
-				if d.Subject == nil {
-					t.Errorf("diagnostic %q points nowhere", d.Summary)
-				}
-			}
-			if strings.Contains(err.Error(), "shpk-inline") {
-				t.Error("the error quotes the secret")
-			}
+			adaptertest.ConfigError(t, err, tc.want, "shpk-inline")
 		})
 	}
 }
@@ -82,16 +67,9 @@ func TestDecodeConfigErrors(t *testing.T) {
 // Without credentials, one diagnostic names every variable to set.
 func TestConfigNamesEveryMissingVariable(t *testing.T) {
 	s := setupFor(t, goodConfig)
-	s.Eval.Functions["env"] = envFunc(nil)
+	s.Eval.Functions["env"] = adaptertest.EnvFunc(nil)
 	_, err := Open(t.Context(), s)
-	var ce *adapters.ConfigError
-	if !errors.As(err, &ce) {
-		t.Fatalf("err = %v, want a *ConfigError", err)
-	}
-	want := "set SHOPEE_ACCESS_TOKEN, SHOPEE_PARTNER_KEY, SHOPEE_REFRESH_TOKEN."
-	if len(ce.Diags) != 1 || !strings.Contains(ce.Diags[0].Detail, want) || ce.Diags[0].Subject == nil {
-		t.Errorf("diagnostics %v, want one saying %q", ce.Diags, want)
-	}
+	adaptertest.MissingVariables(t, err, "set SHOPEE_ACCESS_TOKEN, SHOPEE_PARTNER_KEY, SHOPEE_REFRESH_TOKEN.")
 }
 
 func TestKind(t *testing.T) {

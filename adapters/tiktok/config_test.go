@@ -1,11 +1,10 @@
 package tiktok
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/adaptertest"
 )
 
 var testEnv = map[string]string{"TIKTOK_APP_KEY": "key", "TIKTOK_APP_SECRET": "secret-value", "TIKTOK_REFRESH_TOKEN": "refresh-value"}
@@ -57,21 +56,7 @@ func TestDecodeConfigErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := DecodeConfig(setupFor(t, tc.config, testEnv))
-			var ce *adapters.ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want a *ConfigError", err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v, want it to say %q", err, tc.want)
-			}
-			for _, d := range ce.Diags {
-				if d.Subject == nil {
-					t.Errorf("diagnostic %q points nowhere", d.Summary)
-				}
-			}
-			if strings.Contains(err.Error(), "inline-secret") || strings.Contains(err.Error(), "ROW_inline") {
-				t.Error("the error quotes the secret")
-			}
+			adaptertest.ConfigError(t, err, tc.want, "inline-secret", "ROW_inline")
 		})
 	}
 }
@@ -79,12 +64,5 @@ func TestDecodeConfigErrors(t *testing.T) {
 // Without credentials, one diagnostic names every variable to set.
 func TestConfigNamesEveryMissingVariable(t *testing.T) {
 	_, err := DecodeConfig(setupFor(t, goodConfig, nil))
-	var ce *adapters.ConfigError
-	if !errors.As(err, &ce) {
-		t.Fatalf("err = %v, want a *ConfigError", err)
-	}
-	want := "set TIKTOK_APP_KEY, TIKTOK_APP_SECRET, TIKTOK_REFRESH_TOKEN."
-	if len(ce.Diags) != 1 || !strings.Contains(ce.Diags[0].Detail, want) {
-		t.Errorf("diagnostics %v, want one saying %q", ce.Diags, want)
-	}
+	adaptertest.MissingVariables(t, err, "set TIKTOK_APP_KEY, TIKTOK_APP_SECRET, TIKTOK_REFRESH_TOKEN.")
 }

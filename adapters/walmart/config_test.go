@@ -1,11 +1,10 @@
 package walmart
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
-	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/adaptertest"
 )
 
 const goodConfig = `
@@ -58,21 +57,7 @@ func TestDecodeConfigErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := DecodeConfig(setupFor(t, tc.config))
-			var ce *adapters.ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want a *ConfigError", err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v, want it to say %q", err, tc.want)
-			}
-			for _, d := range ce.Diags {
-				if d.Subject == nil {
-					t.Errorf("diagnostic %q points nowhere", d.Summary)
-				}
-			}
-			if strings.Contains(err.Error(), "inline-s3cret") {
-				t.Error("the error quotes the secret")
-			}
+			adaptertest.ConfigError(t, err, tc.want, "inline-s3cret")
 		})
 	}
 }
@@ -80,14 +65,7 @@ func TestDecodeConfigErrors(t *testing.T) {
 // Without credentials, one diagnostic names every variable to set.
 func TestConfigNamesEveryMissingVariable(t *testing.T) {
 	s := setupFor(t, goodConfig+"webhook_secret = env(\"WALMART_WEBHOOK_SECRET\")\n")
-	s.Eval.Functions["env"] = envFunc(nil)
+	s.Eval.Functions["env"] = adaptertest.EnvFunc(nil)
 	_, err := DecodeConfig(s)
-	var ce *adapters.ConfigError
-	if !errors.As(err, &ce) {
-		t.Fatalf("err = %v, want a *ConfigError", err)
-	}
-	want := "set WALMART_CLIENT_ID, WALMART_CLIENT_SECRET, WALMART_WEBHOOK_SECRET."
-	if len(ce.Diags) != 1 || !strings.Contains(ce.Diags[0].Detail, want) || ce.Diags[0].Subject == nil {
-		t.Errorf("diagnostics %v, want one saying %q", ce.Diags, want)
-	}
+	adaptertest.MissingVariables(t, err, "set WALMART_CLIENT_ID, WALMART_CLIENT_SECRET, WALMART_WEBHOOK_SECRET.")
 }
