@@ -77,20 +77,14 @@ package amazon
 import (
 	"context"
 	"fmt"
-	"math/big"
 	"net/http"
-	"net/url"
-	"regexp"
-	"sort"
-	"strings"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcldec"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apikit"
 )
 
 // ConfigSpec is the schema of an amazon channel's config block.
@@ -162,118 +156,28 @@ type Config struct {
 // reported at its attribute, together.
 func DecodeConfig(setup adapters.Setup) (Config, error) {
 	cfg := Config{TokenEndpoint: DefaultTokenEndpoint, FeedThreshold: DefaultFeedThreshold, LanguageTag: "en_US"}
-	body := setup.Config
-	if body == nil {
-		body = hcl.EmptyBody()
+	b := apikit.Decode(setup, ConfigSpec, secretAttrs, "AMAZON")
+	if err := b.Err(); err != nil {
+		return cfg, err
 	}
-	var diags hcl.Diagnostics
-	attrs, _ := body.JustAttributes()
-	for _, name := range secretAttrs {
-		a, ok := attrs[name]
-		if !ok {
-			continue
-		}
-		if call, isCall := a.Expr.(*hclsyntax.FunctionCallExpr); !isCall || call.Name != "env" {
-			rng := a.Expr.Range()
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError, Summary: "Secret written in the spec",
-				Detail:  fmt.Sprintf("%s is a secret: give it through env(\"NAME\") so that it never lands in git, for example %s = env(\"AMAZON_%s\").", name, name, strings.ToUpper(name)),
-				Subject: &rng,
-			})
-		}
-	}
-	v, dd := hcldec.Decode(body, ConfigSpec, setup.Eval)
-	diags = append(diags, missingEnv(setup.Name, dd)...)
-	if diags.HasErrors() {
-		return cfg, &adapters.ConfigError{Channel: setup.Name, Diags: diags}
-	}
-	str := func(name string) string {
-		if x := v.GetAttr(name); !x.IsNull() && x.IsKnown() {
-			return x.AsString()
-		}
-		return ""
-	}
-	bad := func(name, detail string) {
-		rng := body.MissingItemRange()
-		if a, ok := attrs[name]; ok {
-			rng = a.Expr.Range()
-		}
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + name, Detail: detail, Subject: &rng})
-	}
-	cfg.Region = str("region")
-	cfg.MarketplaceID = str("marketplace_id")
-	cfg.SellerID = str("seller_id")
-	cfg.ClientID = str("client_id")
-	cfg.ClientSecret = str("client_secret")
-	cfg.RefreshToken = str("refresh_token")
+	cfg.Region = b.String("region")
 	cfg.Endpoint = regionHosts[cfg.Region]
 	if cfg.Endpoint == "" {
-		bad("region", fmt.Sprintf("%q is not an SP-API region: use \"na\", \"eu\" or \"fe\".", cfg.Region))
+		b.Bad("region", fmt.Sprintf("%q is not an SP-API region: use \"na\", \"eu\" or \"fe\".", cfg.Region))
 	}
-	for _, name := range []string{"marketplace_id", "seller_id", "client_id", "client_secret", "refresh_token"} {
-		if str(name) == "" {
-			bad(name, name+" is empty.")
-		}
-	}
-	for name, into := range map[string]*string{"endpoint": &cfg.Endpoint, "token_endpoint": &cfg.TokenEndpoint} {
-		s := str(name)
-		if s == "" {
-			continue
-		}
-		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad(name, fmt.Sprintf("%q is not an http(s) URL.", s))
-			continue
-		}
-		*into = strings.TrimSuffix(s, "/")
-	}
-	if n := v.GetAttr("feed_threshold"); !n.IsNull() && n.IsKnown() {
-		i, acc := n.AsBigFloat().Int64()
-		if acc != big.Exact || i < 0 || i > maxFeedMessages {
-			bad("feed_threshold", fmt.Sprintf("feed_threshold is a whole number of changes from 0 to %d: an apply of more goes as one feed.", maxFeedMessages))
-		} else {
-			cfg.FeedThreshold = int(i)
-		}
-	}
-	if s := str("language_tag"); s != "" {
+	cfg.MarketplaceID = b.Required("marketplace_id")
+	cfg.SellerID = b.Required("seller_id")
+	cfg.ClientID = b.Required("client_id")
+	cfg.ClientSecret = b.Required("client_secret")
+	cfg.RefreshToken = b.Required("refresh_token")
+	cfg.Endpoint = b.URL("endpoint", cfg.Endpoint)
+	cfg.TokenEndpoint = b.URL("token_endpoint", cfg.TokenEndpoint)
+	cfg.FeedThreshold = b.IntIn("feed_threshold", cfg.FeedThreshold, 0, maxFeedMessages,
+		fmt.Sprintf("feed_threshold is a whole number of changes from 0 to %d: an apply of more goes as one feed.", maxFeedMessages))
+	if s := b.String("language_tag"); s != "" {
 		cfg.LanguageTag = s
 	}
-	if diags.HasErrors() {
-		return cfg, &adapters.ConfigError{Channel: setup.Name, Diags: diags}
-	}
-	return cfg, nil
-}
-
-// unsetEnv finds the variable of env()'s failure for an unset one.
-var unsetEnv = regexp.MustCompile(`environment variable (\S+?) is not set`)
-
-// missingEnv folds the failures of env() for unset variables into one
-// diagnostic naming them all, so that a first run without credentials
-// says everything it needs at once rather than one variable a try.
-func missingEnv(channel string, diags hcl.Diagnostics) hcl.Diagnostics {
-	var names []string
-	var first *hcl.Range
-	out := diags[:0:0]
-	for _, d := range diags {
-		if m := unsetEnv.FindStringSubmatch(d.Detail); m != nil {
-			names = append(names, m[1])
-			if first == nil {
-				first = d.Subject
-			}
-			continue
-		}
-		out = append(out, d)
-	}
-	if len(names) == 0 {
-		return diags
-	}
-	sort.Strings(names)
-	return append(hcl.Diagnostics{{
-		Severity: hcl.DiagError,
-		Summary:  "Environment variables not set",
-		Detail:   fmt.Sprintf("Channel %s reads its credentials from the environment; set %s.", channel, strings.Join(names, ", ")),
-		Subject:  first,
-	}}, out...)
+	return cfg, b.Err()
 }
 
 // maxFeedMessages is the most messages one JSON_LISTINGS_FEED document

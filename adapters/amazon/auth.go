@@ -75,9 +75,9 @@ func (s *tokenSource) exchange(ctx context.Context) (string, time.Duration, erro
 	case resp.StatusCode == http.StatusOK:
 		return "", 0, &adapters.BadResponseError{Message: fmt.Sprintf("login with amazon answered 200 with %d bytes of %s: %s", len(body), resp.Header.Get("Content-Type"), apikit.NoToken(jsonErr))}
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return "", 0, &adapters.TemporaryError{Message: fmt.Sprintf("login with amazon: HTTP %d %s", resp.StatusCode, ans.Describe(jsonErr, snippet(body, resp.Header)))}
+		return "", 0, &adapters.TemporaryError{Message: fmt.Sprintf("login with amazon: HTTP %d %s", resp.StatusCode, ans.Describe(jsonErr, apikit.Snippet(body, resp.Header)))}
 	}
 	// 400 invalid_grant (a revoked or wrong refresh token), 401
 	// invalid_client...: a person must fix the credentials.
-	return "", 0, &adapters.AuthError{Message: fmt.Sprintf("login with amazon refused the refresh token of seller %s (HTTP %d): %s", s.cfg.SellerID, resp.StatusCode, ans.Describe(jsonErr, snippet(body, resp.Header)))}
+	return "", 0, &adapters.AuthError{Message: fmt.Sprintf("login with amazon refused the refresh token of seller %s (HTTP %d): %s", s.cfg.SellerID, resp.StatusCode, ans.Describe(jsonErr, apikit.Snippet(body, resp.Header)))}
 }

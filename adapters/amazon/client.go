@@ -11,11 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apikit"
 )
 
 // op is one SP-API operation with its default usage plan, from the
@@ -143,7 +143,7 @@ func (c *Channel) call(ctx context.Context, o op, method, path string, in, out a
 				return nil
 			}
 			if err := json.Unmarshal(raw, out); err != nil {
-				return &adapters.BadResponseError{Message: fmt.Sprintf("%s answered HTTP %d with %s: %s", o.name, code, err, snippet(raw, resp.Header))}
+				return &adapters.BadResponseError{Message: fmt.Sprintf("%s answered HTTP %d with %s: %s", o.name, code, err, apikit.Snippet(raw, resp.Header))}
 			}
 			return nil
 		case code == http.StatusNotFound:
@@ -189,6 +189,9 @@ func (c *Channel) learn(b *adapters.Bucket, h http.Header) {
 	}
 }
 
+// retryAfter is the wait Retry-After asks for. It stays apart from
+// apikit.RetryAfter, which trims the value first: a padded value reads as
+// no wait here.
 func retryAfter(h http.Header) time.Duration {
 	v := h.Get("Retry-After")
 	if v == "" {
@@ -207,28 +210,5 @@ func describe(el errorList, isJSON bool, raw []byte, h http.Header) string {
 	if isJSON && len(el.Errors) > 0 {
 		return el.String()
 	}
-	return snippet(raw, h)
-}
-
-// snippet shows the start of an answer that is not what was expected (an
-// HTML error page from a proxy, truncated JSON).
-func snippet(raw []byte, h http.Header) string {
-	const limit = 200
-	s := string(raw)
-	if len(s) > limit {
-		s = s[:limit]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "..."
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	ct := h.Get("Content-Type")
-	if ct == "" {
-		ct = "no content type"
-	}
-	if s == "" {
-		return "an empty answer (" + ct + ")"
-	}
-	return fmt.Sprintf("%q (%s)", s, ct)
+	return apikit.Snippet(raw, h)
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apikit"
 )
 
 // feedContentType is the content type of a JSON_LISTINGS_FEED document,
@@ -125,7 +126,7 @@ func (c *Channel) upload(ctx context.Context, to string, body []byte) error {
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	_ = resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return &adapters.TemporaryError{Message: fmt.Sprintf("uploading the feed document: HTTP %d: %s", resp.StatusCode, snippet(raw, resp.Header))}
+		return &adapters.TemporaryError{Message: fmt.Sprintf("uploading the feed document: HTTP %d: %s", resp.StatusCode, apikit.Snippet(raw, resp.Header))}
 	}
 	return nil
 }
@@ -280,7 +281,7 @@ func (c *Channel) report(ctx context.Context, docID string) (*processingReport, 
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode/100 != 2 {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, &adapters.TemporaryError{Message: fmt.Sprintf("downloading the processing report: HTTP %d: %s", resp.StatusCode, snippet(raw, resp.Header))}
+		return nil, &adapters.TemporaryError{Message: fmt.Sprintf("downloading the processing report: HTTP %d: %s", resp.StatusCode, apikit.Snippet(raw, resp.Header))}
 	}
 	rd := io.LimitReader(resp.Body, 256<<20)
 	if doc.CompressionAlgorithm == "GZIP" {
@@ -297,7 +298,7 @@ func (c *Channel) report(ctx context.Context, docID string) (*processingReport, 
 	}
 	var rep processingReport
 	if err := json.Unmarshal(raw, &rep); err != nil || rep.Summary == nil {
-		return nil, &adapters.BadResponseError{Message: "the processing report is not a listings feed processing report: " + snippet(raw, resp.Header)}
+		return nil, &adapters.BadResponseError{Message: "the processing report is not a listings feed processing report: " + apikit.Snippet(raw, resp.Header)}
 	}
 	return &rep, nil
 }

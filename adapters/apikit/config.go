@@ -101,12 +101,18 @@ func (b *Block) Bool(name string, def bool) bool {
 // Int is a whole-number attribute from lo to hi, def when not set; what
 // says what the number is, for the diagnostic.
 func (b *Block) Int(name string, def, lo, hi int, what string) int {
+	return b.IntIn(name, def, lo, hi, fmt.Sprintf("%s is a whole number from %d to %d: %s.", name, lo, hi, what))
+}
+
+// IntIn is Int with the diagnostic's detail written whole, for a message
+// Int's does not fit.
+func (b *Block) IntIn(name string, def, lo, hi int, detail string) int {
 	if !b.Has(name) {
 		return def
 	}
 	i, acc := b.val.GetAttr(name).AsBigFloat().Int64()
 	if acc != big.Exact || i < int64(lo) || i > int64(hi) {
-		b.Bad(name, fmt.Sprintf("%s is a whole number from %d to %d: %s.", name, lo, hi, what))
+		b.Bad(name, detail)
 		return def
 	}
 	return int(i)
