@@ -272,18 +272,7 @@ func Open(_ context.Context, setup adapters.Setup) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := setup.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 60 * time.Second}
-	}
-	now := setup.Now
-	if now == nil {
-		now = time.Now
-	}
-	ua := setup.UserAgent
-	if ua == "" {
-		ua = "accord"
-	}
+	hc, now, ua := apikit.HTTPClient(setup), apikit.Clock(setup), apikit.UserAgent(setup)
 	scale := setup.Scale
 	currency := setup.Currency
 	if currency == "" {

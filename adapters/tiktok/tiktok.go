@@ -211,14 +211,7 @@ func Open(_ context.Context, setup adapters.Setup) (*Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := setup.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 60 * time.Second}
-	}
-	ua := setup.UserAgent
-	if ua == "" {
-		ua = "accord"
-	}
+	hc, ua := apikit.HTTPClient(setup), apikit.UserAgent(setup)
 	c := &Channel{
 		cfg: cfg, name: setup.Name, currency: setup.Currency, scale: setup.Scale,
 		http: hc, log: setup.Logger(), ua: ua, wall: time.Now,
