@@ -27,42 +27,21 @@ func seeded(t *testing.T, n int, extra string) (*fake, *Channel, []adapters.List
 	return f, f.open(t, extra), ls
 }
 
-func observeAll(t *testing.T, c *Channel, skus []string) map[string]adapters.Listing {
-	t.Helper()
-	out := map[string]adapters.Listing{}
-	if err := c.Observe(context.Background(), skus, func(page []adapters.Listing) error {
-		for _, l := range page {
-			out[l.SKU] = l
-		}
-		return nil
-	}); err != nil {
-		t.Fatalf("Observe: %v", err)
-	}
-	return out
-}
-
 // noSecret fails when err's text quotes a credential or an access token.
 func noSecret(t *testing.T, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range []string{testEnv["AMAZON_REFRESH_TOKEN"], testEnv["AMAZON_CLIENT_SECRET"], "Atza|"} {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("the error quotes a secret: %v", err)
-		}
-	}
+	adaptertest.NoSecret(t, err, testEnv["AMAZON_REFRESH_TOKEN"], testEnv["AMAZON_CLIENT_SECRET"], "Atza|")
 }
 
 func TestTokenCachedAndRefreshedWhenExpired(t *testing.T) {
 	f, c, ls := seeded(t, 3, "")
-	observeAll(t, c, nil)
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	if f.TokenCalls() != 1 {
 		t.Errorf("%d token exchanges for two reads, want 1 (cached)", f.TokenCalls())
 	}
 	f.ExpireTokens()
-	got := observeAll(t, c, []string{ls[0].SKU})
+	got := adaptertest.ObserveAll(t, c, []string{ls[0].SKU})
 	if f.TokenCalls() != 2 || len(got) != 1 {
 		t.Errorf("after the token expired: %d exchanges, %d listings; want a refresh and the read", f.TokenCalls(), len(got))
 	}
@@ -128,7 +107,7 @@ func TestBadAnswers(t *testing.T) {
 				t.Errorf("Observe = %v, want a %T saying %q", err, tc.want, tc.wantInReason)
 			}
 			// The next read goes through.
-			if got := observeAll(t, c, nil); len(got) != 3 {
+			if got := adaptertest.ObserveAll(t, c, nil); len(got) != 3 {
 				t.Errorf("after the failure: %d listings", len(got))
 			}
 		})
@@ -137,7 +116,7 @@ func TestBadAnswers(t *testing.T) {
 
 func TestUnknownSKU(t *testing.T) {
 	_, c, ls := seeded(t, 2, "")
-	if got := observeAll(t, c, []string{"NOPE-1"}); len(got) != 0 {
+	if got := adaptertest.ObserveAll(t, c, []string{"NOPE-1"}); len(got) != 0 {
 		t.Errorf("an unknown SKU observed: %v", got)
 	}
 	rs := c.Apply(context.Background(), []adapters.Change{
@@ -156,7 +135,7 @@ func TestUnknownSKU(t *testing.T) {
 func TestPatchIssues(t *testing.T) {
 	f, c, ls := seeded(t, 2, "")
 	f.RejectAttribute("purchasable_offer", "'[purchasable_offer]' is not valid for this product type.")
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	rs := c.Apply(context.Background(), []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "12.00", Set: true}, Ref: got[ls[0].SKU].Ref},
 		{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(9), Ref: got[ls[0].SKU].Ref},
@@ -172,7 +151,7 @@ func TestPatchIssues(t *testing.T) {
 	if rs[2].Err != nil {
 		t.Errorf("another listing's change: %v", rs[2].Err)
 	}
-	after := observeAll(t, c, nil)
+	after := adaptertest.ObserveAll(t, c, nil)
 	if after[ls[0].SKU].Quantity != ls[0].Quantity || after[ls[1].SKU].Quantity.Units != 8 {
 		t.Errorf("after apply: %v, %v", after[ls[0].SKU].Quantity, after[ls[1].SKU].Quantity)
 	}
@@ -182,7 +161,7 @@ func TestFeedReportErrors(t *testing.T) {
 	f, c, ls := seeded(t, 4, "feed_threshold = 2\n")
 	f.RejectAttribute("item_name", "'[item_name]' is required but not supplied.")
 	f.SetProcessPolls(3)
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	changes := []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindField, Field: "title", To: adapters.Text("A new title"), Ref: got[ls[0].SKU].Ref},
 		{Key: ls[1].Key, Kind: adapters.KindQuantity, To: adapters.Units(5), Ref: got[ls[1].SKU].Ref},
@@ -223,7 +202,7 @@ func TestFeedReportErrors(t *testing.T) {
 	if f.Calls("createFeed") != 1 {
 		t.Errorf("Confirm created a feed: %d", f.Calls("createFeed"))
 	}
-	after := observeAll(t, c2, nil)
+	after := adaptertest.ObserveAll(t, c2, nil)
 	if after[ls[1].SKU].Quantity.Units != 5 || adapters.Money(after[ls[2].SKU].Price, 2).Text != "19.99" {
 		t.Errorf("after the feed: %+v %+v", after[ls[1].SKU], after[ls[2].SKU])
 	}
@@ -243,7 +222,7 @@ func TestFBAAndSuppressed(t *testing.T) {
 	update(ls[2].SKU, func(it *amazontest.Item) {
 		it.Issues = []amazontest.Issue{{Code: "18448", Message: "Attributes are incomplete.", Severity: "WARNING"}}
 	})
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	if got[ls[0].SKU].Quantity.Valid {
 		t.Errorf("an FBA listing's quantity observed as managed: %v", got[ls[0].SKU].Quantity)
 	}
@@ -273,7 +252,7 @@ func TestPacingLearnsRateHeader(t *testing.T) {
 		t.Errorf("searchListingsItems starts at %+v, want the published 5/s burst 5", r)
 	}
 	f.SetRateHeader("2.5")
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	if r := b.Rate(); float64(r.Limit) != 2.5 {
 		t.Errorf("after x-amzn-RateLimit-Limit: 2.5, the bucket is at %+v", r)
 	}
@@ -289,8 +268,8 @@ func TestRequestsGolden(t *testing.T) {
 	f, c, ls := seeded(t, 3, "")
 	offer := newOffer(f, "OFFER-1")
 	fedOffer := newOffer(f, "OFFER-2")
-	got := observeAll(t, c, []string{ls[0].SKU, ls[1].SKU})
-	observeAll(t, c, []string{ls[0].SKU, ls[1].SKU, ls[2].SKU, "NOPE-1"})
+	got := adaptertest.ObserveAll(t, c, []string{ls[0].SKU, ls[1].SKU})
+	adaptertest.ObserveAll(t, c, []string{ls[0].SKU, ls[1].SKU, ls[2].SKU, "NOPE-1"})
 	price := decimal.NullDecimal{Decimal: decimal.New(2599, -2), Valid: true}
 	rs := c.Apply(context.Background(), []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindPrice, To: adapters.Money(price, 2), Ref: got[ls[0].SKU].Ref},
@@ -389,7 +368,7 @@ func TestObserveSKUWithComma(t *testing.T) {
 	odd := adapters.Listing{Key: adapters.Key{Channel: "amazon_us", SKU: "RED,XL"}, Quantity: adapters.Quantity{Units: 2, Valid: true}}
 	f.Seed([]adapters.Listing{odd})
 	skus := []string{ls[0].SKU, ls[1].SKU, ls[2].SKU, ls[3].SKU, "RED,XL"}
-	got := observeAll(t, c, skus)
+	got := adaptertest.ObserveAll(t, c, skus)
 	if len(got) != 5 || got["RED,XL"].Quantity.Units != 2 {
 		t.Errorf("observed %v", keysOf(got))
 	}
@@ -587,7 +566,7 @@ func TestOfferOnlyCreate(t *testing.T) {
 	if !errors.As(rs[1].Err, &rej) || !strings.Contains(rej.Reason, "B0NOSUCH00 does not exist") {
 		t.Errorf("creating on an unknown ASIN: %v, want Amazon's issue", rs[1].Err)
 	}
-	got := observeAll(t, c, []string{ok.SKU, unknown.SKU})
+	got := adaptertest.ObserveAll(t, c, []string{ok.SKU, unknown.SKU})
 	if _, there := got[unknown.SKU]; there {
 		t.Errorf("%s was created on an unknown ASIN", unknown.SKU)
 	}
@@ -624,7 +603,7 @@ func TestSaleScheduled(t *testing.T) {
 	during := f.openAt(t, now, "")
 	sale := &adapters.Sale{Promotion: "bfcm", Price: decimal.RequireFromString("8.00"), Regular: decimal.RequireFromString("10.00"),
 		Starts: now.Add(-time.Hour), Ends: now.Add(48 * time.Hour)}
-	before := observeAll(t, during, []string{ls[0].SKU})[ls[0].SKU]
+	before := adaptertest.ObserveAll(t, during, []string{ls[0].SKU})[ls[0].SKU]
 	before.Ref = adapters.Ref("PRODUCT:" + ls[0].SKU)
 	rs := during.Apply(context.Background(), []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindPrice, To: adapters.Value{Text: "8.00", Set: true}, Ref: before.Ref, Sale: sale},
@@ -647,7 +626,7 @@ func TestSaleScheduled(t *testing.T) {
 	}
 	check := func(c *Channel, price, compareAt string) {
 		t.Helper()
-		l := observeAll(t, c, []string{ls[0].SKU})[ls[0].SKU]
+		l := adaptertest.ObserveAll(t, c, []string{ls[0].SKU})[ls[0].SKU]
 		if got := adapters.Money(l.Price, 2).String() + " " + adapters.Money(l.CompareAt, 2).String(); got != price+" "+compareAt {
 			t.Errorf("observed price and compare-at %s, want %s %s", got, price, compareAt)
 		}

@@ -31,33 +31,12 @@ func seeded(t *testing.T, n int) (*fake, *Channel, []adapters.Listing) {
 	return f, f.open(t), ls
 }
 
-func observeAll(t *testing.T, c *Channel, skus []string) map[string]adapters.Listing {
-	t.Helper()
-	out := map[string]adapters.Listing{}
-	if err := c.Observe(context.Background(), skus, func(page []adapters.Listing) error {
-		for _, l := range page {
-			out[l.SKU] = l
-		}
-		return nil
-	}); err != nil {
-		t.Fatalf("Observe: %v", err)
-	}
-	return out
-}
-
 func moneyValue(s string) adapters.Value { return adapters.Value{Text: s, Set: true} }
 
 // noSecret fails when err's text quotes a credential or an access token.
 func noSecret(t *testing.T, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range []string{ebaytest.RefreshToken, ebaytest.ClientSecret, ebaytest.VerificationToken, "#t^access-"} {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("the error quotes a secret: %v", err)
-		}
-	}
+	adaptertest.NoSecret(t, err, ebaytest.RefreshToken, ebaytest.ClientSecret, ebaytest.VerificationToken, "#t^access-")
 }
 
 func TestObserveReadsEverything(t *testing.T) {
@@ -70,7 +49,7 @@ func TestObserveReadsEverything(t *testing.T) {
 			{Name: "minimum_advertised_price", Value: "18.5"}, {Name: "title", Value: "Acme anvil"}},
 	}})
 	f.PutItem("NO-OFFER", "an item never offered")
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	if _, ok := got["NO-OFFER"]; ok {
 		t.Error("an inventory item without an offer was observed as a listing")
 	}
@@ -90,7 +69,7 @@ func TestObserveReadsEverything(t *testing.T) {
 	}
 	// The quantity buyers see is the smaller of the item's and the offer's.
 	f.Seed(nil)
-	if got := observeAll(t, c, []string{"FULL-1"}); got["FULL-1"].Quantity.Units != 9 {
+	if got := adaptertest.ObserveAll(t, c, []string{"FULL-1"}); got["FULL-1"].Quantity.Units != 9 {
 		t.Errorf("filtered read: %+v", got["FULL-1"])
 	}
 }
@@ -100,7 +79,7 @@ func TestQuantityIsTheSmallerOfItemAndOffer(t *testing.T) {
 	// An order lowers both; lower the offer alone by writing it whole
 	// through the fake's own seed of a smaller listing.
 	f.OrderHook(ls[1].SKU, 1)
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	if q := got[ls[1].SKU].Quantity; q.Units != ls[1].Quantity.Units-1 {
 		t.Errorf("after an order of 1: %v", q)
 	}
@@ -148,7 +127,7 @@ func TestFilterReadsInBulk(t *testing.T) {
 		skus = append(skus, l.SKU)
 	}
 	skus = append(skus, "NOT-ON-EBAY", ls[0].SKU)
-	got := observeAll(t, c, skus)
+	got := adaptertest.ObserveAll(t, c, skus)
 	if len(got) != 52 {
 		t.Errorf("observed %d of 52 listed SKUs", len(got))
 	}
@@ -162,13 +141,13 @@ func TestFilterReadsInBulk(t *testing.T) {
 
 func TestTokenCachedAndRefreshedWhenExpired(t *testing.T) {
 	f, c, ls := seeded(t, 3)
-	observeAll(t, c, nil)
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	if f.TokenCalls() != 1 {
 		t.Errorf("%d token exchanges for two reads, want 1 (cached)", f.TokenCalls())
 	}
 	f.ExpireTokens()
-	got := observeAll(t, c, []string{ls[0].SKU})
+	got := adaptertest.ObserveAll(t, c, []string{ls[0].SKU})
 	if f.TokenCalls() != 2 || len(got) != 1 {
 		t.Errorf("after the token expired: %d exchanges, %d listings; want one refresh and the read", f.TokenCalls(), len(got))
 	}
@@ -251,7 +230,7 @@ func TestBadAnswers(t *testing.T) {
 			if tc.status == http.StatusTooManyRequests {
 				return // the account is paused a second: the read after waits
 			}
-			if got := observeAll(t, c, nil); len(got) != 3 {
+			if got := adaptertest.ObserveAll(t, c, nil); len(got) != 3 {
 				t.Errorf("after the failure: %d listings", len(got))
 			}
 		})
@@ -265,7 +244,7 @@ func isA[T error](err error) bool {
 
 func TestThrottledApply(t *testing.T) {
 	f, c, ls := seeded(t, 2)
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	f.SetLimit("bulkUpdatePriceQuantity", rate.NewLimiter(0, 0))
 	rs := c.Apply(context.Background(), []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindPrice, To: moneyValue("12.00")},
@@ -284,7 +263,7 @@ func TestThrottledApply(t *testing.T) {
 
 func TestUnknownSKU(t *testing.T) {
 	_, c, ls := seeded(t, 2)
-	if got := observeAll(t, c, []string{"NOPE-1"}); len(got) != 0 {
+	if got := adaptertest.ObserveAll(t, c, []string{"NOPE-1"}); len(got) != 0 {
 		t.Errorf("an unknown SKU observed: %v", got)
 	}
 	rs := c.Apply(context.Background(), []adapters.Change{
@@ -329,7 +308,7 @@ func TestRefusedBeforeSending(t *testing.T) {
 // two revisions, and what accord does not manage left as it was.
 func TestOneSKUCostsFewRevisions(t *testing.T) {
 	f, c, ls := seeded(t, 2)
-	ref := observeAll(t, c, nil)[ls[0].SKU].Ref
+	ref := adaptertest.ObserveAll(t, c, nil)[ls[0].SKU].Ref
 	before, _ := f.Listing(ls[0].SKU)
 	k := ls[0].Key
 	rs := c.Apply(context.Background(), []adapters.Change{
@@ -428,7 +407,7 @@ func TestBulkBatchesAndFallsBackToOneSKU(t *testing.T) {
 		t.Run(fmt.Sprintf("strict=%v", strict), func(t *testing.T) {
 			f, c, ls := seeded(t, 30)
 			f.SetStrict(strict)
-			refs := observeAll(t, c, nil)
+			refs := adaptertest.ObserveAll(t, c, nil)
 			changes := make([]adapters.Change, len(ls))
 			for i, l := range ls {
 				changes[i] = adapters.Change{Key: l.Key, Ref: refs[l.SKU].Ref, Kind: adapters.KindPrice, To: moneyValue(fmt.Sprintf("%d.25", 20+i))}
@@ -473,7 +452,7 @@ func TestBulkBatchesAndFallsBackToOneSKU(t *testing.T) {
 // A 207: the items eBay took and the ones it refused, each its own Result.
 func TestPartialFailure(t *testing.T) {
 	f, c, ls := seeded(t, 3)
-	refs := observeAll(t, c, nil)
+	refs := adaptertest.ObserveAll(t, c, nil)
 	rs := c.Apply(context.Background(), []adapters.Change{
 		{Key: ls[0].Key, Ref: refs[ls[0].SKU].Ref, Kind: adapters.KindPrice, To: moneyValue("11.00")},
 		{Key: ls[1].Key, Ref: refs[ls[2].SKU].Ref, Kind: adapters.KindPrice, To: moneyValue("12.00")}, // another's offer
@@ -618,11 +597,11 @@ func TestGoldenRequests(t *testing.T) {
 		lines = append(lines, "# "+name)
 		lines = append(lines, reqs...)
 	}
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	phase("observe everything", true)
-	observeAll(t, c, []string{ls[1].SKU, "NOT-LISTED"})
+	adaptertest.ObserveAll(t, c, []string{ls[1].SKU, "NOT-LISTED"})
 	phase("observe two SKUs", true)
-	refs := observeAll(t, c, []string{ls[0].SKU})
+	refs := adaptertest.ObserveAll(t, c, []string{ls[0].SKU})
 	phase("observe one SKU", true)
 	c.Apply(context.Background(), []adapters.Change{
 		{Key: ls[0].Key, Ref: refs[ls[0].SKU].Ref, Kind: adapters.KindQuantity, To: adapters.Units(8)},
@@ -670,7 +649,7 @@ func linesOf(lines []string) []string {
 // A write whose token expired is sent again once, with a new token.
 func TestExpiredTokenOnWrite(t *testing.T) {
 	f, c, ls := seeded(t, 1)
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	f.ExpireTokens()
 	rs := c.Apply(context.Background(), []adapters.Change{{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(12)}})
 	if rs[0].Err != nil || f.TokenCalls() != 2 {

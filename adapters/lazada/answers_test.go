@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/adaptertest"
 )
 
 func TestBadAnswers(t *testing.T) {
@@ -71,7 +72,7 @@ func TestBadAnswers(t *testing.T) {
 				return
 			}
 			// The next read goes through.
-			if got := observeAll(t, c, nil); len(got) != 3 {
+			if got := adaptertest.ObserveAll(t, c, nil); len(got) != 3 {
 				t.Errorf("after the failure: %d listings", len(got))
 			}
 		})

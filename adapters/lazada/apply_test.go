@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/adaptertest"
 	"github.com/accordhq/accord/adapters/lazada/lazadatest"
 )
 
@@ -40,7 +41,7 @@ func TestPartialFailure(t *testing.T) {
 	if rs[3].Err != nil {
 		t.Errorf("the title, sent apart: %v", rs[3].Err)
 	}
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	if got[ls[0].SKU].Quantity.Units != 9 || got[ls[1].SKU].Quantity != ls[1].Quantity {
 		t.Errorf("after a partial failure: %v, %v", got[ls[0].SKU].Quantity, got[ls[1].SKU].Quantity)
 	}
@@ -57,7 +58,7 @@ func TestComparePrices(t *testing.T) {
 				t.Fatalf("change %d: %v", i, r.Err)
 			}
 		}
-		return observeAll(t, c, nil)
+		return adaptertest.ObserveAll(t, c, nil)
 	}
 	got := step(
 		adapters.Change{Key: ls[0].Key, Kind: adapters.KindCompareAt, To: money("50.00")},
@@ -127,7 +128,7 @@ func TestSaleScheduled(t *testing.T) {
 		starts.Add(-90 * time.Second): {"10.00", ""},
 		starts.Truncate(time.Minute):  {"10.00", ""},
 	} {
-		l := observeAll(t, f.open(t, "", clockAt(at)), nil)[ls[0].SKU]
+		l := adaptertest.ObserveAll(t, f.open(t, "", clockAt(at)), nil)[ls[0].SKU]
 		if p, ca := adapters.Money(l.Price, 2).Text, adapters.Money(l.CompareAt, 2).Text; p != want[0] || ca != want[1] {
 			t.Errorf("at %s: price %q compare-at %q, want %q %q", at, p, ca, want[0], want[1])
 		}
@@ -136,7 +137,7 @@ func TestSaleScheduled(t *testing.T) {
 
 func TestApplyRefusals(t *testing.T) {
 	f, c, ls := seeded(t, 3, "")
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	sale := &adapters.Sale{Price: decimal.RequireFromString("12"), Regular: decimal.RequireFromString("10"), Starts: testNow, Ends: testNow.Add(time.Hour)}
 	short := &adapters.Sale{Price: decimal.RequireFromString("8"), Regular: decimal.RequireFromString("10"), Starts: testNow.Add(10 * time.Second), Ends: testNow.Add(50 * time.Second)}
 	changes := []adapters.Change{

@@ -10,30 +10,24 @@ import (
 	"testing"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/adaptertest"
 	"github.com/accordhq/accord/adapters/lazada/lazadatest"
 )
 
 // noSecret fails when err's text quotes a credential or a token.
 func noSecret(t *testing.T, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range []string{lazadatest.AppSecret, "fake-access-token", "fake-refresh-token"} {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("the error quotes a secret: %v", err)
-		}
-	}
+	adaptertest.NoSecret(t, err, lazadatest.AppSecret, "fake-access-token", "fake-refresh-token")
 }
 
 func TestExpiredTokenRefreshedOnceAndRotated(t *testing.T) {
 	f, c, ls := seeded(t, 2, "")
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	if f.TokenCalls() != 0 {
 		t.Fatalf("%d refreshes with a good access token", f.TokenCalls())
 	}
 	f.ExpireTokens()
-	got := observeAll(t, c, []string{ls[0].SKU})
+	got := adaptertest.ObserveAll(t, c, []string{ls[0].SKU})
 	if f.TokenCalls() != 1 || len(got) != 1 {
 		t.Errorf("after the token expired: %d refreshes, %d listings; want one refresh and the read", f.TokenCalls(), len(got))
 	}
@@ -42,7 +36,7 @@ func TestExpiredTokenRefreshedOnceAndRotated(t *testing.T) {
 	}
 	// The rotated refresh token is the one used next time.
 	f.ExpireTokens()
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	if f.TokenCalls() != 2 {
 		t.Errorf("%d refreshes after a second expiry, want 2", f.TokenCalls())
 	}
@@ -87,7 +81,7 @@ func TestNoAccessTokenConfigured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	if f.TokenCalls() != 1 {
 		t.Errorf("%d refreshes without an access token, want 1", f.TokenCalls())
 	}
@@ -117,7 +111,7 @@ func TestTokenFile(t *testing.T) {
 	extra := `token_file = "` + filepath.Join(dir, "lazada-tokens.json") + `"`
 	c := f.open(t, extra, nil)
 	f.ExpireTokens()
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	raw, err := os.ReadFile(filepath.Join(dir, "lazada-tokens.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +126,7 @@ func TestTokenFile(t *testing.T) {
 	// A restart: the configured refresh token was spent.
 	f.ExpireTokens()
 	restarted := f.open(t, extra, nil)
-	observeAll(t, restarted, nil)
+	adaptertest.ObserveAll(t, restarted, nil)
 	if f.TokenCalls() != 2 {
 		t.Errorf("%d refreshes, want 2 (one per expiry)", f.TokenCalls())
 	}

@@ -1,11 +1,9 @@
 package lazada
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/lazada/lazadatest"
 )
 
@@ -30,18 +28,4 @@ func (f *fake) open(t testing.TB, extra string, now func() time.Time) *Channel {
 		t.Fatal(err)
 	}
 	return c
-}
-
-func observeAll(t *testing.T, c *Channel, skus []string) map[string]adapters.Listing {
-	t.Helper()
-	out := map[string]adapters.Listing{}
-	if err := c.Observe(context.Background(), skus, func(page []adapters.Listing) error {
-		for _, l := range page {
-			out[l.SKU] = l
-		}
-		return nil
-	}); err != nil {
-		t.Fatalf("Observe: %v", err)
-	}
-	return out
 }

@@ -39,8 +39,8 @@ func dec(s string) decimal.NullDecimal {
 // (testdata/requests.golden; ACCORD_UPDATE_GOLDEN=1 rewrites it).
 func TestRequestsGolden(t *testing.T) {
 	f, c, ls := seeded(t, 4, "")
-	got := observeAll(t, c, nil)
-	observeAll(t, c, []string{ls[1].SKU, "NOPE-1"})
+	got := adaptertest.ObserveAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, []string{ls[1].SKU, "NOPE-1"})
 	sale := &adapters.Sale{Promotion: "spring", Price: decimal.RequireFromString("9.50"), Regular: decimal.RequireFromString("13.00"),
 		Starts: time.Date(2026, 3, 5, 0, 0, 0, 0, lazadatest.Zone), Ends: time.Date(2026, 3, 8, 23, 59, 30, 0, lazadatest.Zone)}
 	rs := c.Apply(context.Background(), []adapters.Change{
@@ -93,7 +93,7 @@ func TestObservePrices(t *testing.T) {
 	for _, strs := range []bool{false, true} {
 		f.StringNumbers(strs)
 		c := f.open(t, "", clockAt(testNow))
-		got := observeAll(t, c, nil)
+		got := adaptertest.ObserveAll(t, c, nil)
 		for sku, want := range map[string][2]string{
 			"PLAIN": {"20.00", ""}, "ON-SALE": {"15.50", "20.00"}, "FUTURE": {"20.00", ""}, "PAST": {"20.00", ""},
 			"OPEN": {"18.00", "20.00"}, "ABOVE": {"20.00", ""}, "OFF": {"20.00", ""},

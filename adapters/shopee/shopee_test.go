@@ -29,20 +29,6 @@ func seeded(t *testing.T, n int) (*fake, *Channel, []adapters.Listing) {
 	return f, f.open(t), ls
 }
 
-func observeAll(t *testing.T, c *Channel, skus []string) map[string]adapters.Listing {
-	t.Helper()
-	out := map[string]adapters.Listing{}
-	if err := c.Observe(context.Background(), skus, func(page []adapters.Listing) error {
-		for _, l := range page {
-			out[l.SKU] = l
-		}
-		return nil
-	}); err != nil {
-		t.Fatalf("Observe: %v", err)
-	}
-	return out
-}
-
 func observeErr(c *Channel) error {
 	return c.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
 }
@@ -72,7 +58,7 @@ func TestObserveVariantsAndStatuses(t *testing.T) {
 	variants := adaptertest.Listings(adaptertest.Fixture{Channel: "shopee_sg", Scale: 2}, 5)[2:]
 	item := f.SeedVariants(variants)
 	f.Edit(ls[1].SKU, "UNLIST", false, nil)
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	if len(got) != 5 {
 		t.Fatalf("observed %d listings, want 2 items and 3 models", len(got))
 	}
@@ -106,7 +92,7 @@ func TestApplyGroupsModelsOfAnItem(t *testing.T) {
 	vs := adaptertest.Listings(adaptertest.Fixture{Channel: "shopee_sg", Scale: 2}, 3)
 	f.SeedVariants(vs)
 	c := f.open(t)
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	var changes []adapters.Change
 	for i, v := range vs {
 		changes = append(changes,
@@ -137,7 +123,7 @@ func TestPartialFailure(t *testing.T) {
 	f.RejectModel("update_stock", vs[0].SKU, "Stock should be larger than reserved stock.")
 	f.SetWarning("some models failed")
 	c := f.open(t)
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	rs := c.Apply(context.Background(), []adapters.Change{
 		{Key: vs[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(1), Ref: got[vs[0].SKU].Ref},
 		{Key: vs[1].Key, Kind: adapters.KindQuantity, To: adapters.Units(2), Ref: got[vs[1].SKU].Ref},
@@ -159,7 +145,7 @@ func TestPartialFailure(t *testing.T) {
 func TestPromotionLocksPrice(t *testing.T) {
 	f, c, ls := seeded(t, 2)
 	f.SetPromotion(ls[0].SKU, 555000111, dec("7.00"))
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	l := got[ls[0].SKU]
 	if adapters.Money(l.Price, 2).Text != "7.00" || adapters.Money(l.CompareAt, 2).Text != "10.00" {
 		t.Errorf("a listing in a campaign: price %v compare_at %v, want 7.00 over 10.00", l.Price, l.CompareAt)
@@ -187,7 +173,7 @@ func TestCompareAtThroughTheDiscount(t *testing.T) {
 	sku := ls[0].SKU
 	step := func(changes []adapters.Change, price, compareAt string, inDiscount bool) {
 		t.Helper()
-		ref := observeAll(t, c, nil)[sku].Ref
+		ref := adaptertest.ObserveAll(t, c, nil)[sku].Ref
 		for i := range changes {
 			changes[i].Key, changes[i].Ref = ls[0].Key, ref
 		}
@@ -196,7 +182,7 @@ func TestCompareAtThroughTheDiscount(t *testing.T) {
 				t.Fatalf("change %d: %v", i, r.Err)
 			}
 		}
-		l := observeAll(t, c, nil)[sku]
+		l := adaptertest.ObserveAll(t, c, nil)[sku]
 		if got := adapters.Money(l.Price, 2).String() + " " + adapters.Money(l.CompareAt, 2).String(); got != price+" "+compareAt {
 			t.Errorf("observed %s, want %s %s", got, price, compareAt)
 		}
@@ -212,7 +198,7 @@ func TestCompareAtThroughTheDiscount(t *testing.T) {
 		t.Errorf("discount calls: add %d, update %d, delete %d", f.Calls("add_discount_item"), f.Calls("update_discount_item"), f.Calls("delete_discount_item"))
 	}
 	// A compare-at not above the price is refused before any call.
-	ref := observeAll(t, c, nil)[sku].Ref
+	ref := adaptertest.ObserveAll(t, c, nil)[sku].Ref
 	rs := c.Apply(context.Background(), []adapters.Change{{Key: ls[0].Key, Kind: adapters.KindCompareAt, To: amount("8.00"), Ref: ref}})
 	var rej *adapters.RejectedError
 	if !errors.As(rs[0].Err, &rej) || !strings.Contains(rej.Reason, "not above the price") {
@@ -223,7 +209,7 @@ func TestCompareAtThroughTheDiscount(t *testing.T) {
 func TestCompareAtWithoutDiscountID(t *testing.T) {
 	f, _, ls := seeded(t, 1)
 	c := f.openWith(t, setupFor(t, strings.Replace(f.Config(""), "discount_id", "# discount_id", 1)))
-	ref := observeAll(t, c, nil)[ls[0].SKU].Ref
+	ref := adaptertest.ObserveAll(t, c, nil)[ls[0].SKU].Ref
 	rs := c.Apply(context.Background(), []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindCompareAt, To: amount("30.00"), Ref: ref},
 		{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(3), Ref: ref},
@@ -249,7 +235,7 @@ func TestUnmanagedAndLocatedStock(t *testing.T) {
 	f.Edit(ls[0].SKU, "", true, nil)
 	f.Edit(ls[1].SKU, "", false, map[string]int64{"SGZ": 3, "SGW": 4})
 	f.Edit(ls[2].SKU, "", false, map[string]int64{"SGZ": 5})
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	for _, sku := range []string{ls[0].SKU, ls[1].SKU} {
 		if got[sku].Quantity.Valid {
 			t.Errorf("%s: quantity %v observed as managed", sku, got[sku].Quantity)
@@ -288,7 +274,7 @@ func TestWholeCurrency(t *testing.T) {
 	s := setupFor(t, f.Config(""))
 	s.Currency, s.Scale = "IDR", 0
 	c := f.openWith(t, s)
-	l := observeAll(t, c, nil)[ls[0].SKU]
+	l := adaptertest.ObserveAll(t, c, nil)[ls[0].SKU]
 	if adapters.Money(l.Price, 0).Text != "150000" {
 		t.Errorf("price %v", l.Price)
 	}
@@ -311,7 +297,7 @@ func TestWholeCurrency(t *testing.T) {
 
 func TestChangesRefusedBeforeSending(t *testing.T) {
 	f, c, ls := seeded(t, 2)
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	rs := c.Apply(context.Background(), []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(-1), Ref: got[ls[0].SKU].Ref},
 		{Key: ls[0].Key, Kind: adapters.KindPrice, To: amount("0"), Ref: got[ls[0].SKU].Ref},
@@ -360,13 +346,13 @@ func TestTokenRefreshInMemory(t *testing.T) {
 	log, buf := capture()
 	s.Log = log
 	c := f.openWith(t, s)
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	if f.Calls("refresh_access_token") != 0 {
 		t.Fatal("refreshed a valid token")
 	}
 	for round := 1; round <= 2; round++ {
 		f.ExpireTokens()
-		if got := observeAll(t, c, nil); len(got) != 2 {
+		if got := adaptertest.ObserveAll(t, c, nil); len(got) != 2 {
 			t.Fatalf("after expiry %d: %d listings", round, len(got))
 		}
 		if n := f.Calls("refresh_access_token"); n != round {
@@ -388,7 +374,7 @@ func TestTokenFile(t *testing.T) {
 	s := setupFor(t, f.Config(`token_file = "tokens.json"`))
 	c := f.openWith(t, s)
 	f.ExpireTokens()
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	path := filepath.Join(s.SpecDir, "tokens.json")
 	st, err := os.Stat(path)
 	if err != nil {
@@ -409,7 +395,7 @@ func TestTokenFile(t *testing.T) {
 	// A restart reads the file: no refresh, although the environment's
 	// access token expired and its refresh token is spent.
 	c2 := f.openWith(t, s)
-	observeAll(t, c2, nil)
+	adaptertest.ObserveAll(t, c2, nil)
 	if n := f.Calls("refresh_access_token"); n != 1 {
 		t.Errorf("%d refreshes after the restart, want the one before", n)
 	}
@@ -437,16 +423,16 @@ func TestTokenFile(t *testing.T) {
 func TestTokenRefreshedBeforeExpiry(t *testing.T) {
 	f, c, _ := seeded(t, 1)
 	f.ExpireTokens()
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	at := time.Now()
 	c.wall = func() time.Time { return at }
 	f.SetClock(func() time.Time { return at })
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	calls := f.Calls("get_item_list")
 	later := at.Add(4 * time.Hour)
 	c.wall = func() time.Time { return later }
 	f.SetClock(func() time.Time { return later })
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	if f.Calls("refresh_access_token") != 2 || f.Calls("get_item_list") != calls+1 {
 		t.Errorf("%d refreshes, %d reads: want the refresh before the read", f.Calls("refresh_access_token"), f.Calls("get_item_list")-calls)
 	}
@@ -521,7 +507,7 @@ func TestBadAnswers(t *testing.T) {
 			if err == nil || !tc.check(err) || !strings.Contains(err.Error(), tc.say) {
 				t.Errorf("Observe = %v, want it to say %q", err, tc.say)
 			}
-			if got := observeAll(t, c, nil); len(got) != 3 {
+			if got := adaptertest.ObserveAll(t, c, nil); len(got) != 3 {
 				t.Errorf("after the failure: %d listings", len(got))
 			}
 		})
@@ -536,7 +522,7 @@ func is[T error](err error) bool {
 // A throttled call pauses the account's bucket and stops the batch.
 func TestThrottling(t *testing.T) {
 	f, c, ls := seeded(t, 3)
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	f.SetLimit("update_stock", rate.NewLimiter(0, 1))
 	var changes []adapters.Change
 	for _, l := range ls {
@@ -584,7 +570,7 @@ func TestObserveFilterAndPages(t *testing.T) {
 	if err != nil || pages != 2 {
 		t.Errorf("%d pages, %v", pages, err)
 	}
-	got := observeAll(t, c, []string{ls[129].SKU, "NOPE"})
+	got := adaptertest.ObserveAll(t, c, []string{ls[129].SKU, "NOPE"})
 	if len(got) != 1 {
 		t.Errorf("filter: %v", got)
 	}
@@ -601,7 +587,7 @@ func TestRequestsGolden(t *testing.T) {
 	f, c, ls := seeded(t, 3)
 	f.SeedVariants(adaptertest.Listings(adaptertest.Fixture{Channel: "shopee_sg", Scale: 2}, 5)[3:])
 	f.ExpireTokens()
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	m := adaptertest.SKU(4)
 	rs := c.Apply(context.Background(), []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(7), Ref: got[ls[0].SKU].Ref},

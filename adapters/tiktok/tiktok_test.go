@@ -29,21 +29,6 @@ func seeded(t *testing.T, n int) (*fake, *Channel, []adapters.Listing) {
 	return f, f.open(t), ls
 }
 
-// observeAll reads the channel into a map by SKU.
-func observeAll(t *testing.T, c *Channel, skus []string) map[string]adapters.Listing {
-	t.Helper()
-	out := map[string]adapters.Listing{}
-	if err := c.Observe(t.Context(), skus, func(ls []adapters.Listing) error {
-		for _, l := range ls {
-			out[l.SKU] = l
-		}
-		return nil
-	}); err != nil {
-		t.Fatalf("Observe: %v", err)
-	}
-	return out
-}
-
 func amountOf(s string) adapters.Value { return adapters.Value{Text: s, Set: true} }
 
 // twoSKUs puts a product of two SKUs on the fake.
@@ -58,7 +43,7 @@ func TestObserveProduct(t *testing.T) {
 	f := newFake(t)
 	p := twoSKUs(f)
 	c := f.open(t)
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	s := got["TEE-S"]
 	want := adapters.Listing{
 		Key: adapters.Key{Channel: "tiktok_us", SKU: "TEE-S"}, Quantity: adapters.Quantity{Units: 4, Valid: true},
@@ -76,7 +61,7 @@ func TestObserveProduct(t *testing.T) {
 		t.Errorf("%d product reads for one product", f.Calls(tiktoktest.OpGetProduct))
 	}
 	// A filter reads the SKUs asked for, not the product's others.
-	if got := observeAll(t, c, []string{"TEE-M"}); len(got) != 1 {
+	if got := adaptertest.ObserveAll(t, c, []string{"TEE-M"}); len(got) != 1 {
 		t.Errorf("a filter of TEE-M read %d listings", len(got))
 	}
 }
@@ -87,7 +72,7 @@ func TestApplyGroupsByProduct(t *testing.T) {
 	f := newFake(t)
 	twoSKUs(f)
 	c := f.open(t)
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	s, m := got["TEE-S"], got["TEE-M"]
 	rs := c.Apply(t.Context(), []adapters.Change{
 		{Key: s.Key, Kind: adapters.KindPrice, To: amountOf("11.00"), Ref: s.Ref},
@@ -169,7 +154,7 @@ func TestInventoryPartialFailure(t *testing.T) {
 	f := newFake(t)
 	twoSKUs(f)
 	c := f.open(t)
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	f.RejectInventory("TEE-S", "The SKU is under review.")
 	rs := c.Apply(t.Context(), []adapters.Change{
 		{Key: got["TEE-S"].Key, Kind: adapters.KindQuantity, To: adapters.Units(1), Ref: got["TEE-S"].Ref},
@@ -229,7 +214,7 @@ func TestThrottledApplyPausesTheBudget(t *testing.T) {
 	f, c, ls := seeded(t, 1)
 	c.budget = adapters.NewBudgets(nil).For("throttle", defaultRate, defaultRate)
 	f.FailCode(http.StatusTooManyRequests, tiktoktest.OpUpdateInventory, codeRateLimit, "Too many requests")
-	obs := observeAll(t, c, nil)[ls[0].SKU]
+	obs := adaptertest.ObserveAll(t, c, nil)[ls[0].SKU]
 	r := c.Apply(t.Context(), []adapters.Change{{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(1), Ref: obs.Ref}})[0]
 	var thr *adapters.ThrottledError
 	if !errors.As(r.Err, &thr) || thr.RetryAfter != defaultPause {
@@ -243,9 +228,9 @@ func TestThrottledApplyPausesTheBudget(t *testing.T) {
 // An expired access token is refreshed once, and the call goes again.
 func TestExpiredTokenRefreshedOnce(t *testing.T) {
 	f, c, _ := seeded(t, 2)
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	f.ExpireTokens()
-	if got := observeAll(t, c, nil); len(got) != 2 {
+	if got := adaptertest.ObserveAll(t, c, nil); len(got) != 2 {
 		t.Fatalf("observed %d listings after the token expired", len(got))
 	}
 	if n := f.Calls(tiktoktest.OpTokenRefresh); n != 2 {
@@ -305,7 +290,7 @@ func TestConfigAccessToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := observeAll(t, c, nil); len(got) != 1 {
+	if got := adaptertest.ObserveAll(t, c, nil); len(got) != 1 {
 		t.Fatalf("observed %d", len(got))
 	}
 	if n := f.Calls(tiktoktest.OpTokenRefresh); n != 1 {
@@ -487,8 +472,8 @@ func TestFakeRefusesBadRequests(t *testing.T) {
 func TestRequestsGolden(t *testing.T) {
 	f, c, ls := seeded(t, 2)
 	twoSKUs(f)
-	got := observeAll(t, c, nil)
-	observeAll(t, c, []string{ls[1].SKU, "TEE-M", "NOPE"})
+	got := adaptertest.ObserveAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, []string{ls[1].SKU, "TEE-M", "NOPE"})
 	s, m := got["TEE-S"], got["TEE-M"]
 	c.Apply(t.Context(), []adapters.Change{
 		{Key: ls[0].Key, Kind: adapters.KindQuantity, To: adapters.Units(7), Ref: got[ls[0].SKU].Ref},
@@ -539,7 +524,7 @@ func TestFakeThrottles(t *testing.T) {
 	// The throttled answer paused the read bucket for a second: a fresh
 	// budget, rather than a test that waits.
 	c.budget = adapters.NewBudgets(nil).For("after", adapters.Unlimited, adapters.Unlimited)
-	if got := observeAll(t, c, nil); len(got) != 3 {
+	if got := adaptertest.ObserveAll(t, c, nil); len(got) != 3 {
 		t.Errorf("observed %d after the limit was lifted", len(got))
 	}
 }

@@ -32,31 +32,10 @@ func seeded(t *testing.T, n int, extra string, mod ...func(*adapters.Setup)) (*f
 	return f, f.open(t, extra, mod...), ls
 }
 
-func observeAll(t *testing.T, c *Channel, skus []string) map[string]adapters.Listing {
-	t.Helper()
-	out := map[string]adapters.Listing{}
-	if err := c.Observe(context.Background(), skus, func(page []adapters.Listing) error {
-		for _, l := range page {
-			out[l.SKU] = l
-		}
-		return nil
-	}); err != nil {
-		t.Fatalf("Observe: %v", err)
-	}
-	return out
-}
-
 // noSecret fails when err's text quotes a credential or an access token.
 func noSecret(t *testing.T, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	for _, s := range []string{walmarttest.ClientSecret, walmarttest.ClientID, "fake-access-"} {
-		if strings.Contains(err.Error(), s) {
-			t.Errorf("the error quotes a secret: %v", err)
-		}
-	}
+	adaptertest.NoSecret(t, err, walmarttest.ClientSecret, walmarttest.ClientID, "fake-access-")
 }
 
 // settle confirms the submissions of rs until none is pending.
@@ -97,13 +76,13 @@ func settle(t *testing.T, c *Channel, changes []adapters.Change, rs []adapters.R
 
 func TestTokenCachedAndRefreshedWhenExpired(t *testing.T) {
 	f, c, ls := seeded(t, 3, "")
-	observeAll(t, c, nil)
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	if f.TokenCalls() != 1 {
 		t.Errorf("%d token requests for two reads, want 1 (cached)", f.TokenCalls())
 	}
 	f.ExpireTokens()
-	got := observeAll(t, c, []string{ls[0].SKU})
+	got := adaptertest.ObserveAll(t, c, []string{ls[0].SKU})
 	if f.TokenCalls() != 2 || len(got) != 1 {
 		t.Errorf("after the token expired: %d token requests, %d listings; want a refresh and the read", f.TokenCalls(), len(got))
 	}
@@ -125,11 +104,11 @@ func TestTokenRefreshedBeforeExpiry(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	f, c, _ := seeded(t, 2, "", func(s *adapters.Setup) { s.Now = clock })
 	f.SetClock(clock)
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	mu.Lock()
 	now = now.Add(14*time.Minute + 1*time.Second)
 	mu.Unlock()
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	if f.TokenCalls() != 2 {
 		t.Errorf("%d token requests, want a new token within the last minute of the first", f.TokenCalls())
 	}
@@ -175,7 +154,7 @@ func TestBadAnswers(t *testing.T) {
 			if err == nil || !tc.check(err) || !strings.Contains(err.Error(), tc.says) {
 				t.Errorf("Observe = %v, want it classified and saying %q", err, tc.says)
 			}
-			if got := observeAll(t, c, nil); len(got) != 3 {
+			if got := adaptertest.ObserveAll(t, c, nil); len(got) != 3 {
 				t.Errorf("after the failure: %d listings", len(got))
 			}
 		})
@@ -186,7 +165,7 @@ func TestObserve(t *testing.T) {
 	f, c, ls := seeded(t, 3, "")
 	f.Put("UNPUB-1", walmarttest.Item{GTIN: "00886859944807", Title: "Carhartt Men's Rugged Vest", Status: "UNPUBLISHED", Quantity: 4,
 		Price: decimal.RequireFromString("59.99"), Comparison: decimal.NullDecimal{Decimal: decimal.RequireFromString("79.99"), Valid: true}})
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	want := adapters.Listing{
 		Key: adapters.Key{Channel: "walmart_us", SKU: "UNPUB-1"}, Currency: "USD", Status: "unpublished",
 		Quantity:  adapters.Quantity{Units: 4, Valid: true},
@@ -201,14 +180,14 @@ func TestObserve(t *testing.T) {
 	if l := got[ls[1].SKU]; l.Status != "published" || l.Ref != adapters.Ref("04006380000001:"+ls[1].SKU) {
 		t.Errorf("%s: %+v", ls[1].SKU, l)
 	}
-	if got := observeAll(t, c, []string{"UNPUB-1", "NOPE"}); len(got) != 1 || !got["UNPUB-1"].CompareAt.Decimal.Equal(want.CompareAt.Decimal) {
+	if got := adaptertest.ObserveAll(t, c, []string{"UNPUB-1", "NOPE"}); len(got) != 1 || !got["UNPUB-1"].CompareAt.Decimal.Equal(want.CompareAt.Decimal) {
 		t.Errorf("a filtered read: %+v", got)
 	}
 	// Without promotions read, the compare-at is not known and no call is
 	// made for it.
 	before := f.Calls("getPromotionalPrices")
 	c2 := f.open(t, "read_promotions = false\n")
-	if got := observeAll(t, c2, nil); got["UNPUB-1"].CompareAt.Valid || f.Calls("getPromotionalPrices") != before {
+	if got := adaptertest.ObserveAll(t, c2, nil); got["UNPUB-1"].CompareAt.Valid || f.Calls("getPromotionalPrices") != before {
 		t.Errorf("read_promotions = false still read promotions")
 	}
 }
@@ -245,7 +224,7 @@ func TestSaleAsPromotion(t *testing.T) {
 		{now.Add(50 * time.Hour), "11.00", ""},
 	} {
 		set(tc.at)
-		l := observeAll(t, c, []string{ls[1].SKU})[ls[1].SKU]
+		l := adaptertest.ObserveAll(t, c, []string{ls[1].SKU})[ls[1].SKU]
 		if g := adapters.Money(l.Price, 2).Text; g != tc.price || adapters.Money(l.CompareAt, 2).Text != tc.cmpAt {
 			t.Errorf("at %s: price %s compare-at %s, want %s and %q", tc.at, g, adapters.Money(l.CompareAt, 2), tc.price, tc.cmpAt)
 		}
@@ -486,7 +465,7 @@ func TestApplyKinds(t *testing.T) {
 			t.Errorf("change %d: %v", i, r.Err)
 		}
 	}
-	got := observeAll(t, c, nil)
+	got := adaptertest.ObserveAll(t, c, nil)
 	if l := got[ls[0].SKU]; adapters.Money(l.CompareAt, 2).Text != "50.00" || !l.Price.Decimal.Equal(ls[0].Price.Decimal) {
 		t.Errorf("a compare-at alone: %+v", l)
 	}
@@ -502,7 +481,7 @@ func TestApplyKinds(t *testing.T) {
 	if r := c.Apply(context.Background(), rm); r[0].Err != nil {
 		t.Fatal(r[0].Err)
 	}
-	if l := observeAll(t, c, []string{ls[0].SKU})[ls[0].SKU]; l.CompareAt.Valid {
+	if l := adaptertest.ObserveAll(t, c, []string{ls[0].SKU})[ls[0].SKU]; l.CompareAt.Valid {
 		t.Errorf("compare-at still %s after its removal", l.CompareAt.Decimal)
 	}
 	if n := f.Feeds("MP_MAINTENANCE"); n != 1 {
@@ -517,7 +496,7 @@ func TestApplyKinds(t *testing.T) {
 func TestFakeRefusesMalformedRequests(t *testing.T) {
 	f, c, _ := seeded(t, 1, "")
 	f.AllowInvalid()
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, nil)
 	tok, err := c.token.get(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -578,8 +557,8 @@ func TestRequestsGolden(t *testing.T) {
 	f, c, ls := seeded(t, 4, "ship_node = \""+walmarttest.ShipNode+"\"\n", func(s *adapters.Setup) { s.Now = clk.Now })
 	f.SetClock(clk.Now)
 	ctx := context.Background()
-	observeAll(t, c, []string{ls[0].SKU, "NOPE-1"})
-	observeAll(t, c, nil)
+	adaptertest.ObserveAll(t, c, []string{ls[0].SKU, "NOPE-1"})
+	adaptertest.ObserveAll(t, c, nil)
 	sale := &adapters.Sale{Price: decimal.RequireFromString("9.50"), Regular: decimal.RequireFromString("12.00"),
 		Starts: clk.Now().Add(time.Hour), Ends: clk.Now().Add(25 * time.Hour)}
 	small := []adapters.Change{
