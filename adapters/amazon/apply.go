@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apikit"
 )
 
 // patchOp is the models' PatchOperation.
@@ -134,13 +135,10 @@ type group struct {
 // threshold, one JSON_LISTINGS_FEED whose ID every submitted change carries
 // (see Confirm).
 func (c *Channel) Apply(ctx context.Context, changes []adapters.Change) []adapters.Result {
-	out := make([]adapters.Result, len(changes))
 	if err := ctx.Err(); err != nil {
-		for i := range out {
-			out[i].Err = err
-		}
-		return out
+		return apikit.Results(len(changes), err)
 	}
+	out := make([]adapters.Result, len(changes))
 	groups := c.plan(ctx, changes, out)
 	if len(changes) > c.cfg.FeedThreshold {
 		c.applyFeed(ctx, groups, out)

@@ -269,14 +269,7 @@ func (c *Channel) scrub(err error) error {
 		return nil
 	}
 	secrets := append([]string{c.cfg.PartnerKey, c.cfg.AccessToken, c.cfg.RefreshToken}, c.tokens.current()...)
-	clean := func(s string) string {
-		for _, sec := range secrets {
-			if sec != "" {
-				s = strings.ReplaceAll(s, sec, "[secret]")
-			}
-		}
-		return s
-	}
+	clean := func(s string) string { return apikit.Scrub(s, secrets...) }
 	var (
 		tmp  *adapters.TemporaryError
 		thr  *adapters.ThrottledError

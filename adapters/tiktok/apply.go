@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apikit"
 )
 
 // money is an amount as TikTok sends it: a decimal string.
@@ -75,13 +76,10 @@ var editableFields = map[string]bool{"title": true, "description": true}
 // and one partial edit per product at most, each carrying every change of
 // its kind to the product's SKUs.
 func (c *Channel) Apply(ctx context.Context, changes []adapters.Change) []adapters.Result {
-	out := make([]adapters.Result, len(changes))
 	if err := ctx.Err(); err != nil {
-		for i := range out {
-			out[i].Err = err
-		}
-		return out
+		return apikit.Results(len(changes), err)
 	}
+	out := make([]adapters.Result, len(changes))
 	reject := func(i int, format string, args ...any) {
 		out[i].Err = &adapters.RejectedError{Reason: fmt.Sprintf(format, args...)}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apikit"
 )
 
 // money is Walmart's {currency, amount}; amount a JSON number written
@@ -94,13 +95,10 @@ func (c *Channel) money(d decimal.Decimal) money {
 // (promotion feeds are limited to 6 a day). Every change sent by feed
 // carries one submission naming its feeds (see Confirm).
 func (c *Channel) Apply(ctx context.Context, changes []adapters.Change) []adapters.Result {
-	out := make([]adapters.Result, len(changes))
 	if err := ctx.Err(); err != nil {
-		for i := range out {
-			out[i].Err = err
-		}
-		return out
+		return apikit.Results(len(changes), err)
 	}
+	out := make([]adapters.Result, len(changes))
 	plans := c.plan(changes, out)
 	byFeed := len(changes) > c.cfg.FeedThreshold
 	// The changes that need a read first.
