@@ -3,14 +3,12 @@ package amazon
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 	"golang.org/x/time/rate"
 
@@ -311,19 +309,7 @@ func TestRequestsGolden(t *testing.T) {
 		}
 	}
 	text := strings.Join(f.Requests(), "\n") + "\n"
-	golden := filepath.Join("testdata", "requests.golden")
-	if os.Getenv("ACCORD_UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(golden, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), text); d != "" {
-		t.Errorf("requests (-golden +sent):\n%s", d)
-	}
+	adaptertest.Golden(t, filepath.Join("testdata", "requests.golden"), text)
 }
 
 // 10,000 price changes go as one feed: one createFeedDocument, one

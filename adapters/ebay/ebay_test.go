@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -612,22 +611,7 @@ func TestGoldenRequests(t *testing.T) {
 	})
 	phase("apply", false)
 	got := strings.Join(lines, "\n") + "\n"
-	golden := filepath.Join("testdata", "requests.golden")
-	if os.Getenv("ACCORD_UPDATE_GOLDEN") != "" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (ACCORD_UPDATE_GOLDEN=1 writes it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("requests (-golden +got):\n%s", d)
-	}
+	adaptertest.Golden(t, filepath.Join("testdata", "requests.golden"), got)
 	for _, s := range []string{ebaytest.RefreshToken, ebaytest.ClientSecret, ebaytest.VerificationToken, "Bearer"} {
 		if strings.Contains(got, s) {
 			t.Errorf("the golden requests quote a secret %q", s)

@@ -2,13 +2,11 @@ package lazada
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 
 	"github.com/accordhq/accord/adapters"
@@ -57,19 +55,7 @@ func TestRequestsGolden(t *testing.T) {
 		}
 	}
 	text := strings.Join(f.Requests(), "\n") + "\n"
-	golden := filepath.Join("testdata", "requests.golden")
-	if os.Getenv("ACCORD_UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(golden, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), text); d != "" {
-		t.Errorf("requests (-golden +sent):\n%s", d)
-	}
+	adaptertest.Golden(t, filepath.Join("testdata", "requests.golden"), text)
 	for _, s := range []string{lazadatest.AppSecret, lazadatest.AccessToken, lazadatest.RefreshToken} {
 		if strings.Contains(text, s) {
 			t.Errorf("the golden file holds a secret")

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 	"golang.org/x/time/rate"
 
@@ -606,19 +605,7 @@ func TestRequestsGolden(t *testing.T) {
 	text := strings.Join(f.Requests(), "\n") + "\n"
 	access, refresh := f.Tokens()
 	noSecret(t, text, access, refresh)
-	golden := filepath.Join("testdata", "requests.golden")
-	if os.Getenv("ACCORD_UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(golden, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), text); d != "" {
-		t.Errorf("requests (-golden +sent):\n%s", d)
-	}
+	adaptertest.Golden(t, filepath.Join("testdata", "requests.golden"), text)
 	if inv := f.Invalid(); len(inv) != 0 {
 		t.Errorf("the fake refused requests: %v", inv)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -493,19 +492,7 @@ func TestRequestsGolden(t *testing.T) {
 			t.Errorf("a credential is in the requests: %s", secret)
 		}
 	}
-	golden := filepath.Join("testdata", "requests.golden")
-	if os.Getenv("ACCORD_UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(golden, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), text); d != "" {
-		t.Errorf("requests (-golden +sent):\n%s", d)
-	}
+	adaptertest.Golden(t, filepath.Join("testdata", "requests.golden"), text)
 	if f.Invalid() != 0 {
 		t.Errorf("%d requests the fake refused", f.Invalid())
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -581,19 +580,7 @@ func TestRequestsGolden(t *testing.T) {
 		settle(t, big, feed, big.Apply(ctx, feed))
 	}
 	got := strings.Join(f.Requests(), "\n") + "\n"
-	path := filepath.Join("testdata", "requests.golden")
-	if os.Getenv("ACCORD_UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("requests (-golden +got):\n%s", d)
-	}
+	adaptertest.Golden(t, filepath.Join("testdata", "requests.golden"), got)
 	for _, s := range []string{walmarttest.ClientSecret, walmarttest.ClientID, "fake-access-"} {
 		if strings.Contains(got, s) {
 			t.Errorf("the requests quote a secret")
