@@ -177,6 +177,11 @@ type Event struct {
 	Units int64
 	// At is when it happened on the channel, by the channel's clock.
 	At time.Time
+	// ID is the channel's name for what happened (an order's number),
+	// when it gives one: a channel that reports one order more than once
+	// (a retried webhook, one per status) reports it with one ID, and the
+	// daemon counts its units once.
+	ID string
 }
 
 // EventKind is what an Event reports.

@@ -22,6 +22,10 @@ type Kind struct {
 	// are needed to validate). Nil only for a kind whose adapter is not in
 	// this build yet: its config block is not checked.
 	Config hcldec.Spec
+	// Secrets are the config attributes that may only be given through
+	// env(): validate refuses one written into the spec, at its line, so
+	// that no credential is ever committed.
+	Secrets []string
 	// Open builds the adapter for one channel block; nil when the kind is
 	// known to the spec language but its adapter is not in this build yet.
 	Open func(ctx context.Context, setup Setup) (Channel, error)

@@ -29,19 +29,25 @@ const (
 type sales struct {
 	mu   sync.Mutex
 	list []sale
+	// seen holds the keys of the sales in list that carry the channel's
+	// ID, to count an order reported twice once.
+	seen map[string]bool
 }
 
 type sale struct {
 	channel, sku string // the catalog SKU
 	units        int64
 	at           time.Time
+	key          string // channel, ID and SKU; "" without an ID
 }
 
 // Sold records an order of units of the catalog SKU sku on channel at at
 // (the channel's time of the order; zero: now), which the stock sources
 // may not show yet: reconciles take it off the levels of the sources of
-// the channel's pools until they read levels as of a later time.
-func (c *Controller) Sold(channel, sku string, units int64, at time.Time) {
+// the channel's pools until they read levels as of a later time. id is the
+// channel's ID of the order ("" when it gives none): an order reported
+// again with the same ID is counted once.
+func (c *Controller) Sold(channel, id, sku string, units int64, at time.Time) {
 	if units <= 0 {
 		return
 	}
@@ -50,8 +56,22 @@ func (c *Controller) Sold(channel, sku string, units int64, at time.Time) {
 	}
 	c.sales.mu.Lock()
 	defer c.sales.mu.Unlock()
-	c.sales.list = append(c.sales.list, sale{channel: channel, sku: sku, units: units, at: at})
+	key := ""
+	if id != "" {
+		key = channel + "\x00" + id + "\x00" + sku
+		if c.sales.seen[key] {
+			return
+		}
+		if c.sales.seen == nil {
+			c.sales.seen = map[string]bool{}
+		}
+		c.sales.seen[key] = true
+	}
+	c.sales.list = append(c.sales.list, sale{channel: channel, sku: sku, units: units, at: at, key: key})
 	if over := len(c.sales.list) - maxSales; over > 0 {
+		for _, sl := range c.sales.list[:over] {
+			delete(c.sales.seen, sl.key)
+		}
 		c.sales.list = append(c.sales.list[:0], c.sales.list[over:]...)
 	}
 }
@@ -103,6 +123,10 @@ func (c *Controller) readStock(ctx context.Context, s *spec.Spec) (stock.Levels,
 		}
 		if pending && now.Sub(sl.at) < maxSaleAge {
 			kept = append(kept, sl)
+		} else if sl.key != "" {
+			// Forgotten once the stock shows it: a delivery of the same
+			// order after that finds the order in the stock.
+			delete(c.sales.seen, sl.key)
 		}
 	}
 	c.sales.list = kept

@@ -10,7 +10,7 @@ import (
 	"github.com/accordhq/accord/controller/store"
 )
 
-// An order a channel reported comes off the stock file's levels while the
+// An order a channel reported (once, however often it reports it) comes off the stock file's levels while the
 // file was written before it, and is forgotten once a file written after
 // it is read; an order on a channel of no pool, or of a SKU the file
 // lacks, changes nothing.
@@ -42,11 +42,12 @@ func TestSoldUntilTheStockShowsIt(t *testing.T) {
 	if got := level(); got != 5 {
 		t.Fatalf("before any order: %d", got)
 	}
-	c.Sold("shop", "S-AA", 2, written.Add(-time.Minute)) // in the file already
-	c.Sold("shop", "S-AA", 3, written.Add(10*time.Minute))
-	c.Sold("market", "S-AA", 1, time.Time{}) // now, by the controller's clock
-	c.Sold("nowhere", "S-AA", 4, clock)
-	c.Sold("shop", "NO-SUCH", 4, clock)
+	c.Sold("shop", "", "S-AA", 2, written.Add(-time.Minute)) // in the file already
+	c.Sold("shop", "#1001", "S-AA", 3, written.Add(10*time.Minute))
+	c.Sold("shop", "#1001", "S-AA", 3, written.Add(11*time.Minute)) // the same order again
+	c.Sold("market", "", "S-AA", 1, time.Time{})                    // now, by the controller's clock
+	c.Sold("nowhere", "", "S-AA", 4, clock)
+	c.Sold("shop", "", "NO-SUCH", 4, clock)
 	if got := level(); got != 1 {
 		t.Fatalf("with two orders newer than the file: %d, want 5-3-1 = 1", got)
 	}

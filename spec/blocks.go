@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/shopspring/decimal"
 	"github.com/zclconf/go-cty/cty/function"
 
@@ -236,8 +237,40 @@ func (l *loader) checkConfig(ch *Channel, b, cfg *hcl.Block) bool {
 		l.errAt(b.DefRange, "Missing config block", fmt.Sprintf("Channel %q is of type %q, which needs a config block: %s.", ch.Name, ch.Type, strings.Join(missing, "; ")))
 		return false
 	}
+	for _, name := range kind.Secrets {
+		if cfg == nil {
+			break
+		}
+		attrs, _ := cfg.Body.JustAttributes()
+		if a, ok := attrs[name]; ok && !callsEnv(a.Expr) {
+			rng := a.Expr.Range()
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Secret written in the spec",
+				Detail: fmt.Sprintf("%s is a secret: give it through env(\"NAME\") so that it never lands in git, for example %s = env(\"%s_%s\").",
+					name, name, strings.ToUpper(ch.Type), strings.ToUpper(name)),
+				Subject: &rng,
+			})
+		}
+	}
 	l.diags = append(l.diags, diags...)
 	return !diags.HasErrors()
+}
+
+// callsEnv reports whether an expression takes its value from env(): a
+// call of it, or a template or function call around one.
+func callsEnv(expr hcl.Expression) bool {
+	se, ok := expr.(hclsyntax.Expression)
+	if !ok {
+		return false
+	}
+	found := false
+	_ = hclsyntax.VisitAll(se, func(n hclsyntax.Node) hcl.Diagnostics {
+		if fc, ok := n.(*hclsyntax.FunctionCallExpr); ok && fc.Name == "env" {
+			found = true
+		}
+		return nil
+	})
+	return found
 }
 
 func contains(list []string, s string) bool {

@@ -106,6 +106,7 @@ var Kind = adapters.Kind{
 	Name:    "amazon",
 	Summary: "Amazon Selling Partner API, Listings Items",
 	Config:  ConfigSpec,
+	Secrets: secretAttrs,
 	Open: func(ctx context.Context, setup adapters.Setup) (adapters.Channel, error) {
 		return Open(ctx, setup)
 	},

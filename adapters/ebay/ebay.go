@@ -164,6 +164,7 @@ var Kind = adapters.Kind{
 	Name:    "ebay",
 	Summary: "eBay Sell Inventory API",
 	Config:  ConfigSpec,
+	Secrets: secretAttrs,
 	Open: func(ctx context.Context, setup adapters.Setup) (adapters.Channel, error) {
 		return Open(ctx, setup)
 	},

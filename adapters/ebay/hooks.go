@@ -321,7 +321,9 @@ func (c *Channel) eventsOf(o *order, lineItem, eventDate string) []adapters.Even
 		if li.SKU == "" || li.Quantity <= 0 || (lineItem != "" && li.LineItemID != lineItem) {
 			continue
 		}
-		evs = append(evs, adapters.Event{Channel: c.name, SKU: li.SKU, Kind: adapters.EventOrder, Units: li.Quantity, At: at})
+		// One notification comes for each line of an order: the order and
+		// the line name it once, however often it is told.
+		evs = append(evs, adapters.Event{Channel: c.name, SKU: li.SKU, Kind: adapters.EventOrder, Units: li.Quantity, At: at, ID: o.OrderID + "/" + li.LineItemID})
 	}
 	return evs
 }

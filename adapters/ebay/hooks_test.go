@@ -88,8 +88,8 @@ func TestOrderNotification(t *testing.T) {
 		t.Fatalf("Receive = %s, %v", reply, err)
 	}
 	got, ok := next(t, c, events)
-	want := adapters.Event{Channel: "ebay_us", SKU: ls[2].SKU, Kind: adapters.EventOrder, Units: 2, At: now}
-	if !ok || got != want {
+	want := adapters.Event{Channel: "ebay_us", SKU: ls[2].SKU, Kind: adapters.EventOrder, Units: 2, At: now, ID: got.ID}
+	if !ok || got != want || !strings.Contains(got.ID, "/") {
 		t.Errorf("event %+v, want %+v", got, want)
 	}
 	// eBay delivers again until answered: the same notification is one

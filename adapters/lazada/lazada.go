@@ -143,6 +143,7 @@ var Kind = adapters.Kind{
 	Name:    "lazada",
 	Summary: "Lazada Open Platform",
 	Config:  ConfigSpec,
+	Secrets: secretAttrs,
 	Open: func(ctx context.Context, setup adapters.Setup) (adapters.Channel, error) {
 		c, err := Open(ctx, setup)
 		if err != nil {

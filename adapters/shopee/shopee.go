@@ -153,6 +153,7 @@ var Kind = adapters.Kind{
 	Name:    "shopee",
 	Summary: "Shopee Open Platform",
 	Config:  ConfigSpec,
+	Secrets: secretAttrs,
 	Open: func(ctx context.Context, setup adapters.Setup) (adapters.Channel, error) {
 		return Open(ctx, setup)
 	},

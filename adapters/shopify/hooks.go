@@ -38,8 +38,9 @@ const maxSeen = 4096
 
 // hookOrder is the part of an order webhook the adapter reads.
 type hookOrder struct {
-	CreatedAt string `json:"created_at"`
-	UpdatedAt string `json:"updated_at"`
+	ID        json.Number `json:"id"`
+	CreatedAt string      `json:"created_at"`
+	UpdatedAt string      `json:"updated_at"`
 	LineItems []struct {
 		SKU      *string `json:"sku"`
 		Quantity int64   `json:"quantity"`
@@ -151,7 +152,7 @@ func (c *Channel) hookEvents(topic string, body []byte) ([]adapters.Event, error
 			}
 			ev := adapters.Event{Channel: c.name, SKU: *li.SKU, Kind: kind, At: at}
 			if kind == adapters.EventOrder {
-				ev.Units = li.Quantity
+				ev.Units, ev.ID = li.Quantity, o.ID.String()
 			}
 			evs = append(evs, ev)
 		}

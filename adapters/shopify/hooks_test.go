@@ -178,9 +178,9 @@ func TestWebhookTopics(t *testing.T) {
 		topic, body string
 		want        []adapters.Event
 	}{
-		{topicOrderCreate, `{"created_at":"2026-11-30T10:00:00Z","line_items":[{"sku":"A","quantity":2},{"sku":null,"quantity":1},{"sku":"B","quantity":1}]}`,
-			[]adapters.Event{{Channel: "shopify", SKU: "A", Kind: adapters.EventOrder, Units: 2, At: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)},
-				{Channel: "shopify", SKU: "B", Kind: adapters.EventOrder, Units: 1, At: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)}}},
+		{topicOrderCreate, `{"id":820982911946154508,"created_at":"2026-11-30T10:00:00Z","line_items":[{"sku":"A","quantity":2},{"sku":null,"quantity":1},{"sku":"B","quantity":1}]}`,
+			[]adapters.Event{{Channel: "shopify", SKU: "A", Kind: adapters.EventOrder, Units: 2, At: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), ID: "820982911946154508"},
+				{Channel: "shopify", SKU: "B", Kind: adapters.EventOrder, Units: 1, At: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), ID: "820982911946154508"}}},
 		{topicOrderCancelled, `{"updated_at":"2026-11-30T11:00:00Z","line_items":[{"sku":"A","quantity":2}]}`,
 			[]adapters.Event{{Channel: "shopify", SKU: "A", Kind: adapters.EventListing, At: time.Date(2026, 11, 30, 11, 0, 0, 0, time.UTC)}}},
 		{topicProductUpdate, `{"variants":[{"sku":"A"},{"sku":""}]}`, []adapters.Event{{Channel: "shopify", SKU: "A", Kind: adapters.EventListing}}},

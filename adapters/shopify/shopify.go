@@ -35,6 +35,7 @@ var Kind = adapters.Kind{
 	Name:    "shopify",
 	Summary: "Shopify GraphQL Admin API",
 	Config:  ConfigSpec,
+	Secrets: []string{"access_token", "webhook_secret"},
 	Open:    Open,
 	Profile: adapters.Profile{
 		Marketplace: "Shopify",

@@ -181,9 +181,11 @@ func (c *Channel) eventsOf(os []order, id string, cancelled bool, at time.Time) 
 		}
 		sort.Strings(skus)
 		for _, s := range skus {
-			ev := adapters.Event{Channel: c.name, SKU: s, Kind: adapters.EventOrder, Units: units[s], At: when}
+			// TikTok tells of an order at each status it passes: its ID
+			// makes the daemon count it once.
+			ev := adapters.Event{Channel: c.name, SKU: s, Kind: adapters.EventOrder, Units: units[s], At: when, ID: id}
 			if cancelled {
-				ev.Kind, ev.Units = adapters.EventListing, 0
+				ev.Kind, ev.Units, ev.ID = adapters.EventListing, 0, ""
 			}
 			evs = append(evs, ev)
 		}

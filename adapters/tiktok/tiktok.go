@@ -125,6 +125,7 @@ var Kind = adapters.Kind{
 	Name:    "tiktok",
 	Summary: "TikTok Shop Open API",
 	Config:  ConfigSpec,
+	Secrets: secretAttrs,
 	Open: func(ctx context.Context, setup adapters.Setup) (adapters.Channel, error) {
 		return Open(ctx, setup)
 	},

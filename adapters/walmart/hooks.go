@@ -41,8 +41,9 @@ type notification struct {
 }
 
 type orderLine struct {
-	SKU      string `json:"sku"`
-	Quantity struct {
+	LineNumber string `json:"lineNumber"`
+	SKU        string `json:"sku"`
+	Quantity   struct {
 		MeasurementValue json.RawMessage `json:"measurementValue"`
 	} `json:"quantity"`
 }
@@ -125,12 +126,22 @@ func parseNotification(channel string, body []byte) ([]adapters.Event, error) {
 		if n.Payload.Order != nil {
 			lines = append(lines, n.Payload.Order.OrderLines...)
 		}
-		for _, l := range lines {
+		for i, l := range lines {
 			units, ok := lineUnits(l.Quantity.MeasurementValue)
 			if l.SKU == "" || !ok {
 				return nil, &adapters.BadResponseError{Message: fmt.Sprintf("order %s has a line without a SKU or a whole quantity", n.Payload.PurchaseOrderID)}
 			}
-			out = append(out, adapters.Event{Channel: channel, SKU: l.SKU, Kind: adapters.EventOrder, Units: units, At: at})
+			// The purchase order and its line: Walmart may deliver a
+			// notification again, and the daemon counts an order once.
+			line := l.LineNumber
+			if line == "" {
+				line = strconv.Itoa(i + 1)
+			}
+			id := ""
+			if n.Payload.PurchaseOrderID != "" {
+				id = n.Payload.PurchaseOrderID + "/" + line
+			}
+			out = append(out, adapters.Event{Channel: channel, SKU: l.SKU, Kind: adapters.EventOrder, Units: units, At: at, ID: id})
 		}
 	case listingEvents[typ] && n.Payload.SKU != "":
 		out = append(out, adapters.Event{Channel: channel, SKU: n.Payload.SKU, Kind: adapters.EventListing, At: at})

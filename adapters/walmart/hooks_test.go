@@ -128,8 +128,8 @@ func TestParseNotification(t *testing.T) {
 		body string
 		want []adapters.Event
 	}{
-		"po created": {`{"source":{"eventType":"PO_CREATED","eventTime":"2026-03-01T10:00:00Z"},"payload":{"purchaseOrderId":"1","orderLines":[{"sku":"A","quantity":{"measurementValue":"2"}},{"sku":"B","quantity":{"measurementValue":1}}]}}`,
-			[]adapters.Event{{Channel: "w", SKU: "A", Kind: adapters.EventOrder, Units: 2, At: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}, {Channel: "w", SKU: "B", Kind: adapters.EventOrder, Units: 1, At: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}}},
+		"po created": {`{"source":{"eventType":"PO_CREATED","eventTime":"2026-03-01T10:00:00Z"},"payload":{"purchaseOrderId":"1","orderLines":[{"sku":"A","quantity":{"measurementValue":"2"}},{"lineNumber":"7","sku":"B","quantity":{"measurementValue":1}}]}}`,
+			[]adapters.Event{{Channel: "w", SKU: "A", Kind: adapters.EventOrder, Units: 2, At: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), ID: "1/1"}, {Channel: "w", SKU: "B", Kind: adapters.EventOrder, Units: 1, At: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), ID: "1/7"}}},
 		"order updates": {`{"source":{"eventType":"ORDER_UPDATES","eventTime":"1772359200000"},"payload":{"subEventType":"PO_CREATED","order":{"orderLines":[{"sku":"C","quantity":{"measurementValue":"3"}}]}}}`,
 			[]adapters.Event{{Channel: "w", SKU: "C", Kind: adapters.EventOrder, Units: 3, At: time.UnixMilli(1772359200000).UTC()}}},
 		"unpublished": {`{"source":{"eventType":"OFFER_UNPUBLISHED","eventTime":"2026-03-01T10:00:00Z"},"payload":{"sku":"D"}}`,

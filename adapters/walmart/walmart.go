@@ -134,6 +134,7 @@ var Kind = adapters.Kind{
 	Name:    "walmart",
 	Summary: "Walmart Marketplace API",
 	Config:  ConfigSpec,
+	Secrets: secretAttrs,
 	Open: func(ctx context.Context, setup adapters.Setup) (adapters.Channel, error) {
 		return Open(ctx, setup)
 	},

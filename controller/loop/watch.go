@@ -31,7 +31,7 @@ func (l *Loop) watch(ctx context.Context, ld *loaded) {
 		if ev.Kind == adapters.EventOrder {
 			// The stock source may not show the order yet: its units come
 			// off the pool until it does.
-			l.cfg.Controller.Sold(ev.Channel, sku, ev.Units, ev.At)
+			l.cfg.Controller.Sold(ev.Channel, ev.ID, sku, ev.Units, ev.At)
 		}
 		l.request("event", false, false, sku)
 	})
