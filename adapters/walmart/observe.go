@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/shopspring/decimal"
 
 	"github.com/accordhq/accord/adapters"
@@ -230,14 +231,25 @@ func (c *Channel) readInventories(ctx context.Context) (map[string]adapters.Quan
 		}
 		for _, inv := range res.Elements.Inventories {
 			sum, found := decimal.Zero, false
+			var nodes []string
 			for _, n := range inv.Nodes {
 				if n.InputQty == nil || (c.cfg.ShipNode != "" && n.ShipNode != c.cfg.ShipNode) {
 					continue
 				}
 				sum, found = sum.Add(n.InputQty.Amount), true
+				nodes = append(nodes, n.ShipNode)
 			}
 			if !found {
 				continue
+			}
+			if len(nodes) > 1 {
+				// Writes go to one node (the seller's default without
+				// ship_node): a sum of several would never settle.
+				return nil, &adapters.ConfigError{Channel: c.name, Diags: hcl.Diagnostics{{
+					Severity: hcl.DiagError, Summary: "Several ship nodes",
+					Detail: fmt.Sprintf("Walmart keeps %s at %d ship nodes (%s): name the one accord manages, as ship_node = \"<node>\".",
+						inv.SKU, len(nodes), strings.Join(nodes, ", ")),
+				}}}
 			}
 			qn, err := units(sum)
 			if err != nil {

@@ -587,3 +587,29 @@ func TestRequestsGolden(t *testing.T) {
 		}
 	}
 }
+
+// A SKU kept at several ship nodes cannot be managed without ship_node:
+// writes go to one node, so a sum of all would never settle. A full read
+// says so as a config error naming the nodes; with ship_node it reads that
+// node alone.
+func TestSeveralShipNodes(t *testing.T) {
+	f, c, ls := seeded(t, 3, "")
+	it, _ := f.Listing(ls[1].SKU)
+	it.OtherNodes = map[string]int64{"20000000001": 40}
+	f.Put(ls[1].SKU, it)
+	err := c.Observe(context.Background(), nil, func([]adapters.Listing) error { return nil })
+	var cfg *adapters.ConfigError
+	if !errors.As(err, &cfg) || !strings.Contains(err.Error(), "20000000001") || !strings.Contains(err.Error(), "ship_node") {
+		t.Fatalf("Observe = %v, want a config error naming the nodes and ship_node", err)
+	}
+	c = f.open(t, fmt.Sprintf("ship_node = %q\n", walmarttest.ShipNode))
+	var got []adapters.Listing
+	if err := c.Observe(context.Background(), nil, func(p []adapters.Listing) error { got = append(got, p...); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range got {
+		if l.SKU == ls[1].SKU && l.Quantity.Units != ls[1].Quantity.Units {
+			t.Errorf("%s at ship_node: %d, want %d", l.SKU, l.Quantity.Units, ls[1].Quantity.Units)
+		}
+	}
+}

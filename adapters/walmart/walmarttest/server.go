@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -59,6 +60,10 @@ type Item struct {
 	Status string
 	// Quantity is the quantity at ShipNode.
 	Quantity int64
+	// OtherNodes are quantities at other ship nodes of the seller's, by
+	// node: shown by getMultiNodeInventoryForAllSkuAndAllShipNodes, never
+	// written by accord.
+	OtherNodes map[string]int64
 	// Price is the BASE price, Comparison its comparison price.
 	Price      decimal.Decimal
 	Comparison decimal.NullDecimal
@@ -74,6 +79,7 @@ type Promo struct {
 
 func (it Item) clone() Item {
 	it.Promos = slices.Clone(it.Promos)
+	it.OtherNodes = maps.Clone(it.OtherNodes)
 	return it
 }
 
@@ -734,10 +740,15 @@ func (f *Server) serveInventories(w http.ResponseWriter, r *http.Request) {
 	end := min(start+limit, len(skus))
 	invs := make([]any, 0, end-start)
 	for _, s := range skus[start:end] {
-		n := f.items[s].Quantity
-		invs = append(invs, map[string]any{"sku": s, "nodes": []any{map[string]any{
-			"shipNode": ShipNode, "inputQty": qty(n), "availToSellQty": qty(n), "reservedQty": qty(0),
-		}}})
+		it := f.items[s]
+		nodes := []any{map[string]any{
+			"shipNode": ShipNode, "inputQty": qty(it.Quantity), "availToSellQty": qty(it.Quantity), "reservedQty": qty(0),
+		}}
+		for _, node := range slices.Sorted(maps.Keys(it.OtherNodes)) {
+			n := it.OtherNodes[node]
+			nodes = append(nodes, map[string]any{"shipNode": node, "inputQty": qty(n), "availToSellQty": qty(n), "reservedQty": qty(0)})
+		}
+		invs = append(invs, map[string]any{"sku": s, "nodes": nodes})
 	}
 	meta := map[string]any{"totalCount": len(skus)}
 	if end < len(skus) {
