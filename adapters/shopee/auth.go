@@ -2,6 +2,8 @@ package shopee
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +40,10 @@ const tokenMargin = time.Minute
 
 // tokenFile is the token file's content.
 type tokenFile struct {
+	// Configured is the SHA-256 of the config's refresh token the file
+	// was derived from: once the seller authorises again and the
+	// environment holds a new one, the file is no longer read.
+	Configured   string    `json:"configured"`
 	PartnerID    int64     `json:"partner_id"`
 	ShopID       int64     `json:"shop_id"`
 	AccessToken  string    `json:"access_token"`
@@ -65,6 +71,10 @@ func newTokenSource(c *Channel, cfg Config, log logger) (*tokenSource, error) {
 	}
 	if tf.ShopID != cfg.ShopID || tf.PartnerID != cfg.PartnerID {
 		log.Warn("the token file holds another shop's tokens: using the environment's", "file", s.file, "shop_id", tf.ShopID)
+		return s, nil
+	}
+	if tf.Configured != configuredHash(cfg.RefreshToken) {
+		log.Warn("the environment holds a new refresh token (the shop was authorised again): using it, not the token file's", "file", s.file)
 		return s, nil
 	}
 	s.access, s.refreshTok, s.expires = tf.AccessToken, tf.RefreshToken, tf.ExpiresAt
@@ -181,7 +191,7 @@ func (s *tokenSource) save() {
 	}
 	raw, err := json.MarshalIndent(tokenFile{ //nolint:gosec // G117: the token file keeps the tokens, mode 0600
 
-		PartnerID: s.c.cfg.PartnerID, ShopID: s.c.cfg.ShopID,
+		Configured: configuredHash(s.c.cfg.RefreshToken), PartnerID: s.c.cfg.PartnerID, ShopID: s.c.cfg.ShopID,
 		AccessToken: s.access, RefreshToken: s.refreshTok, ExpiresAt: s.expires.UTC(),
 	}, "", "  ")
 	if err == nil {
@@ -191,6 +201,13 @@ func (s *tokenSource) save() {
 		s.log.Warn("could not keep the rotated tokens in the token file: a restart will need fresh tokens",
 			"file", s.file, "error", err.Error())
 	}
+}
+
+// configuredHash is the SHA-256 of a refresh token, hex: what a token file
+// keeps of the config's token, never the token itself.
+func configuredHash(refresh string) string {
+	sum := sha256.Sum256([]byte(refresh))
+	return hex.EncodeToString(sum[:])
 }
 
 // writeFileAtomic writes data to path with mode 0600 through a temporary

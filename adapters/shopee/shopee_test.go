@@ -398,6 +398,16 @@ func TestTokenFile(t *testing.T) {
 	if n := f.Calls("refresh_access_token"); n != 1 {
 		t.Errorf("%d refreshes after the restart, want the one before", n)
 	}
+	// The seller authorised again: the environment's new refresh token
+	// wins over the file's, which came from the old one.
+	if strings.Contains(string(raw), shopeetest.RefreshToken) {
+		t.Error("the token file keeps the config's refresh token, not only its hash")
+	}
+	ts, err := newTokenSource(c2, Config{TokenFile: path, PartnerID: shopeetest.PartnerID, ShopID: shopeetest.ShopID,
+		AccessToken: "fresh-access", RefreshToken: "fresh-refresh"}, c2.log)
+	if err != nil || ts.access != "fresh-access" || ts.refreshTok != "fresh-refresh" {
+		t.Errorf("a new authorisation: tokens %q %q, %v; want the environment's", ts.access, ts.refreshTok, err)
+	}
 	// Without the file, the spent refresh token is refused.
 	c3 := f.open(t)
 	err = observeErr(c3)
