@@ -31,13 +31,22 @@
 //   - GetProducts (GET /products/get), Lazada's API reference page
 //     (open.lazada.com/apps/doc/api?path=%2Fproducts%2Fget, last updated
 //     2022-07-28, read as scraped): filter (all, live, inactive, deleted,
-//     pending, rejected, sold-out), offset (deprecated, at most 10000),
-//     limit (at most 50), sku_seller_list (a JSON array, at most 100);
-//     data.total_products, data.products[] {item_id, attributes {name...},
-//     skus[] {SellerSku, SkuId, Status, quantity, price, special_price,
+//     pending, rejected, sold-out), offset ("Deprecated ... It is
+//     recommended to use date for scrolling query. The maximum offset is
+//     10000"), limit (at most 50), sku_seller_list (a JSON array, at most
+//     100), create_after and create_before (the products "created after or
+//     on" / "before or on" a date "given in ISO 8601 date format", sampled
+//     as "2018-01-01T00:00:00+0800"; update_after and update_before
+//     alike); data.total_products ("The number of total Items"),
+//     data.products[] {item_id, created_time and updated_time (strings of
+//     milliseconds, "1611554725000"), attributes {name...}, skus[]
+//     {SellerSku, SkuId, Status, quantity, price, special_price,
 //     special_from_time, special_to_time, special_from_date,
 //     special_to_date}}; numbers come as JSON numbers or strings
-//     ("total_products": "10", "price": 32) and are decoded exactly.
+//     ("total_products": "10", "price": 32) and are decoded exactly. The
+//     same page as stored in lazykern/ecommerce-api-docs @ eba059e3,
+//     data/raw/lazada/apis/product-api/getproducts.json (docId 1301,
+//     lastModified 2022-07-28), gives these words.
 //   - UpdatePriceQuantity (POST /product/price_quantity/update), its
 //     reference page (same source) and the "Inventory management API"
 //     guide: one payload parameter of XML
@@ -77,6 +86,29 @@
 // (none set: a throttle pauses them); whether the detail[] of a refused
 // batch sits at the top level of the answer (the common response
 // parameters say so, and the adapter reads it there).
+//
+// A full read past the offset cap, as the reference page recommends
+// ("use date for scrolling query"): GetProducts unfiltered first; when
+// total_products says more than 10,000 items (or paging reaches offset
+// 10,000), the read starts again in windows of create_after and
+// create_before: everything created before 2000-01-01T00:00:00Z, a grid
+// of 2^31 seconds from then (to January 2068) halved until each window's
+// total_products is at most 10,000, everything after. Both ends of a
+// window are included and two halves share their edge second, so an item
+// created in that second is read whether Lazada compares whole seconds or
+// milliseconds; an item read twice is handed over once (by item_id), in
+// the order of its first reading: windows oldest first, and within one
+// Lazada's order. The grid does not move with the clock, so two reads of
+// one catalog ask the same windows. A window of one second that still
+// holds more than 10,000 items cannot be split: the read fails saying so.
+// Unconfirmed: the order GetProducts answers in (its page names none:
+// the adapter depends on none); whether create_after and create_before
+// compare to the second or the millisecond (both are handled), and that
+// they take the zone offset written (the adapter writes the venture's, in
+// the sample's form "+0800"); that total_products counts the filtered
+// query, not the seller's whole catalog (the adapter reads it so: were it
+// the catalog's, every window would look full and the read would fail
+// rather than skip an item).
 //
 // Not a Watcher: Lazada's push ("Lazada Push Mechanism" guide) signs a
 // delivery with Authorization = hex(HMAC-SHA256(app_key + body, app

@@ -2,9 +2,12 @@ package lazada
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -223,16 +226,12 @@ var (
 	attrField  = map[string]string{"name": "title"}
 )
 
-// getProducts reads one page of GetProducts.
-func (c *Channel) getProducts(ctx context.Context, offset int, skus []string) (*productsData, error) {
-	q := url.Values{"filter": {"all"}, "offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(pageLimit)}}
-	if len(skus) > 0 {
-		list, err := json.Marshal(skus)
-		if err != nil {
-			return nil, err
-		}
-		q.Set("sku_seller_list", string(list))
-	}
+// getProducts reads one page of GetProducts: q (filter and any of
+// sku_seller_list, create_after, create_before) at offset.
+func (c *Channel) getProducts(ctx context.Context, q url.Values, offset int) (*productsData, error) {
+	q = maps.Clone(q)
+	q.Set("offset", strconv.Itoa(offset))
+	q.Set("limit", strconv.Itoa(pageLimit))
 	env, err := c.call(ctx, opGetProducts, q)
 	if err != nil {
 		return nil, err
@@ -247,20 +246,29 @@ func (c *Channel) getProducts(ctx context.Context, offset int, skus []string) (*
 	return &data, nil
 }
 
-// scan reads every product GetProducts answers for skus (every product
-// when nil), a page at a time, and hands each page's entries to fn.
-func (c *Channel) scan(ctx context.Context, skus []string, fn func([]entry) error) error {
+// overCap is a query that holds more items than offset paging reaches
+// (total is -1 when GetProducts did not say how many).
+type overCap struct{ total int64 }
+
+func (e *overCap) Error() string {
+	return fmt.Sprintf("GetProducts pages by offset up to %d items and this query holds %d", maxOffset, e.total)
+}
+
+// scanQuery reads every product of one query, a page at a time, and hands
+// each page to fn. A query of more than maxOffset items is refused with
+// *overCap before its first page is handed over when its total says so;
+// when it does not, the pages up to the cap have been handed over.
+func (c *Channel) scanQuery(ctx context.Context, q url.Values, fn func([]product) error) error {
 	for offset := 0; ; {
-		data, err := c.getProducts(ctx, offset, skus)
+		data, err := c.getProducts(ctx, q, offset)
 		if err != nil {
 			return err
 		}
-		es, err := c.entries(data.Products)
-		if err != nil {
-			return err
+		if offset == 0 && data.TotalProducts.Valid && data.TotalProducts.N > maxOffset {
+			return &overCap{total: data.TotalProducts.N}
 		}
-		if len(es) > 0 {
-			if err := fn(es); err != nil {
+		if len(data.Products) > 0 {
+			if err := fn(data.Products); err != nil {
 				return err
 			}
 		}
@@ -269,15 +277,144 @@ func (c *Channel) scan(ctx context.Context, skus []string, fn func([]entry) erro
 			return nil
 		}
 		if offset > maxOffset {
-			return &adapters.BadResponseError{Message: fmt.Sprintf("GetProducts pages by offset up to %d items and this seller lists %d: observe by SKU", maxOffset, data.TotalProducts.N)}
+			total := int64(-1)
+			if data.TotalProducts.Valid {
+				total = data.TotalProducts.N
+			}
+			return &overCap{total: total}
 		}
 	}
 }
 
+// scan reads the products of skus (at most maxSKUFilter of them) and
+// hands each page's entries to fn.
+func (c *Channel) scan(ctx context.Context, skus []string, fn func([]entry) error) error {
+	list, err := json.Marshal(skus)
+	if err != nil {
+		return err
+	}
+	q := url.Values{"filter": {"all"}, "sku_seller_list": {string(list)}}
+	err = c.scanQuery(ctx, q, func(ps []product) error {
+		es, err := c.entries(ps)
+		if err != nil {
+			return err
+		}
+		if len(es) == 0 {
+			return nil
+		}
+		return fn(es)
+	})
+	var over *overCap
+	if errors.As(err, &over) {
+		return &adapters.BadResponseError{Message: fmt.Sprintf("GetProducts answered %d items for %d SKUs", over.total, len(skus))}
+	}
+	return err
+}
+
+// The walk of a full read past the offset cap (see the package comment):
+// windows of created time, bisected on a fixed grid of whole seconds from
+// walkStart over walkSpan, so that the windows, and with them the order of
+// the listings, depend on the catalog alone, not on the clock.
+var walkStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const (
+	// walkSpan is the grid's length in seconds: 2^31 s, to January 2068.
+	walkSpan = int64(1) << 31
+	// createdLayout is create_after's and create_before's ISO 8601, as
+	// the reference page's samples write it ("2018-01-01T00:00:00+0800").
+	createdLayout = "2006-01-02T15:04:05-0700"
+)
+
+// window is the items created from..to, both ends included ("after or
+// on", "before or on"), in seconds from walkStart; open at an end whose
+// flag is set.
+type window struct {
+	from, to         int64
+	openFrom, openTo bool
+}
+
+func (c *Channel) stamp(sec int64) string {
+	return walkStart.Add(time.Duration(sec) * time.Second).In(c.zone).Format(createdLayout)
+}
+
+// query is GetProducts' parameters for the window.
+func (c *Channel) query(w window) url.Values {
+	q := url.Values{"filter": {"all"}}
+	if !w.openFrom {
+		q.Set("create_after", c.stamp(w.from))
+	}
+	if !w.openTo {
+		q.Set("create_before", c.stamp(w.to))
+	}
+	return q
+}
+
+// scanAll reads every product, each item once, and hands each page's
+// entries to fn. It reads GetProducts unfiltered first; a seller with
+// more items than offset paging reaches is read again in windows of
+// created time: before walkStart, the grid (halved until each half holds
+// at most maxOffset items), after it. Two halves share their edge second,
+// so that an item created within it is read whether Lazada compares whole
+// seconds or milliseconds; an item read twice is handed over once.
+func (c *Channel) scanAll(ctx context.Context, fn func([]entry) error) error {
+	seen := map[string]bool{}
+	page := func(ps []product) error {
+		fresh := ps[:0:0]
+		for i := range ps {
+			id := string(ps[i].ItemID)
+			if id != "" && seen[id] {
+				continue
+			}
+			if id != "" {
+				seen[id] = true
+			}
+			fresh = append(fresh, ps[i])
+		}
+		es, err := c.entries(fresh)
+		if err != nil {
+			return err
+		}
+		if len(es) == 0 {
+			return nil
+		}
+		return fn(es)
+	}
+	err := c.scanQuery(ctx, url.Values{"filter": {"all"}}, page)
+	var over *overCap
+	if !errors.As(err, &over) {
+		return err
+	}
+	// Oldest first; a window too full is replaced by its two halves.
+	todo := []window{{openFrom: true, to: 0}, {from: 0, to: walkSpan}, {from: walkSpan, openTo: true}}
+	for len(todo) > 0 {
+		w := todo[0]
+		todo = todo[1:]
+		err := c.scanQuery(ctx, c.query(w), page)
+		if !errors.As(err, &over) {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if w.openFrom || w.openTo || w.to-w.from < 2 {
+			q := c.query(w)
+			from, to := cmp.Or(q.Get("create_after"), "the start"), cmp.Or(q.Get("create_before"), "now")
+			return &adapters.BadResponseError{Message: fmt.Sprintf(
+				"GetProducts pages by offset up to %d items and %d were created between %s and %s, which create_after and create_before cannot split further: observe by SKU",
+				maxOffset, over.total, from, to)}
+		}
+		mid := w.from + (w.to-w.from)/2
+		todo = append([]window{{from: w.from, to: mid}, {from: mid, to: w.to}}, todo...)
+	}
+	return nil
+}
+
 // Observe reads the listings of skus (every listing when skus is empty):
-// GetProducts pages of 50 items with filter=all, by sku_seller_list in
-// lists of 100 when skus are given. A SKU the answer lists twice (an item
-// that moved between pages) is handed over once.
+// GetProducts pages of 50 items with filter=all, in windows of created
+// time past 10,000 items (scanAll), by sku_seller_list in lists of 100
+// when skus are given. An item or SKU the answer lists twice (an item
+// that moved between pages, or created in the second two windows share)
+// is handed over once.
 func (c *Channel) Observe(ctx context.Context, skus []string, page func([]adapters.Listing) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -323,7 +460,13 @@ func (c *Channel) Observe(ctx context.Context, skus []string, page func([]adapte
 		}
 	}
 	for _, list := range lists {
-		if err := c.scan(ctx, list, fn); err != nil {
+		var err error
+		if list == nil {
+			err = c.scanAll(ctx, fn)
+		} else {
+			err = c.scan(ctx, list, fn)
+		}
+		if err != nil {
 			return c.observeErr(err, pageErr)
 		}
 	}

@@ -16,6 +16,16 @@
 // expired or was never issued is not the client's mistake: it is answered
 // as Lazada does, code IllegalAccessToken.
 //
+// GetProducts answers as its reference page says: offset at most 10000
+// (E014 past it), limit at most 50, create_after, create_before,
+// update_after and update_before in ISO 8601 with a zone offset ("+0800"
+// or "+08:00"; E017 otherwise), each end included, compared to the
+// millisecond; total_products counts the query's items. Lazada documents
+// no order: the fake answers by created time then item ID, oldest first,
+// or newest first ([Server.NewestFirst]), so that a test can show a
+// client depends on neither. An item added without a created time gets
+// [CreatedBase] and a second more per item before it.
+//
 // [New] starts it; tests seed listings, read them back, script failures,
 // refuse SKUs of a batch, expire tokens and enforce rate limits, from the
 // adapter's package or any other (the command's end-to-end tests).

@@ -1,6 +1,7 @@
 package lazadatest
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -68,12 +69,25 @@ type Sku struct {
 }
 
 // Item is one Lazada product: its attributes (name is the title) and
-// SKUs.
+// SKUs, and when it was created and last updated (created_time and
+// updated_time, in milliseconds).
 type Item struct {
 	ItemID     int64
 	Attributes map[string]string
 	Skus       []Sku
+	// Created is when the item was created: zero gives it CreatedBase and
+	// one second more for each item added before it. Updated is zero for
+	// Created; a write sets it to the time of the write.
+	Created, Updated time.Time
 }
+
+// CreatedBase is the created time of the first item added without one.
+var CreatedBase = time.Date(2024, 1, 1, 0, 0, 0, 0, Zone)
+
+// createdLayouts are the ISO 8601 forms GetProducts' create_after,
+// create_before, update_after and update_before take: the reference page's
+// samples ("2018-01-01T00:00:00+0800") and the extended offset.
+var createdLayouts = []string{"2006-01-02T15:04:05-0700", time.RFC3339}
 
 func (it *Item) clone() Item {
 	c := *it
@@ -88,8 +102,13 @@ type Server struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu            sync.Mutex
+	mu sync.Mutex
+	// items are in the order GetProducts answers them: created time, then
+	// item ID (Lazada documents no order; see the package comment).
 	items         []*Item
+	added         int
+	newestFirst   bool
+	served        int
 	bySku         map[string]*Item
 	nextID        int64
 	access        map[string]time.Time // issued access token -> expiry
@@ -188,6 +207,13 @@ func (f *Server) addLocked(it Item) int64 {
 		f.nextID++
 		c.ItemID = f.nextID * 1000
 	}
+	if c.Created.IsZero() {
+		c.Created = CreatedBase.Add(time.Duration(f.added) * time.Second)
+	}
+	f.added++
+	if c.Updated.IsZero() {
+		c.Updated = c.Created
+	}
 	for i := range c.Skus {
 		if c.Skus[i].SkuID == 0 {
 			f.nextID++
@@ -197,7 +223,13 @@ func (f *Server) addLocked(it Item) int64 {
 			c.Skus[i].Status = "active"
 		}
 	}
-	f.items = append(f.items, &c)
+	at, _ := slices.BinarySearchFunc(f.items, &c, func(a, b *Item) int {
+		if n := a.Created.Compare(b.Created); n != 0 {
+			return n
+		}
+		return cmp.Compare(a.ItemID, b.ItemID)
+	})
+	f.items = slices.Insert(f.items, at, &c)
 	for _, s := range c.Skus {
 		f.bySku[s.SellerSku] = &c
 	}
@@ -311,6 +343,23 @@ func (f *Server) StringNumbers(on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stringNumbers = on
+}
+
+// NewestFirst makes GetProducts answer the newest items first (created
+// time, then item ID, descending): Lazada documents no order, and a client
+// must not depend on one.
+func (f *Server) NewestFirst(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.newestFirst = on
+}
+
+// Served is how many products GetProducts answered in all, an item
+// answered twice counted twice.
+func (f *Server) Served() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.served
 }
 
 // Calls is how many requests of api the fake served, refused ones
@@ -603,8 +652,61 @@ func (f *Server) serveProducts(w http.ResponseWriter, params url.Values) {
 			want[s] = true
 		}
 	}
+	// The time filters, each end included ("after or on", "before or on"),
+	// compared to the millisecond.
+	type bound struct {
+		name  string
+		after bool
+		at    time.Time
+		of    func(*Item) time.Time
+	}
+	var bounds []bound
+	for _, b := range []struct {
+		name  string
+		after bool
+		of    func(*Item) time.Time
+	}{
+		{"create_after", true, func(it *Item) time.Time { return it.Created }},
+		{"create_before", false, func(it *Item) time.Time { return it.Created }},
+		{"update_after", true, func(it *Item) time.Time { return it.Updated }},
+		{"update_before", false, func(it *Item) time.Time { return it.Updated }},
+	} {
+		s := params.Get(b.name)
+		if s == "" {
+			continue
+		}
+		var at time.Time
+		var err error
+		for _, l := range createdLayouts {
+			if at, err = time.Parse(l, s); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			bad("17", fmt.Sprintf("E017: %q Invalid Date Format", s))
+			return
+		}
+		bounds = append(bounds, bound{b.name, b.after, at, b.of})
+	}
+	// The items are in created order: the created bounds are a range of
+	// them, found by bisection.
+	from, to := 0, len(f.items)
+	for _, b := range bounds {
+		if b.name == "create_after" {
+			from = max(from, sort.Search(len(f.items), func(i int) bool { return f.items[i].Created.UnixMilli() >= b.at.UnixMilli() }))
+		}
+		if b.name == "create_before" {
+			to = min(to, sort.Search(len(f.items), func(i int) bool { return f.items[i].Created.UnixMilli() > b.at.UnixMilli() }))
+		}
+	}
 	var sel []*Item
-	for _, it := range f.items {
+	for _, it := range f.items[min(from, to):to] {
+		if slices.ContainsFunc(bounds, func(b bound) bool {
+			ms, at := b.of(it).UnixMilli(), b.at.UnixMilli()
+			return (b.after && ms < at) || (!b.after && ms > at)
+		}) {
+			continue
+		}
 		match := want == nil
 		live := false
 		for _, s := range it.Skus {
@@ -621,7 +723,11 @@ func (f *Server) serveProducts(w http.ResponseWriter, params url.Values) {
 			sel = append(sel, it)
 		}
 	}
+	if f.newestFirst {
+		slices.Reverse(sel)
+	}
 	products := []any{}
+	f.served += len(sel[min(offset, len(sel)):min(offset+limit, len(sel))])
 	for _, it := range sel[min(offset, len(sel)):min(offset+limit, len(sel))] {
 		products = append(products, f.render(it))
 	}
@@ -665,6 +771,7 @@ func (f *Server) render(it *Item) map[string]any {
 	}
 	return map[string]any{
 		"item_id": strconv.FormatInt(it.ItemID, 10), "primary_category": "10000211", "status": "Active",
+		"created_time": strconv.FormatInt(it.Created.UnixMilli(), 10), "updated_time": strconv.FormatInt(it.Updated.UnixMilli(), 10),
 		"attributes": attrs, "skus": skus,
 	}
 }
@@ -781,6 +888,7 @@ func (f *Server) servePriceQuantity(w http.ResponseWriter, payload string) {
 			next.SpecialFrom, next.SpecialTo = from, to
 		}
 		it.Skus[k] = next
+		it.Updated = time.Now()
 	}
 	if len(refused) > 0 {
 		f.answer(w, http.StatusOK, envelope{Code: "501", Type: "ISP", Message: "Update product failed", RequestID: strconv.Itoa(f.api.Recorded()), Detail: refused})
@@ -829,5 +937,6 @@ func (f *Server) serveProductUpdate(w http.ResponseWriter, payload string) {
 		}
 	}
 	maps.Copy(it.Attributes, in.Attributes)
+	it.Updated = time.Now()
 	f.answer(w, http.StatusOK, envelope{Code: "0", RequestID: strconv.Itoa(f.api.Recorded())})
 }

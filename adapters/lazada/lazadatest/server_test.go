@@ -84,6 +84,8 @@ func TestFakeRefusesBadRequests(t *testing.T) {
 		"no filter":          {get("/products/get", signed("/products/get", url.Values{}, true)), "MissingParameter"},
 		"no access token":    {get("/products/get", signed("/products/get", url.Values{"filter": {"all"}}, false)), "MissingParameter"},
 		"limit over 50":      {get("/products/get", signed("/products/get", url.Values{"filter": {"all"}, "limit": {"51"}}, true)), "19"},
+		"offset over 10000":  {get("/products/get", signed("/products/get", url.Values{"filter": {"all"}, "offset": {"10001"}}, true)), "14"},
+		"date without zone":  {get("/products/get", signed("/products/get", url.Values{"filter": {"all"}, "create_after": {"2024-01-01 00:00:00"}}, true)), "17"},
 		"sku list over 100":  {get("/products/get", signed("/products/get", url.Values{"filter": {"all"}, "sku_seller_list": {`[` + strings.Repeat(`"A",`, 100) + `"B"]`}}, true)), "70"},
 		"json body":          {jsonBody, "InvalidParameter"},
 		"unknown element":    {post("/product/price_quantity/update", signed("/product/price_quantity/update", url.Values{"payload": {strings.Replace(good, "<Quantity>", "<Stock>1</Stock><Quantity>", 1)}}, true)), "5"},
@@ -109,14 +111,74 @@ func TestFakeRefusesBadRequests(t *testing.T) {
 			}
 		})
 	}
-	// A well-formed call passes without a complaint.
-	resp, err := f.Client().Do(get("/products/get", signed("/products/get", url.Values{"filter": {"all"}, "limit": {"50"}}, true)))
-	if err != nil {
-		t.Fatal(err)
+	// Well-formed calls pass without a complaint.
+	for _, p := range []url.Values{
+		{"filter": {"all"}, "limit": {"50"}},
+		{"filter": {"all"}, "offset": {"10000"}, "create_after": {"2010-01-01T00:00:00+0800"}, "create_before": {"2030-01-01T00:00:00+08:00"}},
+	} {
+		resp, err := f.Client().Do(get("/products/get", signed("/products/get", p, true)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if errs := rec.take(); resp.StatusCode != http.StatusOK || len(errs) > 0 {
+			t.Errorf("a good call %v: %d, %v", p, resp.StatusCode, errs)
+		}
 	}
-	_ = resp.Body.Close()
-	if errs := rec.take(); resp.StatusCode != http.StatusOK || len(errs) > 0 {
-		t.Errorf("a good call: %d, %v", resp.StatusCode, errs)
+}
+
+// The time filters include both ends, to the millisecond, and the products
+// come in created order (newest first when asked) with created_time and
+// updated_time in milliseconds.
+func TestFakeTimeFilters(t *testing.T) {
+	f := New(t)
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, Zone)
+	for i, d := range []time.Duration{-time.Second, 0, 0, 500 * time.Millisecond, time.Second} {
+		f.AddItem(Item{ItemID: int64(10 + i), Created: at.Add(d), Updated: at.Add(time.Hour + d), Skus: []Sku{{SellerSku: fmt.Sprint("S", i)}}})
+	}
+	list := func(p url.Values) []string {
+		p.Set("filter", "all")
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, f.URL()+"/products/get?"+signed("/products/get", p, true).Encode(), nil)
+		resp, err := f.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		var env struct {
+			Data struct {
+				Products []struct {
+					ItemID  string `json:"item_id"`
+					Created string `json:"created_time"`
+				} `json:"products"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range env.Data.Products {
+			out = append(out, p.ItemID+"@"+p.Created)
+		}
+		return out
+	}
+	ms := func(d time.Duration) string { return strconv.FormatInt(at.Add(d).UnixMilli(), 10) }
+	edge := at.Format("2006-01-02T15:04:05-0700")
+	for name, tc := range map[string]struct {
+		p    url.Values
+		want []string
+	}{
+		"after, inclusive":  {url.Values{"create_after": {edge}}, []string{"11@" + ms(0), "12@" + ms(0), "13@" + ms(500*time.Millisecond), "14@" + ms(time.Second)}},
+		"before, inclusive": {url.Values{"create_before": {edge}}, []string{"10@" + ms(-time.Second), "11@" + ms(0), "12@" + ms(0)}},
+		"one instant":       {url.Values{"create_after": {edge}, "create_before": {at.UTC().Format(time.RFC3339)}}, []string{"11@" + ms(0), "12@" + ms(0)}},
+		"updated":           {url.Values{"update_after": {at.Add(time.Hour).Format(time.RFC3339)}, "update_before": {at.Add(time.Hour).Format(time.RFC3339)}}, []string{"11@" + ms(0), "12@" + ms(0)}},
+	} {
+		if got := list(tc.p); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s: %v, want %v", name, got, tc.want)
+		}
+	}
+	f.NewestFirst(true)
+	if got := list(url.Values{"create_after": {edge}, "limit": {"2"}, "offset": {"1"}}); strings.Join(got, " ") != "13@"+ms(500*time.Millisecond)+" 12@"+ms(0) {
+		t.Errorf("newest first: %v", got)
 	}
 }
 
