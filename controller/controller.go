@@ -73,6 +73,9 @@ type Controller struct {
 	// sales are the orders channels reported that the stock sources may
 	// not show yet.
 	sales sales
+	// receivers are the channels of the running Watch that take webhooks,
+	// by name: Hook reaches them without waiting for a reconcile.
+	receivers atomic.Pointer[map[string]adapters.HookReceiver]
 }
 
 // New returns a controller.

@@ -23,13 +23,18 @@ func (c *Controller) Watch(ctx context.Context, s *spec.Spec, fn func(adapters.E
 	c.mu.Lock()
 	conns := c.connect(ctx, s)
 	c.mu.Unlock()
+	receivers := map[string]adapters.HookReceiver{}
 	for name, cn := range conns {
 		w, ok := cn.ch.(adapters.Watcher)
 		if cn.err != nil || !ok {
 			continue
 		}
+		if hr, ok := w.(adapters.HookReceiver); ok {
+			receivers[name] = hr
+		}
 		go c.watchOne(ctx, name, w, fn)
 	}
+	c.receivers.Store(&receivers)
 	return nil
 }
 
@@ -63,20 +68,18 @@ func (c *Controller) watchOne(ctx context.Context, name string, w adapters.Watch
 var ErrNoHooks = errors.New("channel takes no webhooks")
 
 // Hook hands one webhook delivery for the channel name to its adapter
-// (adapters.HookReceiver), on the connection its Watch runs on (the one
-// the last reconcile or Watch opened; Hook opens none), so that the events
-// it carries reach the Watch feed. It returns the adapter's reply; an
-// error wrapping adapters.ErrBadSignature for a delivery that does not
-// verify, ErrNoHooks for a channel that takes none.
+// (adapters.HookReceiver), the one the running Watch listens to, so that
+// the events it carries reach the Watch feed. It never waits for a
+// reconcile in progress: a channel's webhook is answered at once, however
+// long an apply runs. It returns the adapter's reply; an error wrapping
+// adapters.ErrBadSignature for a delivery that does not verify, ErrNoHooks
+// for a channel that takes none (or no Watch runs).
 func (c *Controller) Hook(ctx context.Context, name string, r *http.Request, body []byte) ([]byte, error) {
-	c.mu.Lock()
-	cn, ok := c.conns[name]
-	c.mu.Unlock()
-	if !ok || cn.err != nil {
-		return nil, fmt.Errorf("channel %s: %w", name, ErrNoHooks)
+	var hr adapters.HookReceiver
+	if m := c.receivers.Load(); m != nil {
+		hr = (*m)[name]
 	}
-	hr, ok := cn.ch.(adapters.HookReceiver)
-	if !ok {
+	if hr == nil {
 		return nil, fmt.Errorf("channel %s: %w", name, ErrNoHooks)
 	}
 	reply, err := hr.Receive(ctx, r, body)
