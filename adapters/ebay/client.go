@@ -85,8 +85,9 @@ type request struct {
 	// language sends Content-Language (createOrReplaceInventoryItem,
 	// updateOffer require it).
 	language bool
-	// app signs with the application's token instead of the seller's.
-	app bool
+	// app signs with the application's token instead of the seller's;
+	// orders with the seller's token for the Fulfillment API.
+	app, orders bool
 }
 
 // call sends one request: it waits on the account's read or write bucket,
@@ -113,8 +114,11 @@ func (c *Channel) call(ctx context.Context, r request, out any) (*apikit.Answer,
 		bucket = c.budget.Write
 	}
 	tokens := c.user
-	if r.app {
+	switch {
+	case r.app:
 		tokens = c.app
+	case r.orders:
+		tokens = c.orders
 	}
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {

@@ -256,6 +256,7 @@ type Channel struct {
 	ua       string
 	budget   *adapters.Budget
 	user     *tokenSource // the seller's token (refresh_token grant)
+	orders   *tokenSource // the seller's token for reading orders
 	app      *tokenSource // the application's token (client_credentials)
 	now      func() time.Time
 	day      *time.Location
@@ -297,11 +298,11 @@ func Open(_ context.Context, setup adapters.Setup) (*Channel, error) {
 		http: hc, log: setup.Logger(), ua: ua, now: now, day: day,
 		budget: setup.Budget("ebay:"+cfg.MarketplaceID+":"+cfg.ClientID, adapters.Unlimited, adapters.Unlimited),
 	}
-	scopes := []string{scopeInventory}
-	if cfg.VerificationToken != "" {
-		scopes = append(scopes, scopeFulfillment)
-	}
-	c.user = newTokenSource(cfg, hc, ua, grantRefresh, scopes)
+	// The order reads of notifications get a token of their own: a refresh
+	// token granted without the Fulfillment scope then costs the order
+	// events alone, never the listings.
+	c.user = newTokenSource(cfg, hc, ua, grantRefresh, []string{scopeInventory})
+	c.orders = newTokenSource(cfg, hc, ua, grantRefresh, []string{scopeFulfillment})
 	c.app = newTokenSource(cfg, hc, ua, grantClient, []string{scopeApp})
 	return c, nil
 }

@@ -300,7 +300,7 @@ type order struct {
 // when it says which).
 func (c *Channel) orderEvents(ctx context.Context, d orderData, eventDate string) ([]adapters.Event, error) {
 	var o order
-	if _, err := c.call(ctx, request{op: opGetOrder, method: http.MethodGet, base: c.cfg.Endpoint,
+	if _, err := c.call(ctx, request{op: opGetOrder, method: http.MethodGet, base: c.cfg.Endpoint, orders: true,
 		path: fulfillmentBase + "/order/" + url.PathEscape(d.OrderID)}, &o); err != nil {
 		return nil, fmt.Errorf("reading order %s: %w", d.OrderID, err)
 	}

@@ -221,3 +221,26 @@ func TestChallenge(t *testing.T) {
 		t.Error("a challenge answered without a verification token")
 	}
 }
+
+// A refresh token granted without the Fulfillment API's scope costs the
+// order events alone: listings are read and written as ever, and an order
+// notification fails to be read (eBay delivers it again) without being
+// taken for a bad signature.
+func TestOrdersWithoutTheirScope(t *testing.T) {
+	f, c, ls := seeded(t, 3)
+	f.WithoutOrderScope()
+	var got []adapters.Listing
+	if err := c.Observe(t.Context(), nil, func(p []adapters.Listing) error { got = append(got, p...); return nil }); err != nil || len(got) != 3 {
+		t.Fatalf("observed %d listings: %v", len(got), err)
+	}
+	res := c.Apply(t.Context(), []adapters.Change{{Key: ls[0].Key, Kind: adapters.KindQuantity, Ref: got[0].Ref,
+		From: adapters.QuantityValue(got[0].Quantity), To: adapters.Units(9)}})
+	if res[0].Err != nil {
+		t.Fatalf("apply: %v", res[0].Err)
+	}
+	h, body := f.OrderHook(ls[2].SKU, 1)
+	_, err := deliver(t, c, h, body)
+	if err == nil || errors.Is(err, adapters.ErrBadSignature) || !strings.Contains(err.Error(), "scope") {
+		t.Errorf("an order read without its scope: %v", err)
+	}
+}

@@ -77,6 +77,16 @@ type offerRec struct {
 type token struct {
 	expires time.Time
 	app     bool
+	scopes  []string
+}
+
+// scopeOf is the seller scope an operation needs: the Fulfillment API's
+// for reading an order, the Inventory API's for the rest.
+func scopeOf(op string) string {
+	if op == "getOrder" {
+		return userScopes[1]
+	}
+	return userScopes[0]
 }
 
 type orderRec struct {
@@ -109,8 +119,10 @@ type Server struct {
 	tokenCalls int
 	strict     bool
 	refused    bool
-	now        func() time.Time
-	revisions  map[string]map[string]int // SKU -> day -> count
+	// granted are the scopes of the refresh token (nil: userScopes).
+	granted   []string
+	now       func() time.Time
+	revisions map[string]map[string]int // SKU -> day -> count
 	// api keeps the failures, limits, counts and request log; a request
 	// outside the document is a recorded refusal rather than a test
 	// failure after AllowInvalid (the fake's own tests).
@@ -339,6 +351,15 @@ func (f *Server) RefuseTokens(refuse bool) {
 	f.refused = refuse
 }
 
+// WithoutOrderScope makes the seller's refresh token one granted without
+// the Fulfillment API's scope: asking for it is invalid_scope, as eBay
+// answers a scope beyond the grant.
+func (f *Server) WithoutOrderScope() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.granted = []string{userScopes[0]}
+}
+
 // SetStrict makes bulkUpdatePriceQuantity take one SKU a call, as its
 // description says, refusing a call of several with a 400; off, it takes up
 // to 25, as its request schema says.
@@ -544,7 +565,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.answer(w, http.StatusUnauthorized, errs(map[string]any{"errorId": 1001, "domain": "OAuth", "category": "REQUEST",
 			"message": "Invalid access token", "longMessage": "Invalid access token. Check the value of the Authorization HTTP request header."}))
 		return
-	case tk.app != rt.app:
+	case tk.app != rt.app, !tk.app && !slices.Contains(tk.scopes, scopeOf(rt.op)):
 		f.answer(w, http.StatusForbidden, errs(apiErr(1100, "ACCESS", "Access denied: insufficient permissions to fulfill the request.")))
 		return
 	}
@@ -622,8 +643,12 @@ func (f *Server) serveToken(w http.ResponseWriter, r *http.Request, body []byte)
 			fail(http.StatusBadRequest, "invalid_grant", "the provided authorization refresh token is invalid or was issued to another client")
 			return
 		}
+		granted := userScopes
+		if f.granted != nil {
+			granted = f.granted
+		}
 		for _, s := range scopes {
-			if !slices.Contains(userScopes, s) {
+			if !slices.Contains(granted, s) {
 				fail(http.StatusBadRequest, "invalid_scope", "the requested scope is invalid, unknown, malformed, or exceeds the scope granted to the client")
 				return
 			}
@@ -644,7 +669,7 @@ func (f *Server) serveToken(w http.ResponseWriter, r *http.Request, body []byte)
 	}
 	f.nextID++
 	tok := fmt.Sprintf("v^1.1#i^1#f^0#p^3#I^3#t^access-%d", f.nextID)
-	f.tokens[tok] = token{expires: time.Now().Add(2 * time.Hour), app: app}
+	f.tokens[tok] = token{expires: time.Now().Add(2 * time.Hour), app: app, scopes: scopes}
 	kind := "User Access Token"
 	if app {
 		kind = "Application Access Token"
