@@ -21,10 +21,19 @@ import (
 // Shopee's refresh token is single-use, so every refresh hands out a new
 // pair that must replace the old one, in the token file when there is one.
 // No token is ever logged nor put in an error.
+//
+// Other processes on the same spec (a daemon and a person's plan) share
+// the token file: a refresh takes the lock file beside it, reads it
+// again, and refreshes only if the pair it holds (another process's,
+// when newer than this one's) needs it, then writes it and lets go.
 type tokenSource struct {
 	c    *Channel
+	cfg  Config
 	file string
 	log  logger
+	// busy, when not nil, is called when another holder of the lock
+	// file makes a refresh wait (tests).
+	busy func()
 
 	mu         sync.Mutex
 	access     string
@@ -54,7 +63,7 @@ type tokenFile struct {
 // newTokenSource starts from the token file when it holds the tokens of
 // this shop, else from the config's (the environment's).
 func newTokenSource(c *Channel, cfg Config, log logger) (*tokenSource, error) {
-	s := &tokenSource{c: c, file: cfg.TokenFile, log: log, access: cfg.AccessToken, refreshTok: cfg.RefreshToken}
+	s := &tokenSource{c: c, cfg: cfg, file: cfg.TokenFile, log: log, access: cfg.AccessToken, refreshTok: cfg.RefreshToken}
 	if s.file == "" {
 		return s, nil
 	}
@@ -65,8 +74,8 @@ func newTokenSource(c *Channel, cfg Config, log logger) (*tokenSource, error) {
 	case err != nil:
 		return nil, fmt.Errorf("channel %s: reading the token file: %w", c.name, err)
 	}
-	var tf tokenFile
-	if err := json.Unmarshal(raw, &tf); err != nil || tf.AccessToken == "" || tf.RefreshToken == "" {
+	tf, ok := parseTokenFile(raw)
+	if !ok {
 		return nil, fmt.Errorf("channel %s: the token file %s is not one accord wrote: delete it to start again from the environment's tokens", c.name, s.file)
 	}
 	if tf.ShopID != cfg.ShopID || tf.PartnerID != cfg.PartnerID {
@@ -79,6 +88,54 @@ func newTokenSource(c *Channel, cfg Config, log logger) (*tokenSource, error) {
 	}
 	s.access, s.refreshTok, s.expires = tf.AccessToken, tf.RefreshToken, tf.ExpiresAt
 	return s, nil
+}
+
+// parseTokenFile decodes a token file; false when it is not one accord
+// wrote.
+func parseTokenFile(raw []byte) (tokenFile, bool) {
+	var tf tokenFile
+	if err := json.Unmarshal(raw, &tf); err != nil || tf.AccessToken == "" || tf.RefreshToken == "" {
+		return tokenFile{}, false
+	}
+	return tf, true
+}
+
+// reload adopts the token file's pair when another process wrote one
+// newer than the pair in memory: of this shop, grown from the same
+// configured refresh token, another pair, expiring no earlier. It reports
+// whether it did. s.mu is held.
+func (s *tokenSource) reload() bool {
+	raw, err := os.ReadFile(s.file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		s.log.Warn("could not read the token file again", "file", s.file, "error", err.Error())
+		return false
+	}
+	tf, ok := parseTokenFile(raw)
+	switch {
+	case !ok:
+		s.log.Warn("the token file is not one accord wrote: keeping the tokens in memory", "file", s.file)
+		return false
+	case tf.ShopID != s.cfg.ShopID || tf.PartnerID != s.cfg.PartnerID || tf.Configured != configuredHash(s.cfg.RefreshToken):
+		return false
+	case tf.AccessToken == s.access && tf.RefreshToken == s.refreshTok:
+		return false
+	case !s.expires.IsZero() && tf.ExpiresAt.Before(s.expires):
+		return false
+	}
+	s.access, s.refreshTok, s.expires = tf.AccessToken, tf.RefreshToken, tf.ExpiresAt
+	return true
+}
+
+// stale reports whether the access token needs a refresh: it is refused,
+// or known to expire within tokenMargin. s.mu is held.
+func (s *tokenSource) stale(refused string) bool {
+	if refused != "" && s.access == refused {
+		return true
+	}
+	return !s.expires.IsZero() && !s.c.wall().Add(tokenMargin).Before(s.expires)
 }
 
 // current is the tokens in use, for scrubbing.
@@ -96,8 +153,8 @@ func (s *tokenSource) current() []string {
 func (s *tokenSource) get(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.expires.IsZero() && !s.c.wall().Add(tokenMargin).Before(s.expires) {
-		if err := s.exchange(ctx); err != nil {
+	if s.stale("") {
+		if err := s.renew(ctx, ""); err != nil {
 			return "", err
 		}
 	}
@@ -109,6 +166,38 @@ func (s *tokenSource) refresh(ctx context.Context, used string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.access != used {
+		return nil
+	}
+	return s.renew(ctx, used)
+}
+
+// renew gets a pair whose access token is not refused nor expiring. With a
+// token file, it holds the lock file while it reads the file again, which
+// another process may have refreshed meanwhile, and refreshes only when
+// that pair is stale too. A refresh refused (the refresh token spent by a
+// process that did not take the lock) reads the file once more. s.mu is
+// held.
+func (s *tokenSource) renew(ctx context.Context, refused string) error {
+	if s.file == "" {
+		return s.exchange(ctx)
+	}
+	unlock, err := lockFile(ctx, s.file+".lock", s.busy)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return err
+	case err != nil:
+		s.log.Warn("could not lock the token file: refreshing without keeping other processes out", "file", s.file+".lock", "error", err.Error())
+	default:
+		defer unlock()
+	}
+	if s.reload() && !s.stale(refused) {
+		return nil
+	}
+	err = s.exchange(ctx)
+	if auth := (*adapters.AuthError)(nil); !errors.As(err, &auth) || !s.reload() {
+		return err
+	}
+	if !s.stale(refused) {
 		return nil
 	}
 	return s.exchange(ctx)

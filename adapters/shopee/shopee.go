@@ -111,14 +111,18 @@
 // # Tokens
 //
 // Shopee's access token lasts 4 hours and its refresh token is single-use:
-// each refresh (POST /api/v2/auth/access_token/get, when a call answers
-// that the access token is invalid or expired, once per call) hands out a
-// new pair and retires the old one. With token_file set, the adapter keeps
-// the current pair in that file (mode 0600, relative to the spec
-// directory) and prefers it over the environment at the next start, so a
-// restart goes on with the rotated tokens. Without token_file the new pair
-// lives in memory only, and the adapter warns that a restart will need
-// fresh tokens from Shopee's authorization flow.
+// each refresh (POST /api/v2/auth/access_token/get, when a call answers that
+// the access token is invalid or expired, once per call) hands out a new
+// pair and retires the old one. With token_file set, the adapter keeps the
+// current pair in that file (mode 0600, relative to the spec directory) and
+// prefers it over the environment at the next start, so a restart goes on
+// with the rotated tokens. Processes on the same spec share the file: a
+// refresh holds an advisory lock on token_file + ".lock" (on Linux, macOS
+// and the BSDs), reads the file again first and takes a newer pair found
+// there instead of refreshing, as it does when Shopee refuses a refresh
+// token another process spent. Without token_file the new pair lives in
+// memory only, and the adapter warns that a restart will need fresh tokens
+// from Shopee's authorization flow.
 package shopee
 
 import (
