@@ -26,14 +26,25 @@ const tokenMargin = 30 * time.Minute
 // kept in memory and, with token_file, on disk, so that a restart does
 // not go back to a refresh token already spent. Tokens are never logged
 // nor put in an error.
+//
+// Other processes on the same spec (a daemon and a person's plan) share
+// token_file: a refresh takes the lock file beside it, reads it again,
+// and refreshes only if the tokens it holds (another process's, when
+// newer than this one's) need it, then writes it and lets go.
 type tokenSource struct {
 	c *Channel
+	// busy, when not nil, is called when another holder of the lock
+	// file makes a refresh wait (tests).
+	busy func()
 
 	mu         sync.Mutex
 	access     string
 	accessExp  time.Time // zero: unknown, used until refused
 	refresh    string
 	refreshExp time.Time
+	// refused is the access token Lazada last refused: the token file may
+	// still hold it.
+	refused string
 	// warned is set once the missing token_file has been logged.
 	warned bool
 }
@@ -66,23 +77,56 @@ func (s *tokenSource) load() error {
 	if cfg.TokenFile == "" {
 		return nil
 	}
-	raw, err := os.ReadFile(cfg.TokenFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("channel %s: token_file: %w", s.c.name, err)
-	}
-	var f tokenFile
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return fmt.Errorf("channel %s: token_file %s is not the JSON accord writes: %w", s.c.name, cfg.TokenFile, err)
-	}
-	if f.Configured != configuredHash(cfg) || f.RefreshToken == "" {
-		return nil
+	f, err := s.read()
+	if f == nil || err != nil {
+		return err
 	}
 	s.access, s.accessExp = f.AccessToken, f.AccessExpires
 	s.refresh, s.refreshExp = f.RefreshToken, f.RefreshExpires
 	return nil
+}
+
+// read reads token_file: nil when it is missing or was derived from
+// another configured refresh token.
+func (s *tokenSource) read() (*tokenFile, error) {
+	cfg := s.c.cfg
+	raw, err := os.ReadFile(cfg.TokenFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("channel %s: token_file: %w", s.c.name, err)
+	}
+	var f tokenFile
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, fmt.Errorf("channel %s: token_file %s is not the JSON accord writes: %w", s.c.name, cfg.TokenFile, err)
+	}
+	if f.Configured != configuredHash(cfg) || f.RefreshToken == "" {
+		return nil, nil
+	}
+	return &f, nil
+}
+
+// reload adopts token_file's tokens when another process wrote newer ones
+// than those in memory: other tokens, grown from the same configured
+// refresh token, whose access token expires no earlier. It reports
+// whether it did. s.mu is held.
+func (s *tokenSource) reload() bool {
+	f, err := s.read()
+	switch {
+	case err != nil:
+		s.c.log.Warn("could not read token_file again: keeping the tokens in memory", "channel", s.c.name, "error", err.Error())
+		return false
+	case f == nil:
+		return false
+	case f.AccessToken == s.access && f.RefreshToken == s.refresh:
+		return false
+	case !s.accessExp.IsZero() && f.AccessExpires.Before(s.accessExp):
+		return false
+	}
+	s.access, s.accessExp = f.AccessToken, f.AccessExpires
+	s.refresh, s.refreshExp = f.RefreshToken, f.RefreshExpires
+	return true
 }
 
 // save writes the tokens to token_file, replacing it whole.
@@ -118,14 +162,21 @@ func (s *tokenSource) save() error {
 func (s *tokenSource) get(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.c.clock()
-	if s.access != "" && (s.accessExp.IsZero() || now.Add(tokenMargin).Before(s.accessExp)) {
+	if s.fresh() {
 		return s.access, nil
 	}
-	if err := s.refreshLocked(ctx); err != nil {
+	if err := s.renew(ctx); err != nil {
 		return "", err
 	}
 	return s.access, nil
+}
+
+// fresh reports whether the access token may be used: there is one, Lazada
+// did not refuse it, and it does not expire within tokenMargin. s.mu is
+// held.
+func (s *tokenSource) fresh() bool {
+	return s.access != "" && s.access != s.refused &&
+		(s.accessExp.IsZero() || s.c.clock().Add(tokenMargin).Before(s.accessExp))
 }
 
 // invalidate drops the access token if it is still tok: the next get
@@ -134,8 +185,40 @@ func (s *tokenSource) invalidate(tok string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.access == tok {
-		s.access = ""
+		s.access, s.refused = "", tok
 	}
+}
+
+// renew gets an access token that is fresh. With token_file, it holds
+// the lock file while it reads the file again, which another process may
+// have refreshed meanwhile, and refreshes only when those tokens are not
+// fresh either. A refresh refused (the refresh token spent by a process
+// that did not take the lock) reads the file once more. s.mu is held.
+func (s *tokenSource) renew(ctx context.Context) error {
+	c := s.c
+	if c.cfg.TokenFile == "" {
+		return s.refreshLocked(ctx)
+	}
+	unlock, err := lockFile(ctx, c.cfg.TokenFile+".lock", s.busy)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return err
+	case err != nil:
+		c.log.Warn("could not lock token_file: refreshing without keeping other processes out", "channel", c.name, "error", err.Error())
+	default:
+		defer unlock()
+	}
+	if s.reload() && s.fresh() {
+		return nil
+	}
+	err = s.refreshLocked(ctx)
+	if auth := (*adapters.AuthError)(nil); !errors.As(err, &auth) || !s.reload() {
+		return err
+	}
+	if s.fresh() {
+		return nil
+	}
+	return s.refreshLocked(ctx)
 }
 
 // refreshAnswer is /auth/token/refresh's answer (top level, beside the
