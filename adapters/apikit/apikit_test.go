@@ -159,3 +159,41 @@ func TestDecode(t *testing.T) {
 		}
 	}
 }
+
+func TestLockFile(t *testing.T) {
+	path := t.TempDir() + "/tokens.json.lock"
+	unlock, err := LockFile(t.Context(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second lock waits, saying so, until the first is released.
+	waiting := make(chan struct{})
+	got := make(chan error, 1)
+	go func() {
+		u, err := LockFile(t.Context(), path, func() { close(waiting) })
+		if err == nil {
+			u()
+		}
+		got <- err
+	}()
+	<-waiting
+	select {
+	case err := <-got:
+		t.Fatalf("the second lock did not wait: %v", err)
+	default:
+	}
+	unlock()
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	// A wait ends with its context.
+	unlock, err = LockFile(t.Context(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	ctx, cancel := context.WithCancel(t.Context())
+	if _, err := LockFile(ctx, path, cancel); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled wait: %v", err)
+	}
+}

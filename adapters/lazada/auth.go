@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/adapters/apikit"
 )
 
 // tokenMargin is how long before its expiry an access token is refreshed:
@@ -199,7 +200,7 @@ func (s *tokenSource) renew(ctx context.Context) error {
 	if c.cfg.TokenFile == "" {
 		return s.refreshLocked(ctx)
 	}
-	unlock, err := lockFile(ctx, c.cfg.TokenFile+".lock", s.busy)
+	unlock, err := apikit.LockFile(ctx, c.cfg.TokenFile+".lock", s.busy)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return err

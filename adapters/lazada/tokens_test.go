@@ -11,6 +11,7 @@ import (
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/adaptertest"
+	"github.com/accordhq/accord/adapters/apikit"
 	"github.com/accordhq/accord/adapters/lazada/lazadatest"
 )
 
@@ -116,14 +117,11 @@ func TestRefreshRefusedAdoptsTheTokenFile(t *testing.T) {
 // Two processes that find their access token refused at once refresh it
 // once: the second waits for the lock, then takes the first's tokens.
 func TestConcurrentRefreshesOnce(t *testing.T) {
-	if !fileLocks {
-		t.Skip("no file locks on this system")
-	}
 	f := newFake(t)
 	daemon, plan, path := sharing(t, f)
 	cs := []*Channel{daemon, plan}
 	// The test holds the lock until both wait for it.
-	unlock, err := lockFile(t.Context(), path+".lock", nil)
+	unlock, err := apikit.LockFile(t.Context(), path+".lock", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

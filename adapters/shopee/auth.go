@@ -181,7 +181,7 @@ func (s *tokenSource) renew(ctx context.Context, refused string) error {
 	if s.file == "" {
 		return s.exchange(ctx)
 	}
-	unlock, err := lockFile(ctx, s.file+".lock", s.busy)
+	unlock, err := apikit.LockFile(ctx, s.file+".lock", s.busy)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return err

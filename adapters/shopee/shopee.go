@@ -117,8 +117,8 @@
 // current pair in that file (mode 0600, relative to the spec directory) and
 // prefers it over the environment at the next start, so a restart goes on
 // with the rotated tokens. Processes on the same spec share the file: a
-// refresh holds an advisory lock on token_file + ".lock" (on Linux, macOS
-// and the BSDs), reads the file again first and takes a newer pair found
+// refresh holds an advisory lock on token_file + ".lock" (apikit.LockFile,
+// gofrs/flock), reads the file again first and takes a newer pair found
 // there instead of refreshing, as it does when Shopee refuses a refresh
 // token another process spent. Without token_file the new pair lives in
 // memory only, and the adapter warns that a restart will need fresh tokens

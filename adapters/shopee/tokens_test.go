@@ -11,6 +11,7 @@ import (
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/adaptertest"
+	"github.com/accordhq/accord/adapters/apikit"
 )
 
 // at sets the clock of the fake and of the adapters to t.
@@ -108,15 +109,12 @@ func TestRefreshRefusedAdoptsTheTokenFile(t *testing.T) {
 // Two processes that find their access token refused at once refresh it
 // once: the second waits for the lock, then takes the first's pair.
 func TestConcurrentRefreshesOnce(t *testing.T) {
-	if !fileLocks {
-		t.Skip("no file locks on this system")
-	}
 	f := newFake(t)
 	f.Seed(adaptertest.Listings(adaptertest.Fixture{Channel: "shopee_sg", Scale: 2}, 1))
 	s := setupFor(t, f.Config(`token_file = "tokens.json"`))
 	cs := []*Channel{f.openWith(t, s), f.openWith(t, s)}
 	// The test holds the lock until both wait for it.
-	unlock, err := lockFile(t.Context(), filepath.Join(s.SpecDir, "tokens.json.lock"), nil)
+	unlock, err := apikit.LockFile(t.Context(), filepath.Join(s.SpecDir, "tokens.json.lock"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
