@@ -154,6 +154,7 @@ func TestEbayRevisionLimit(t *testing.T) {
 			if got := f.Revisions("EB-1"); got != c.want {
 				t.Errorf("%d revisions reached the listing, want %d", got, c.want)
 			}
+			t.Logf("300 steps in one day: %d revisions reached eBay, %d applies held a change", f.Revisions("EB-1"), held)
 			if held == 0 {
 				t.Error("no apply said a change was held")
 			}
