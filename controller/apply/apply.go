@@ -360,6 +360,9 @@ type item struct {
 	// gen is the stock generation the change's quantity was derived at
 	// (see moves).
 	gen int
+	// rev is the revision the attempt in flight was counted as, on a
+	// channel that limits a listing's revisions a day.
+	rev *spentRevision
 }
 
 func (w *worker) run(ctx context.Context, changes []plan.Change) error {
@@ -601,6 +604,7 @@ func (w *worker) send(ctx context.Context, items []*item) ([]*item, time.Duratio
 			retry = append(retry, it)
 		}
 	}
+	w.refund(ctx, items, outcome)
 	entries := make([]store.Outcome, len(journal))
 	for j, i := range owner {
 		entries[j] = outcome[i]

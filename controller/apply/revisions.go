@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -18,7 +19,14 @@ import (
 // sent.
 type Revisions interface {
 	RevisionsOn(ctx context.Context, channel, day string, skus []string) (map[string]store.RevisionDay, error)
-	SpendRevisions(ctx context.Context, channel, day, keepFrom string, revs []store.Revision) error
+	SpendRevisions(ctx context.Context, channel, day, keepFrom string, revs []store.Revision) ([]int64, error)
+	RefundRevisions(ctx context.Context, channel, day string, spent []store.Spent) error
+}
+
+// spentRevision is the revision an item's last attempt was counted as.
+type spentRevision struct {
+	day string
+	seq int64
 }
 
 // KindHeld is a change not sent because its listing's revisions for the
@@ -68,7 +76,7 @@ func (w *worker) gate(ctx context.Context, items []*item) ([]*item, error) {
 		return nil, err
 	}
 	ends := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, w.revs.zone)
-	var send []*item
+	var send, counted []*item
 	var spent []store.Revision
 	for _, it := range items {
 		c := &it.c
@@ -86,14 +94,43 @@ func (w *worker) gate(ctx context.Context, items []*item) ([]*item, error) {
 		d.Moves = append(d.Moves, rev)
 		today[c.SKU] = d
 		spent = append(spent, rev)
+		counted = append(counted, it)
 		send = append(send, it)
 	}
-	if err := w.o.Revisions.SpendRevisions(ctx, w.name, day, keepFrom, spent); err != nil {
+	seqs, err := w.o.Revisions.SpendRevisions(ctx, w.name, day, keepFrom, spent)
+	if err != nil {
 		err = fmt.Errorf("apply %s: revisions: %w", w.name, err)
 		w.stop(send, err)
 		return nil, err
 	}
+	for i, it := range counted {
+		it.rev = &spentRevision{day: day, seq: seqs[i]}
+	}
 	return send, nil
+}
+
+// refund gives back the revisions of the items whose change the channel
+// certainly did not take (outcome NotLanded: refused, throttled, failed
+// before it took it, a compare-and-set conflict), so that only what may
+// have reached the listing counts against its day. A refund that cannot
+// be recorded leaves the count high, which holds changes early but never
+// sends one past the limit.
+func (w *worker) refund(ctx context.Context, items []*item, outcome []store.Outcome) {
+	byDay := map[string][]store.Spent{}
+	for i, it := range items {
+		if it.rev == nil {
+			continue
+		}
+		if outcome[i] == store.NotLanded {
+			byDay[it.rev.day] = append(byDay[it.rev.day], store.Spent{SKU: it.c.SKU, Seq: it.rev.seq})
+		}
+		it.rev = nil
+	}
+	for day, spent := range byDay {
+		if err := w.o.Revisions.RefundRevisions(context.WithoutCancel(ctx), w.name, day, spent); err != nil {
+			w.o.Log.Warn("revisions not refunded: the listings' count for the day stays high", slog.String("channel", w.name), slog.Any("err", err))
+		}
+	}
 }
 
 // holds says why rev may not be sent given what the listing had today

@@ -1,11 +1,14 @@
 package apply
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/accordhq/accord/adapters"
+	"github.com/accordhq/accord/controller/plan"
 	"github.com/accordhq/accord/controller/store"
 )
 
@@ -83,5 +86,75 @@ func TestHolds(t *testing.T) {
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// limitedChannel is a fake channel that allows a listing 4 revisions a
+// day.
+type limitedChannel struct{ *fakeChannel }
+
+func (limitedChannel) RevisionLimit() (int, *time.Location) { return 4, time.UTC }
+
+// Revisions of changes the channel certainly did not take (a refusal, a
+// throttled or failed attempt) are given back; one whose outcome is
+// unknown (a timeout) still counts, as does one that landed; a held change
+// is never sent.
+func TestRevisionsRefunded(t *testing.T) {
+	ctx := t.Context()
+	st, err := store.Open(ctx, t.TempDir()+"/state.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	s := loadSpec(t)
+	ch := limitedChannel{&fakeChannel{
+		limits: adapters.Limits{BatchSize: 10},
+		script: script{
+			"A price 11": {&adapters.ThrottledError{Message: "429"}, &adapters.TemporaryError{Message: "502"}},
+			"A title b":  {&adapters.RejectedError{Reason: "title refused"}},
+			"B title y":  {&adapters.TemporaryError{Message: "timeout", Timeout: true}},
+		},
+		lands: map[string]bool{"B title y": true},
+	}}
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	run := func(changes ...plan.Change) *Report {
+		t.Helper()
+		rep, err := Apply(ctx, &plan.Plan{Changes: changes}, Options{
+			Spec: s, Journal: &journal{}, RunID: 1, MaxAttempts: 3, InitialBackoff: time.Microsecond, MaxBackoff: time.Millisecond,
+			Targets:   map[string]Target{"shop": {Channel: ch, ChannelSKU: func(sku string) string { return sku }}},
+			Observe:   ch.observe,
+			Revisions: st, Now: func() time.Time { return now },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := run(change("shop", "A", "price", "10", "11"), change("shop", "A", "title", "a", "b"), change("shop", "B", "title", "x", "y"))
+	if rep.Applied != 2 || len(rep.Failed) != 1 {
+		t.Fatalf("report %s", rep.Summary())
+	}
+	today, err := st.RevisionsOn(ctx, "shop", "2026-12-01", []string{"A", "B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A: three attempts of the price (two given back), one refused title
+	// (given back): 1. B: the timeout, observed to have landed and not
+	// sent again, counts: 1.
+	if a, b := today["A"].Count(), today["B"].Count(); a != 1 || b != 1 {
+		t.Errorf("revisions counted: A %d, B %d; want 1 and 1", a, b)
+	}
+	// Three more for A go; the fifth of the day is held, never sent.
+	for i, to := range []string{"12", "13", "14"} {
+		if rep := run(change("shop", "A", "price", fmt.Sprint(11+i), to)); rep.Applied != 1 {
+			t.Fatalf("price %s: %s", to, rep.Summary())
+		}
+	}
+	rep = run(change("shop", "A", "price", "14", "15"))
+	if rep.Held() != 1 || !strings.Contains(rep.Failed[0].Reason, "its 4 revisions allowed today") {
+		t.Fatalf("the fifth: %s %+v", rep.Summary(), rep.Failed)
+	}
+	if slices.Contains(ch.landed, "A price 15") || ch.tries["A price 15"] != 0 {
+		t.Error("a held change was sent")
 	}
 }

@@ -69,13 +69,15 @@ func (s *Store) revisionsOn(ctx context.Context, channel, day string, chunk []st
 }
 
 // SpendRevisions records revisions of channel's listings on day, before
-// they are sent: a revision whose request fails still counts, as the
-// channel may have taken it. Days before keepFrom ("2006-01-02"; "" keeps
-// all) are forgotten on the way.
-func (s *Store) SpendRevisions(ctx context.Context, channel, day, keepFrom string, revs []Revision) error {
+// they are sent, and returns each one's number among its listing's
+// revisions that day (for RefundRevisions): a revision whose outcome is
+// unknown counts, as the channel may have taken it. Days before keepFrom
+// ("2006-01-02"; "" keeps all) are forgotten on the way.
+func (s *Store) SpendRevisions(ctx context.Context, channel, day, keepFrom string, revs []Revision) ([]int64, error) {
 	if len(revs) == 0 {
-		return nil
+		return nil, nil
 	}
+	seqs := make([]int64, len(revs))
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		if keepFrom != "" {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM revisions WHERE day < ?`, keepFrom); err != nil {
@@ -93,7 +95,7 @@ func (s *Store) SpendRevisions(ctx context.Context, channel, day, keepFrom strin
 		}
 		defer ins.Close()
 		now := s.stamp()
-		for _, r := range revs {
+		for i, r := range revs {
 			var seq int64
 			if err := next.QueryRowContext(ctx, channel, r.SKU, day).Scan(&seq); err != nil {
 				return err
@@ -101,11 +103,44 @@ func (s *Store) SpendRevisions(ctx context.Context, channel, day, keepFrom strin
 			if _, err := ins.ExecContext(ctx, channel, r.SKU, day, seq+1, r.Field, textArg(r.From), textArg(r.To), now); err != nil {
 				return err
 			}
+			seqs[i] = seq + 1
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: spend revisions of %s on %s: %w", channel, day, err)
+		return nil, fmt.Errorf("store: spend revisions of %s on %s: %w", channel, day, err)
+	}
+	return seqs, nil
+}
+
+// Spent names one revision SpendRevisions recorded.
+type Spent struct {
+	SKU string
+	Seq int64
+}
+
+// RefundRevisions forgets revisions of channel's listings on day that
+// the channel certainly did not take (it refused the change, or failed it
+// before taking it), so that they do not count against the day's limit.
+func (s *Store) RefundRevisions(ctx context.Context, channel, day string, spent []Spent) error {
+	if len(spent) == 0 {
+		return nil
+	}
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		del, err := tx.PrepareContext(ctx, `DELETE FROM revisions WHERE channel = ? AND sku = ? AND day = ? AND seq = ?`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		for _, sp := range spent {
+			if _, err := del.ExecContext(ctx, channel, sp.SKU, day, sp.Seq); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: refund revisions of %s on %s: %w", channel, day, err)
 	}
 	return nil
 }

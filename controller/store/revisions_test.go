@@ -15,17 +15,26 @@ func TestRevisions(t *testing.T) {
 		{SKU: "B", Field: "quantity", From: val("3"), To: val("2")},
 		{SKU: "A", Field: "compare_at", From: val("12"), To: adapters.Value{}},
 	}
-	if err := s.SpendRevisions(ctx, "ebay", "2026-12-01", "", day1); err != nil {
+	seqs, err := s.SpendRevisions(ctx, "ebay", "2026-12-01", "", day1)
+	if err != nil || len(seqs) != 3 || seqs[0] != 1 || seqs[1] != 1 || seqs[2] != 2 {
+		t.Fatalf("spent %v, %v; want A 1, B 1, A 2", seqs, err)
+	}
+	if _, err := s.SpendRevisions(ctx, "ebay", "2026-12-01", "", []Revision{{SKU: "A", Field: "price", From: val("11"), To: val("10")}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SpendRevisions(ctx, "ebay", "2026-12-01", "", []Revision{{SKU: "A", Field: "price", From: val("11"), To: val("10")}}); err != nil {
+	// One refused: it does not count.
+	refused, err := s.SpendRevisions(ctx, "ebay", "2026-12-01", "", []Revision{{SKU: "A", Field: "title", From: val("a"), To: val("b")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RefundRevisions(ctx, "ebay", "2026-12-01", []Spent{{SKU: "A", Seq: refused[0]}}); err != nil {
 		t.Fatal(err)
 	}
 	// Another channel's and another day's are apart.
-	if err := s.SpendRevisions(ctx, "other", "2026-12-01", "", day1[:1]); err != nil {
+	if _, err := s.SpendRevisions(ctx, "other", "2026-12-01", "", day1[:1]); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SpendRevisions(ctx, "ebay", "2026-12-02", "", day1[:1]); err != nil {
+	if _, err := s.SpendRevisions(ctx, "ebay", "2026-12-02", "", day1[:1]); err != nil {
 		t.Fatal(err)
 	}
 	// Read after a restart.
@@ -43,7 +52,7 @@ func TestRevisions(t *testing.T) {
 		t.Errorf("A's moves out of order or changed: %+v", a)
 	}
 	// Days before keepFrom are forgotten.
-	if err := s.SpendRevisions(ctx, "ebay", "2026-12-03", "2026-12-02", day1[:1]); err != nil {
+	if _, err := s.SpendRevisions(ctx, "ebay", "2026-12-03", "2026-12-02", day1[:1]); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.RevisionsOn(ctx, "ebay", "2026-12-01", []string{"A"}); len(got) != 0 {
