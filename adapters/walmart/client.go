@@ -20,8 +20,9 @@ import (
 
 // op is one operation (its operationId in Walmart's documents) and its pace.
 // The documents give no rate for the single-item calls: these are guesses
-// (see the package comment), and a 429 pauses the operation for the
-// Retry-After Walmart sends.
+// (see the package comment) that each answer's X-Current-Token-Count and
+// X-Next-Replenishment-Time correct (see learn), and a 429 pauses the
+// operation for the Retry-After Walmart sends, else until the window ends.
 type op struct {
 	name string
 	rate adapters.Rate
@@ -104,16 +105,23 @@ type request struct {
 	contentType string
 }
 
-// call sends one request: it waits on the account's read or write bucket
-// and the operation's, sends the token and the WM_ headers (refreshing the
-// token once when Walmart says it expired), and decodes a 2xx JSON answer
-// into out. A 404 is errNotFound; every other failure is one of errors.go's.
-func (c *Channel) call(ctx context.Context, rq request, out any) error {
-	r := rq.op.rate
+// opBucket is o's bucket in the account's budget: made at o's rate, or at
+// call_rate for an operation paced by the guess.
+func (c *Channel) opBucket(o op) *adapters.Bucket {
+	r := o.rate
 	if r == guessed && c.cfg.CallRate > 0 {
 		r = adapters.Rate{Limit: rate.Limit(c.cfg.CallRate), Burst: max(guessed.Burst, c.cfg.CallRate)}
 	}
-	bucket := c.budget.Op(rq.op.name, r)
+	return c.budget.Op(o.name, r)
+}
+
+// call sends one request: it waits on the account's read or write bucket
+// and the operation's, sends the token and the WM_ headers (refreshing the
+// token once when Walmart says it expired), paces the operation by the
+// answer's rate-limit headers, and decodes a 2xx JSON answer into out. A
+// 404 is errNotFound; every other failure is one of errors.go's.
+func (c *Channel) call(ctx context.Context, rq request, out any) error {
+	bucket := c.opBucket(rq.op)
 	write := apikit.IsWrite(rq.method)
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -149,6 +157,10 @@ func (c *Channel) call(ctx context.Context, rq request, out any) error {
 		if err != nil {
 			return err
 		}
+		al, paced := readAllowance(ans.Header, c.now())
+		if paced && ans.Status != http.StatusTooManyRequests {
+			c.learn(bucket, rq.op, al)
+		}
 		var el errorList
 		_ = json.Unmarshal(ans.Body, &el)
 		detail := el.String()
@@ -167,7 +179,10 @@ func (c *Channel) call(ctx context.Context, rq request, out any) error {
 			c.token.invalidate(tok)
 			continue
 		case ans.Status == http.StatusTooManyRequests:
-			wait := apikit.RetryAfter(ans.Header)
+			wait := min(apikit.RetryAfter(ans.Header), maxHold)
+			if wait == 0 && paced && al.left == 0 && rq.op.learns() {
+				wait = al.until
+			}
 			if wait == 0 {
 				if r := bucket.Rate(); r.Limit > 0 && r.Limit != rate.Inf {
 					wait = time.Duration(float64(time.Second) / float64(r.Limit))

@@ -79,10 +79,35 @@
 //   - MP_MAINTENANCE needs only sku and productIdentifiers, an attribute
 //     left out is unchanged:
 //     developer.walmart.com/us-marketplace/docs/update-my-existing-items.
+//   - rate-limit headers: the "Rate limiting" pages
+//     (developer.walmart.com/doc/us/us-dsv/us-dsv-rate-limit/,
+//     developer.walmart.com/suppliers/docs/rate-limiting, and the
+//     announcement developer.walmart.com/us/whats-new/new-throttling-information-is-now-available/)
+//     say answers carry X-Current-Token-Count, the requests still allowed
+//     in the current window, and X-Next-Replenishment-Time, the time the
+//     window ends and the count is reset, that a call over the limit is
+//     answered 429, and that using the headers gives access to higher
+//     allotments. After each answer the adapter spreads the count left
+//     over the rest of the window (faster or slower than its guess, never
+//     above call_rate when set nor above a documented rate), and a count
+//     of 0 holds the operation until the window ends (see learn).
 //
 // Unconfirmed, and chosen so: the rates of the single-item calls (the
-// documents give none; the adapter paces each operation at a guess and
-// obeys 429 with Retry-After); whether the HMAC of a notification is hex or
+// documents give none; the adapter starts each operation at a guess, 20 a
+// second, then paces it by the headers above, and obeys 429 with
+// Retry-After, else until the window ends); the format of
+// X-Next-Replenishment-Time (the pages show no value: epoch milliseconds,
+// the form of the API's other times and the one the fake sends, epoch
+// seconds, RFC 3339 and HTTP dates are taken; anything else, a past time or
+// one more than 25 hours ahead, and a count that is not a whole number, make
+// the answer's headers ignored), that the headers count per operation (the
+// pages say only "for each API"), and that the marketplace API sends them
+// at all (the pages that name them are the drop-ship vendor's, the
+// supplier's and the announcement; the part of the marketplace's own
+// "Rate limiting" page, developer.walmart.com/us-marketplace/docs/throttling,
+// read here names neither); a replenishment time is read on the
+// adapter's clock, so a skewed clock shifts the holds, which are capped at
+// an hour; whether the HMAC of a notification is hex or
 // base64 (both are accepted); the payloads of OFFER_UNPUBLISHED and the
 // inventory events beyond payload.sku; that a regular price without a
 // comparisonPrice keeps the comparison price, and that a comparison price of
@@ -179,8 +204,9 @@ type Config struct {
 	// compare-at price.
 	ReadPromotions bool
 	// CallRate is how many calls a second go to each operation whose
-	// rate Walmart's documents do not give (0: the guess, 20); a seller
-	// Walmart granted higher limits raises it.
+	// rate Walmart's documents do not give (0: the guess, 20, which the
+	// rate-limit headers raise or lower); when set, the headers may slow
+	// an operation below it but never raise it above.
 	CallRate int
 	// WebhookSecret is the HMAC key of the notification subscription ("":
 	// notifications are refused); WebhookHeader the header it signs in.

@@ -6,6 +6,10 @@
 // error shape, and keeps items, inventory, prices, promotions and feeds in
 // memory.
 //
+// Every business answer carries Walmart's X-Current-Token-Count and
+// X-Next-Replenishment-Time from a window per operation ([Server.SetWindow]),
+// and a call over it is answered 429.
+//
 // [New] starts it; tests seed items, read them back, script failures and
 // throttling, expire tokens, drive feed processing and its clock, and get
 // signed webhook deliveries of orders ([Server.OrderHook]), from inside the

@@ -137,6 +137,10 @@ type Server struct {
 	hold         bool
 	reject       map[string]string // sku -> why its writes are refused
 	nextID       int
+	// windows are each operation's calls left and when they are
+	// replenished (see SetWindow).
+	windows map[string]*window
+	sizes   map[string]windowSize // op ("" for the rest) -> its window
 	// api keeps the failures, limits, counts, request log and the
 	// malformed requests refused.
 	api apitest.Ledger
@@ -156,6 +160,8 @@ func New(t testing.TB) *Server {
 		feedTimes:    map[string][]time.Time{},
 		reject:       map[string]string{},
 		processPolls: 1,
+		windows:      map[string]*window{},
+		sizes:        map[string]windowSize{"": {DefaultWindowCalls, DefaultWindowPeriod}},
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() {
@@ -197,12 +203,94 @@ func Env() map[string]string {
 	}
 }
 
-// SetClock sets the fake's clock: promotion windows, token expiry and the
-// hourly feed limits run on it.
+// SetClock sets the fake's clock: promotion windows, token expiry, the
+// hourly feed limits and each operation's window (SetWindow) run on it.
 func (f *Server) SetClock(now func() time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.now = now
+}
+
+// The window of an operation SetWindow has not sized: more calls than
+// any test makes.
+const (
+	DefaultWindowCalls  = 100_000
+	DefaultWindowPeriod = time.Minute
+)
+
+type windowSize struct {
+	calls  int
+	period time.Duration
+}
+
+// window is one operation's token bucket: left calls until end, when it is
+// refilled whole.
+type window struct {
+	left int
+	end  time.Time
+}
+
+// SetWindow sizes operation op's window ("" for every operation without
+// one of its own): calls calls, refilled whole every period by the fake's
+// clock from the first call. Every business answer carries
+// X-Current-Token-Count (the calls left in the window) and
+// X-Next-Replenishment-Time (its end, in epoch milliseconds rounded up);
+// a call with none left is answered 429 with Retry-After. The window in
+// course starts again at the new size.
+func (f *Server) SetWindow(op string, calls int, period time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sizes[op] = windowSize{calls, period}
+	if op == "" {
+		clear(f.windows)
+		return
+	}
+	delete(f.windows, op)
+}
+
+// Window says how many calls op has left in its window and when the
+// window ends (zero before its first call).
+func (f *Server) Window(op string) (left int, end time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if w := f.windows[op]; w != nil && f.now().Before(w.end) {
+		return w.left, w.end
+	}
+	return f.size(op).calls, time.Time{}
+}
+
+// size is op's window size. f.mu is held.
+func (f *Server) size(op string) windowSize {
+	if sz, ok := f.sizes[op]; ok {
+		return sz
+	}
+	return f.sizes[""]
+}
+
+// spend takes a call from op's window and sets the rate-limit headers; with
+// none left it answers 429 and says so. f.mu is held.
+func (f *Server) spend(rw http.ResponseWriter, op string) bool {
+	now := f.now()
+	w := f.windows[op]
+	if w == nil || !now.Before(w.end) {
+		sz := f.size(op)
+		w = &window{left: sz.calls, end: now.Add(sz.period)}
+		f.windows[op] = w
+	}
+	refused := w.left == 0
+	if !refused {
+		w.left--
+	}
+	h := rw.Header()
+	h.Set("X-Current-Token-Count", strconv.Itoa(w.left))
+	h.Set("X-Next-Replenishment-Time", strconv.FormatInt((w.end.UnixNano()+int64(time.Millisecond)-1)/int64(time.Millisecond), 10))
+	if !refused {
+		return false
+	}
+	f.api.Throttle()
+	h.Set("Retry-After", strconv.FormatInt(int64((w.end.Sub(now)+time.Second-1)/time.Second), 10))
+	f.writeJSON(rw, http.StatusTooManyRequests, errBody("REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API", "REQUEST", "Too many requests", "REQUEST"))
+	return true
 }
 
 // Seed puts listings on the fake as published items: quantity, BASE price,
@@ -505,6 +593,9 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			f.bad(w, op, why)
 			return
 		}
+	}
+	if op != "tokenAPI" && f.spend(w, op) {
+		return
 	}
 	if f.api.Failure(w, op) {
 		return
