@@ -297,6 +297,17 @@ func (b *Bucket) Learn(r Rate) {
 	b.wakeFirst()
 }
 
+// Hold holds every caller of the bucket for d without counting a
+// throttle: the channel said its window is used up and when it opens
+// again, before refusing anything.
+func (b *Bucket) Hold(d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if until := b.now().Add(d); until.After(b.paused) {
+		b.paused = until
+	}
+}
+
 // Pause holds every caller of the bucket for d (a Retry-After, a throttled
 // answer): one throttled call slows the whole account, not just itself.
 // Each Pause counts as a throttle (see Bucket for how throttles shrink the

@@ -94,3 +94,29 @@ func TestBucketWaitsForCost(t *testing.T) {
 		t.Errorf("waiting for 150 points took %s", d)
 	}
 }
+
+// A hold is a pause the channel announced (its window used up): callers
+// wait as for a pause, but no throttle is counted and the rate is kept.
+func TestBucketHold(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	bk := NewBucket(Rate{Limit: 10, Burst: 10}, clock)
+	for range 5 {
+		bk.Hold(time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := bk.Wait(ctx, 1); err == nil {
+		t.Fatal("Wait returned during a hold")
+	}
+	if st := bk.Stats(); st.Throttles != 0 || bk.Rate().Limit != 10 {
+		t.Errorf("after holds: %+v at %v; want no throttle and the rate kept", st, bk.Rate())
+	}
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	if err := bk.Wait(context.Background(), 1); err != nil {
+		t.Fatalf("Wait after the hold: %v", err)
+	}
+}

@@ -119,7 +119,7 @@ func (c *Channel) learn(b *adapters.Bucket, o op, a allowance) {
 		return
 	}
 	if a.left == 0 {
-		b.Pause(a.until)
+		b.Hold(a.until)
 		return
 	}
 	limit := min(rate.Limit(float64(a.left)/a.until.Seconds()), c.ceiling(o))
