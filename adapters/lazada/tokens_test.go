@@ -11,7 +11,6 @@ import (
 
 	"github.com/accordhq/accord/adapters"
 	"github.com/accordhq/accord/adapters/adaptertest"
-	"github.com/accordhq/accord/adapters/apikit"
 	"github.com/accordhq/accord/adapters/lazada/lazadatest"
 )
 
@@ -120,38 +119,13 @@ func TestConcurrentRefreshesOnce(t *testing.T) {
 	f := newFake(t)
 	daemon, plan, path := sharing(t, f)
 	cs := []*Channel{daemon, plan}
-	// The test holds the lock until both wait for it.
-	unlock, err := apikit.LockFile(t.Context(), path+".lock", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waiting := make(chan struct{}, len(cs))
-	for _, c := range cs {
-		c.tokens.busy = func() { waiting <- struct{}{} }
-	}
 	f.ExpireTokens()
-	errs := make([]error, len(cs))
-	var wg sync.WaitGroup
-	for i, c := range cs {
-		wg.Go(func() {
-			errs[i] = c.Observe(t.Context(), nil, func([]adapters.Listing) error { return nil })
+	// The test holds the lock until both wait for it.
+	errs := adaptertest.WhileLocked(t, path+".lock", len(cs),
+		func(i int, busy func()) { cs[i].tokens.busy = busy },
+		func(i int) error {
+			return cs[i].Observe(t.Context(), nil, func([]adapters.Listing) error { return nil })
 		})
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	for range cs {
-		select {
-		case <-waiting:
-		case <-done:
-			unlock()
-			t.Fatal("an adapter refreshed without waiting for the lock")
-		case <-time.After(30 * time.Second):
-			unlock()
-			t.Fatal("the adapters did not wait for the lock")
-		}
-	}
-	unlock()
-	<-done
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("adapter %d: %v", i, err)
